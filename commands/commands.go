@@ -1,0 +1,199 @@
+// Package commands is the write side: one handler per command, each loading
+// an aggregate by folding its stream, asking domain/ to decide, and
+// appending the decided events with the expected version.
+//
+// Every command carries an ID. Its events get IDs derived from it, so a
+// command retried by a client (same Idempotency-Key) either finds its events
+// already in the stream and answers as before, or re-appends the same event
+// IDs, which the store treats as a no-op.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/eventschema"
+	"supportd/eventstore"
+)
+
+// Clock tells the time. Tests inject a fixed one.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now implements Clock.
+func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// Meta is who issues a command and why: it becomes every event's metadata.
+type Meta struct {
+	TenantID      uuid.UUID
+	Actor         eventschema.Actor
+	CommandID     uuid.UUID // the Idempotency-Key, or a fresh ID
+	CorrelationID uuid.UUID // zero: the command ID
+	CausationID   uuid.UUID // zero: the command ID
+}
+
+// Result is where a command left its stream: the version and global
+// position of the last event written (or of the stream as it was, when the
+// command decided nothing).
+type Result struct {
+	Stream   string               `json:"stream"`
+	Version  uint64               `json:"version"`
+	Position eventschema.Position `json:"position"`
+	// Events is how many events the command appended.
+	Events int `json:"events"`
+}
+
+// Handler runs commands against a store.
+type Handler struct {
+	store    eventstore.Store
+	registry *eventschema.Registry
+	clock    Clock
+
+	// Retries bounds how often a command is decided again after another
+	// writer changed its stream first.
+	Retries int
+}
+
+// NewHandler returns a command handler.
+func NewHandler(store eventstore.Store, registry *eventschema.Registry, clock Clock) *Handler {
+	return &Handler{store: store, registry: registry, clock: clock, Retries: 5}
+}
+
+// Aggregate says how to rebuild an aggregate's state from its events.
+type Aggregate[S any] struct {
+	Stream string
+	Evolve func(S, any) S
+}
+
+// ErrConflict is returned when a command lost the race for its stream more
+// often than Handler.Retries allows.
+var ErrConflict = errors.New("concurrent update; try again")
+
+// loaded is an aggregate's state and where its stream stood.
+type loaded[S any] struct {
+	state    S
+	version  uint64
+	position eventschema.Position
+	exists   bool
+	// done is set when the stream already holds this command's events.
+	done *Result
+}
+
+const readPage = 1000
+
+func load[S any](ctx context.Context, h *Handler, agg Aggregate[S], commandID uuid.UUID) (loaded[S], error) {
+	var l loaded[S]
+	for from := uint64(0); ; {
+		page, err := h.store.ReadStream(ctx, agg.Stream, eventstore.Forwards, from, readPage)
+		if err != nil {
+			return l, fmt.Errorf("load %s: %w", agg.Stream, err)
+		}
+		for _, e := range page {
+			payload, err := h.registry.Decode(e)
+			if err != nil {
+				return l, fmt.Errorf("load %s@%d: %w", agg.Stream, e.StreamVersion, err)
+			}
+			l.state = agg.Evolve(l.state, payload)
+			l.version, l.position, l.exists = e.StreamVersion, e.Position, true
+			if e.Metadata.CommandID == commandID {
+				if l.done == nil {
+					l.done = &Result{Stream: agg.Stream}
+				}
+				l.done.Version, l.done.Position = e.StreamVersion, e.Position
+				l.done.Events++
+			}
+		}
+		if len(page) < readPage {
+			return l, nil
+		}
+		from = page[len(page)-1].StreamVersion + 1
+	}
+}
+
+// Execute loads the aggregate, lets decide choose the events, and appends
+// them guarded by the version it loaded, deciding again on a conflict.
+func Execute[S any](ctx context.Context, h *Handler, m Meta, agg Aggregate[S], decide func(S) ([]any, error)) (Result, error) {
+	if m.CommandID == uuid.Nil {
+		m.CommandID = uuid.Must(uuid.NewV7())
+	}
+	for attempt := 0; ; attempt++ {
+		l, err := load(ctx, h, agg, m.CommandID)
+		if err != nil {
+			return Result{}, err
+		}
+		if l.done != nil {
+			return *l.done, nil // a retry of a command already applied
+		}
+		payloads, err := decide(l.state)
+		if err != nil {
+			return Result{}, err
+		}
+		if len(payloads) == 0 {
+			return Result{Stream: agg.Stream, Version: l.version, Position: l.position}, nil
+		}
+		events, err := h.encode(m, payloads)
+		if err != nil {
+			return Result{}, err
+		}
+		expected := eventstore.NoStream
+		if l.exists {
+			expected = eventstore.Exact(l.version)
+		}
+		res, err := h.store.Append(ctx, agg.Stream, expected, events)
+		if err == nil {
+			return Result{Stream: agg.Stream, Version: res.Version, Position: res.Position, Events: len(events)}, nil
+		}
+		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			return Result{}, err
+		}
+		if attempt >= h.Retries {
+			return Result{}, fmt.Errorf("%s: %w", agg.Stream, ErrConflict)
+		}
+		// Back off a little, with jitter, so racing writers spread out.
+		select {
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-time.After(time.Duration(rand.IntN(5<<attempt)) * time.Millisecond):
+		}
+	}
+}
+
+func (h *Handler) encode(m Meta, payloads []any) ([]eventschema.Proposed, error) {
+	md := eventschema.Metadata{
+		TenantID:      m.TenantID,
+		Actor:         m.Actor,
+		OccurredAt:    h.clock.Now(),
+		CorrelationID: m.CorrelationID,
+		CausationID:   m.CausationID,
+		CommandID:     m.CommandID,
+	}
+	if md.CorrelationID == uuid.Nil {
+		md.CorrelationID = m.CommandID
+	}
+	if md.CausationID == uuid.Nil {
+		md.CausationID = m.CommandID
+	}
+	out := make([]eventschema.Proposed, len(payloads))
+	for i, p := range payloads {
+		e, err := h.registry.Encode(EventID(m.CommandID, i), p, md)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// EventID derives the ID of the i-th event of a command, so that a retried
+// command proposes the same event IDs.
+func EventID(commandID uuid.UUID, i int) uuid.UUID {
+	return uuid.NewSHA1(commandID, []byte(strconv.Itoa(i)))
+}

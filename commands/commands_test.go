@@ -1,0 +1,198 @@
+package commands_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/commands"
+	"supportd/domain"
+	"supportd/domain/tenant"
+	"supportd/eventschema"
+	"supportd/eventstore"
+	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
+)
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+var now = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
+
+func newHandler(t *testing.T) (*commands.Handler, eventstore.Store) {
+	t.Helper()
+	pool := pgtest.NewPool(t)
+	if err := postgres.Migrate(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.New(pool)
+	t.Cleanup(store.Close)
+	return commands.NewHandler(store, eventschema.Catalog(), fixedClock{now}), store
+}
+
+func admin() commands.Meta {
+	return commands.Meta{Actor: eventschema.Actor{Kind: eventschema.ActorAdmin, ID: "admin-1"}, CommandID: uuid.Must(uuid.NewV7())}
+}
+
+func TestCreateTenantWritesEventWithMetadata(t *testing.T) {
+	t.Parallel()
+	h, store := newHandler(t)
+	ctx := context.Background()
+	id := uuid.Must(uuid.NewV7())
+	m := admin()
+	res, err := h.CreateTenant(ctx, m, commands.CreateTenant{TenantID: id, Name: "Acme", TimeZone: "Asia/Shanghai"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Version != 0 || res.Events != 1 || res.Stream != tenant.Stream(id) {
+		t.Errorf("result %+v", res)
+	}
+	got, err := store.ReadStream(ctx, tenant.Stream(id), eventstore.Forwards, 0, 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("read: %v, %d events", err, len(got))
+	}
+	e := got[0]
+	if e.Type != "TenantCreated" || e.Metadata.TenantID != id || e.Metadata.Actor.ID != "admin-1" ||
+		e.Metadata.CommandID != m.CommandID || e.Metadata.CorrelationID != m.CommandID ||
+		!e.Metadata.OccurredAt.Equal(now) || e.Position != res.Position {
+		t.Errorf("event %+v", e)
+	}
+	if e.ID != commands.EventID(m.CommandID, 0) {
+		t.Errorf("event ID %s is not derived from the command ID", e.ID)
+	}
+}
+
+func TestRetriedCommandAppliesOnce(t *testing.T) {
+	t.Parallel()
+	h, store := newHandler(t)
+	ctx := context.Background()
+	id := uuid.Must(uuid.NewV7())
+	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	m := admin()
+	c := commands.ChangeTenantSetting{TenantID: id, Key: "transfer.require_confirmation", Value: json.RawMessage(`true`)}
+	first, err := h.ChangeTenantSetting(ctx, m, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone else changes it back; the retry of the first command must not
+	// apply again, and must answer as the first time.
+	if _, err := h.ChangeTenantSetting(ctx, admin(), commands.ChangeTenantSetting{TenantID: id, Key: c.Key, Value: json.RawMessage(`false`)}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := h.ChangeTenantSetting(ctx, m, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Errorf("retry answered %+v, first %+v", again, first)
+	}
+	got, _ := store.ReadStream(ctx, tenant.Stream(id), eventstore.Forwards, 0, 10)
+	if len(got) != 3 {
+		t.Errorf("stream has %d events, want 3", len(got))
+	}
+}
+
+func TestDomainErrorsPassThroughTyped(t *testing.T) {
+	t.Parallel()
+	h, _ := newHandler(t)
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		run  func() error
+		kind domain.Kind
+	}{
+		{"bad time zone", func() error {
+			_, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: uuid.Must(uuid.NewV7()), Name: "A", TimeZone: "Nowhere/Land"})
+			return err
+		}, domain.Invalid},
+		{"setting of missing tenant", func() error {
+			_, err := h.ChangeTenantSetting(ctx, admin(), commands.ChangeTenantSetting{TenantID: uuid.Must(uuid.NewV7()), Key: "queue.allow_manual_join", Value: json.RawMessage(`false`)})
+			return err
+		}, domain.NotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.run(); domain.KindOf(err) != tc.kind {
+				t.Errorf("err = %v, want kind %v", err, tc.kind)
+			}
+		})
+	}
+}
+
+// Many goroutines change settings of one tenant at once: every change lands,
+// none is lost to a stale read.
+func TestConcurrentCommandsOnOneStream(t *testing.T) {
+	t.Parallel()
+	h, store := newHandler(t)
+	h.Retries = 100
+	ctx := context.Background()
+	id := uuid.Must(uuid.NewV7())
+	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 16
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			v := json.RawMessage(fmt.Sprint(100 + i)) // distinct values: every command changes something
+			if _, err := h.ChangeTenantSetting(ctx, admin(), commands.ChangeTenantSetting{TenantID: id, Key: "transfer.confirmation_timeout_seconds", Value: v}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, _ := store.ReadStream(ctx, tenant.Stream(id), eventstore.Forwards, 0, 100)
+	if len(got) != 1+writers {
+		t.Fatalf("stream has %d events, want %d", len(got), 1+writers)
+	}
+	// Each change's Previous is the value before it: no decision was made on
+	// a stale state.
+	reg := eventschema.Catalog()
+	prev := json.RawMessage(`240`)
+	for _, e := range got[1:] {
+		p, err := reg.Decode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := p.(eventschema.TenantSettingChanged)
+		if string(c.Previous) != string(prev) {
+			t.Errorf("version %d: previous %s, want %s", e.StreamVersion, c.Previous, prev)
+		}
+		prev = c.Value
+	}
+}
+
+func TestConflictBeyondRetriesIsReported(t *testing.T) {
+	t.Parallel()
+	h, store := newHandler(t)
+	h.Retries = 0
+	ctx := context.Background()
+	id := uuid.Must(uuid.NewV7())
+	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	agg := commands.Aggregate[tenant.State]{Stream: tenant.Stream(id), Evolve: tenant.Evolve}
+	_, err := commands.Execute(ctx, h, admin(), agg, func(s tenant.State) ([]any, error) {
+		// Another writer gets in between this command's read and append.
+		if _, err := h.ChangeTenantSetting(ctx, admin(), commands.ChangeTenantSetting{TenantID: id, Key: "dispatch.familiarity", Value: json.RawMessage(`true`)}); err != nil {
+			t.Fatal(err)
+		}
+		return tenant.ChangeSetting(s, "queue.allow_manual_join", json.RawMessage(`false`))
+	})
+	if !errors.Is(err, commands.ErrConflict) {
+		t.Fatalf("err = %v, want ErrConflict", err)
+	}
+	got, _ := store.ReadStream(ctx, tenant.Stream(id), eventstore.Forwards, 0, 10)
+	if len(got) != 2 {
+		t.Errorf("stream has %d events, want 2 (the losing command wrote nothing)", len(got))
+	}
+}
