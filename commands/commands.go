@@ -38,6 +38,9 @@ type Meta struct {
 	CommandID     uuid.UUID // the Idempotency-Key, or a fresh ID
 	CorrelationID uuid.UUID // zero: the command ID
 	CausationID   uuid.UUID // zero: the command ID
+	// IfVersion, when set, is the stream version the client last saw; the
+	// command fails with ErrVersionMismatch if the stream moved on.
+	IfVersion *uint64
 }
 
 // Result is where a command left its stream: the version and global
@@ -76,6 +79,10 @@ type Aggregate[S any] struct {
 // ErrConflict is returned when a command lost the race for its stream more
 // often than Handler.Retries allows.
 var ErrConflict = errors.New("concurrent update; try again")
+
+// ErrVersionMismatch is returned when Meta.IfVersion is not the stream's
+// version.
+var ErrVersionMismatch = errors.New("stream version does not match If-Match")
 
 // loaded is an aggregate's state and where its stream stood.
 type loaded[S any] struct {
@@ -131,6 +138,9 @@ func Execute[S any](ctx context.Context, h *Handler, m Meta, agg Aggregate[S], d
 		}
 		if l.done != nil {
 			return *l.done, nil // a retry of a command already applied
+		}
+		if m.IfVersion != nil && (!l.exists || l.version != *m.IfVersion) {
+			return Result{}, fmt.Errorf("%s is at version %d, not %d: %w", agg.Stream, l.version, *m.IfVersion, ErrVersionMismatch)
 		}
 		payloads, err := decide(l.state)
 		if err != nil {

@@ -1,0 +1,39 @@
+# supportd — common tasks. `make run` and `make test` need only Go and a
+# PostgreSQL server reachable at DATABASE_URL (default: local, user postgres).
+
+GO        ?= go
+DATABASE_URL ?= postgres://postgres@localhost:5432/postgres?sslmode=disable
+SUPPORTD_DATABASE_URL ?= postgres://postgres@localhost:5432/supportd?sslmode=disable
+BENCHTIME ?= 1x
+export DATABASE_URL
+
+.PHONY: run test bench lint build schema clean
+
+## run: start the server on the local PostgreSQL (creates and migrates its database)
+run:
+	$(GO) run ./cmd/supportd --database-url '$(SUPPORTD_DATABASE_URL)'
+
+## test: every test, against the real PostgreSQL and the in-process KurrentDB test double
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## bench: benchmarks and load figures recorded in docs/PERFORMANCE.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./eventstore/postgres/ ./projections/
+
+## lint: formatting and vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+## build: binaries into ./bin
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+## schema: regenerate the event JSON Schemas under eventschema/schemas/
+schema:
+	$(GO) run ./cmd/supportctl schema
+
+clean:
+	rm -rf bin

@@ -1,0 +1,91 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"supportd/commands"
+	"supportd/domain"
+	"supportd/eventstore"
+)
+
+// Problem is an RFC 9457 problem document. Type is stable: clients switch
+// on it (or on Code, the domain rule's name), never on Detail.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Code   string `json:"code,omitempty"`
+	Field  string `json:"field,omitempty"`
+}
+
+const problemBase = "https://supportd.dev/problems/"
+
+// ErrNotFound is what read-model lookups return for a missing row.
+var ErrNotFound = errors.New("not found")
+
+// problemFor maps every error to its HTTP problem. It is the one place where
+// domain and store errors become statuses.
+func problemFor(err error) Problem {
+	var de *domain.Error
+	var he *echo.HTTPError
+	var wv *eventstore.WrongVersionError
+	switch {
+	case errors.As(err, &de):
+		p := Problem{Detail: de.Error(), Code: de.Code, Field: de.Field}
+		switch de.Kind {
+		case domain.Invalid:
+			p.Type, p.Title, p.Status = "validation", "Invalid input", http.StatusUnprocessableEntity
+		case domain.NotFound:
+			p.Type, p.Title, p.Status = "not-found", "Not found", http.StatusNotFound
+		case domain.Forbidden:
+			p.Type, p.Title, p.Status = "forbidden", "Forbidden", http.StatusForbidden
+		default:
+			p.Type, p.Title, p.Status = "conflict", "Conflict with the current state", http.StatusConflict
+		}
+		return p
+	case errors.Is(err, commands.ErrVersionMismatch):
+		return Problem{Type: "precondition-failed", Title: "The resource changed", Status: http.StatusPreconditionFailed, Detail: err.Error()}
+	case errors.As(err, &wv), errors.Is(err, commands.ErrConflict):
+		return Problem{Type: "concurrent-update", Title: "Concurrent update", Status: http.StatusConflict, Detail: "the resource was changed by another request; try again"}
+	case errors.Is(err, ErrNotFound):
+		return Problem{Type: "not-found", Title: "Not found", Status: http.StatusNotFound}
+	case errors.Is(err, errUnauthorized):
+		return Problem{Type: "unauthorized", Title: "Authentication required", Status: http.StatusUnauthorized}
+	case errors.Is(err, context.DeadlineExceeded):
+		return Problem{Type: "timeout", Title: "Timed out", Status: http.StatusServiceUnavailable}
+	case errors.As(err, &he):
+		p := Problem{Type: "http", Title: http.StatusText(he.Code), Status: he.Code}
+		if msg, ok := he.Message.(string); ok && msg != http.StatusText(he.Code) {
+			p.Detail = msg
+		}
+		if he.Code == http.StatusBadRequest || he.Code == http.StatusUnprocessableEntity {
+			p.Type = "validation"
+		}
+		return p
+	}
+	return Problem{Type: "internal", Title: "Internal error", Status: http.StatusInternalServerError}
+}
+
+// errorHandler writes every error as problem+json.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := problemFor(err)
+		if p.Status >= 500 {
+			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+		}
+		p.Type = problemBase + p.Type
+		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+		c.Response().WriteHeader(p.Status)
+		_ = json.NewEncoder(c.Response()).Encode(p)
+	}
+}

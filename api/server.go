@@ -1,0 +1,135 @@
+// Package api is supportd's REST API: echo handlers that decode and
+// authorize requests, call commands or read models, and answer JSON or
+// problem+json. The OpenAPI document in openapi.yaml describes every route;
+// requests are validated against it before a handler runs.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"supportd/commands"
+	"supportd/eventschema"
+)
+
+// TenantReader reads the tenants read model. Lookups of a missing tenant
+// return an error wrapping ErrNotFound.
+type TenantReader interface {
+	Tenant(ctx context.Context, id uuid.UUID) (Tenant, error)
+	// TenantSettings returns the settings changed from their defaults.
+	TenantSettings(ctx context.Context, id uuid.UUID) (map[string]json.RawMessage, error)
+}
+
+// Tenant is a tenant's profile as the API shows it.
+type Tenant struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Name     string    `json:"name"`
+	TimeZone string    `json:"time_zone"`
+}
+
+// ProjectorStatus is one projector's health, for /readyz.
+type ProjectorStatus struct {
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Position string `json:"position,omitempty"`
+	Error    string `json:"error,omitempty"`
+	// Stopped is true when the projector gave up on an event.
+	Stopped bool `json:"-"`
+}
+
+// Deps is what the API needs from the rest of the server.
+type Deps struct {
+	Commands *commands.Handler
+	Tenants  TenantReader
+	// WaitFor blocks until every read model has applied position p.
+	WaitFor func(ctx context.Context, p eventschema.Position) error
+	// Checks are readiness checks by name (e.g. "database").
+	Checks map[string]func(context.Context) error
+	// Projectors reports the projectors' health.
+	Projectors func() []ProjectorStatus
+	Gatherer   prometheus.Gatherer
+	Logger     *slog.Logger
+	// OperatorToken guards the /v1 API until tenants have their own users
+	// and tokens.
+	OperatorToken string
+}
+
+// New returns the HTTP handler of the API.
+func New(d Deps) (*echo.Echo, error) {
+	doc, err := loadDocument()
+	if err != nil {
+		return nil, err
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Logger)
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("12M"))
+
+	h := &handlers{d: d}
+	e.GET("/healthz", h.health)
+	e.GET("/readyz", h.ready)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/v1/openapi.json", doc.serve)
+
+	v1 := e.Group("/v1", authenticate(d.OperatorToken), doc.validate)
+	v1.POST("/tenants", h.createTenant)
+	v1.GET("/tenants/:tenant_id", h.getTenant)
+	v1.GET("/tenants/:tenant_id/settings", h.listTenantSettings)
+	v1.PUT("/tenants/:tenant_id/settings/:key", h.changeTenantSetting)
+	return e, nil
+}
+
+type handlers struct{ d Deps }
+
+// meta builds a command's metadata from the request: the actor, and the
+// command ID from Idempotency-Key (scoped to the route, so one key cannot
+// collide across endpoints).
+func meta(c echo.Context) (commands.Meta, error) {
+	m := commands.Meta{Actor: eventschema.Actor{Kind: eventschema.ActorAdmin, ID: "operator"}}
+	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
+		m.CommandID = uuid.NewSHA1(idempotencyNamespace, []byte(c.Request().Method+" "+c.Request().URL.Path+" "+key))
+	} else {
+		m.CommandID = uuid.Must(uuid.NewV7())
+	}
+	if im := c.Request().Header.Get("If-Match"); im != "" {
+		var v uint64
+		if err := json.Unmarshal([]byte(im), &v); err != nil {
+			var s string
+			if json.Unmarshal([]byte(im), &s) != nil || json.Unmarshal([]byte(s), &v) != nil {
+				return m, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be a stream version such as "3"`)
+			}
+		}
+		m.IfVersion = &v
+	}
+	return m, nil
+}
+
+var idempotencyNamespace = uuid.MustParse("6f1c3a52-8f7e-4d0e-9a53-1d2b7c4e9f10")
+
+// awaitPosition honours ?min_position= so a client reads its own writes.
+func (h *handlers) awaitPosition(c echo.Context) error {
+	raw := c.QueryParam("min_position")
+	if raw == "" || h.d.WaitFor == nil {
+		return nil
+	}
+	p, err := eventschema.ParsePosition(raw)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "min_position: "+err.Error())
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
+	defer cancel()
+	return h.d.WaitFor(ctx, p)
+}

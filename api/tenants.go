@@ -1,0 +1,116 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"supportd/commands"
+	"supportd/domain/tenant"
+)
+
+type createTenantRequest struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Name     string    `json:"name"`
+	TimeZone string    `json:"time_zone"`
+}
+
+func (h *handlers) createTenant(c echo.Context) error {
+	var req createTenantRequest
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	m, err := meta(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.CreateTenant(c.Request().Context(), m, commands.CreateTenant(req))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, res)
+}
+
+func tenantID(c echo.Context) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param("tenant_id"))
+	if err != nil {
+		return uuid.Nil, ErrNotFound
+	}
+	return id, nil
+}
+
+func (h *handlers) getTenant(c echo.Context) error {
+	id, err := tenantID(c)
+	if err != nil {
+		return err
+	}
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	t, err := h.d.Tenants.Tenant(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+type setting struct {
+	Key         string          `json:"key"`
+	Value       json.RawMessage `json:"value"`
+	Default     json.RawMessage `json:"default"`
+	Description string          `json:"description"`
+}
+
+func (h *handlers) listTenantSettings(c echo.Context) error {
+	id, err := tenantID(c)
+	if err != nil {
+		return err
+	}
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.d.Tenants.Tenant(ctx, id); err != nil {
+		return err
+	}
+	changed, err := h.d.Tenants.TenantSettings(ctx, id)
+	if err != nil {
+		return err
+	}
+	items := make([]setting, 0, len(tenant.Settings))
+	for key, def := range tenant.Settings {
+		v, ok := changed[key]
+		if !ok {
+			v = def.Default
+		}
+		items = append(items, setting{Key: key, Value: v, Default: def.Default, Description: def.Doc})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].Key < items[j].Key })
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+func (h *handlers) changeTenantSetting(c echo.Context) error {
+	id, err := tenantID(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	m, err := meta(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.ChangeTenantSetting(c.Request().Context(), m,
+		commands.ChangeTenantSetting{TenantID: id, Key: c.Param("key"), Value: req.Value})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}

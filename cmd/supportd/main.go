@@ -1,0 +1,91 @@
+// Command supportd is the supportd server: the REST API, the projectors
+// that keep the read models, and (later) the dispatcher and timers, in one
+// process configured by flags and environment variables.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"supportd/cmd/internal/connect"
+)
+
+// config is every knob of the server. Each flag has an environment variable
+// of the same meaning; the flag wins.
+type config struct {
+	Addr          string
+	DatabaseURL   string
+	EventStore    string
+	KurrentDBURL  string
+	OperatorToken string
+	LogFormat     string
+	// ShutdownGrace bounds how long in-flight requests may finish.
+	ShutdownGrace time.Duration
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	var c config
+	fs := flag.NewFlagSet("supportd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", env("SUPPORTD_ADDR", "127.0.0.1:8080"), "listen address (SUPPORTD_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", connect.DefaultDatabaseURL), "PostgreSQL URL for read models and the postgres event store (DATABASE_URL); the database is created if missing")
+	fs.StringVar(&c.EventStore, "event-store", env("SUPPORTD_EVENT_STORE", "postgres"), "event store: postgres or kurrentdb (SUPPORTD_EVENT_STORE)")
+	fs.StringVar(&c.KurrentDBURL, "kurrentdb-url", env("KURRENTDB_URL", "esdb://localhost:2113?tls=false"), "KurrentDB connection string (KURRENTDB_URL)")
+	fs.StringVar(&c.OperatorToken, "operator-token", env("SUPPORTD_OPERATOR_TOKEN", ""), "bearer token of the operator API; a random one is made and logged when empty (SUPPORTD_OPERATOR_TOKEN)")
+	fs.StringVar(&c.LogFormat, "log-format", env("SUPPORTD_LOG_FORMAT", "text"), "log format: text or json (SUPPORTD_LOG_FORMAT)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "time in-flight requests get to finish on shutdown")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.EventStore != "postgres" && c.EventStore != "kurrentdb" {
+		return c, fmt.Errorf("--event-store %q: want postgres or kurrentdb", c.EventStore)
+	}
+	return c, nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "supportd:", err)
+		os.Exit(2)
+	}
+	log := newLogger(cfg.LogFormat, os.Stderr)
+	if cfg.OperatorToken == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		cfg.OperatorToken = hex.EncodeToString(b)
+		log.Warn("no operator token configured; using a random one for this run", "token", cfg.OperatorToken)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log, nil); err != nil {
+		log.Error("supportd stopped", "err", err)
+		os.Exit(1)
+	}
+}
