@@ -25,6 +25,7 @@ func commands() map[string]command {
 		"events tail":   {"print events of the global log as they are committed", runEventsTail},
 		"events export": {"write the global log from a position as NDJSON", runEventsExport},
 		"rebuild":       {"replay the log into fresh read-model tables and swap them in", runRebuild},
+		"health":        {"ask a running server whether it is ready", runHealth},
 	}
 }
 
