@@ -29,7 +29,7 @@ func runSchema(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
-		return err
+		return ignoreHelp(err)
 	}
 	if fl.NArg() > 0 {
 		fl.Usage()
