@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	neturl "net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,6 +66,11 @@ var _ eventstore.Store = (*Store)(nil)
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := esdb.ParseConnectionString(url)
 	if err != nil {
+		// Not the string itself, which may hold a password.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("kurrentdb: connection string: %w", err)
 	}
 	cfg.Logger = clientLogger(slog.Default())

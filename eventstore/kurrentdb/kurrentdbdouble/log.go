@@ -32,7 +32,7 @@ func (r *record) after(commit, prepare uint64) bool {
 	return r.prepare > prepare
 }
 
-// Special expected revisions, numbered as the server numbers them.
+// Special expected revisions, numbered as the real server numbers them.
 const (
 	expectNoStream     int64 = -1
 	expectAny          int64 = -2
@@ -89,7 +89,7 @@ type appendOutcome struct {
 }
 
 // append checks expected against stream and writes the proposals, with
-// the server's idempotency rules: re-sending events that are already the
+// the real server's idempotency rules: re-sending events that are already the
 // stream's events right after the expected revision is answered with
 // success and writes nothing.
 func (l *eventLog) append(stream string, expected int64, ps []proposal, created int64) appendOutcome {
@@ -127,9 +127,9 @@ func (l *eventLog) append(stream string, expected int64, ps []proposal, created 
 	return appendOutcome{decision: decideWrite, last: uint64(len(recs) - 1), position: commit}
 }
 
-// check decides an append. It mirrors the server's commit check; the
-// double remembers every event ID, where the server keeps only a cache of
-// recent ones for expected revision "any".
+// check decides an append by the rules of the real server's commit check,
+// except that the double remembers every event ID where the server keeps
+// only a cache of recent ones for expected revision "any".
 func (l *eventLog) check(stream string, expected int64, ps []proposal) appendOutcome {
 	recs := l.streams[stream]
 	current := int64(len(recs)) - 1

@@ -131,9 +131,10 @@ func (s *Server) Stop() {
 // keep up.
 var errDropped = status.Error(codes.Aborted, "Consumer too slow to handle event while live. Client resubscription required.")
 
-// DropSubscriptions ends every active subscription the way the server ends
-// one whose consumer is too slow, and returns how many it ended. Clients
-// are expected to resubscribe from the last event they processed.
+// DropSubscriptions ends every active subscription the way the real
+// server ends one whose consumer is too slow, and returns how many it
+// ended. Clients are expected to resubscribe from the last event they
+// processed.
 func (s *Server) DropSubscriptions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -101,7 +101,7 @@ func (s *streamsService) Append(call streams.Streams_AppendServer) error {
 	case decideWrite:
 		return call.SendAndClose(successResp(int64(out.last), out.position, true))
 	case decideIdempotent:
-		// The server answers a retried append with the revision the events
+		// The real server answers a retried append with the revision the events
 		// have but, unlike a write, without a position.
 		return call.SendAndClose(successResp(int64(out.last), 0, false))
 	default:
@@ -125,7 +125,7 @@ func successResp(last int64, position uint64, hasPosition bool) *streams.AppendR
 }
 
 // wrongVersionResp fills both the current fields and those kept for
-// clients of protocol version 20.6.0, as the server does.
+// clients of protocol version 20.6.0, as the real server does.
 func wrongVersionResp(expected, current int64) *streams.AppendResp {
 	w := &streams.AppendResp_WrongExpectedVersion{}
 	if current < 0 {
@@ -323,7 +323,7 @@ func (s *streamsService) subscribe(call streams.Streams_ReadServer, next int, f 
 			}
 		}
 		if lastSeen != nil && f != nil {
-			// Filtered subscriptions report how far the server has looked,
+			// Filtered subscriptions report how far the reader has looked,
 			// so clients can store progress through filtered-out events.
 			if err := call.Send(&streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{Checkpoint: &streams.ReadResp_Checkpoint{
 				CommitPosition: lastSeen.commit, PreparePosition: lastSeen.prepare,
