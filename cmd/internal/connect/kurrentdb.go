@@ -2,11 +2,15 @@ package connect
 
 import (
 	"context"
-	"errors"
 
 	"supportd/eventstore"
+	"supportd/eventstore/kurrentdb"
 )
 
 func openKurrentDB(ctx context.Context, url string) (eventstore.Store, func(), error) {
-	return nil, nil, errors.New("kurrentdb event store: not wired yet")
+	s, err := kurrentdb.Open(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s.Close, nil
 }
