@@ -1,0 +1,56 @@
+// Package projections turns the global event log into read models: one
+// projector per read model, each applying events in order to its own
+// PostgreSQL tables and moving its checkpoint in the same transaction, so
+// that its rows are exactly-once in effect across crashes, redeliveries and
+// replicas.
+//
+// # Pieces
+//
+//   - Projector: Name, Tables, Apply(ctx, db, event). Tenants is the first.
+//     All lists every projector of supportd.
+//   - Subscriber: a Watermill message.Subscriber over any eventstore.Store.
+//     Topic = projector name. One transaction per batch on the read-model
+//     pool: lock the checkpoint row, read the next events, hand each out
+//     with the transaction in its context (TxFromContext), wait for its ack,
+//     save the checkpoint, commit. A nack rolls the batch back.
+//   - Runner: a Watermill router with one consumer handler per projector,
+//     wrapped in Retry (exponential backoff, five tries) and a reporter
+//     that, once the tries are spent, stops that projector's handler — the
+//     others go on — and reports it through Health, the
+//     supportd_projector_up and supportd_projector_failures_total metrics,
+//     and an error log. An event is never skipped.
+//   - Rebuild: replays the whole log into fresh copies of a projector's
+//     tables and swaps them in; `supportctl rebuild NAME` runs it.
+//
+// # Use from the server
+//
+//	if err := readmodels.Migrate(ctx, pool); err != nil { ... }
+//	runner, err := projections.NewRunner(store, pool, logger, registerer,
+//		projections.All(eventschema.Catalog())...)
+//	go runner.Run(ctx)                       // returns when ctx ends
+//	runner.Health()                          // []Status for /readyz
+//	runner.WaitFor(ctx, pos)                 // ?min_position=: read your writes
+//	readmodels.GetTenantSettings(ctx, pool, tenantID)
+//
+// A projector is ready when its State is StateRunning; WaitFor fails fast
+// with ErrStopped when a projector it waits for has stopped.
+//
+// # Metrics (labelled by projector)
+//
+//   - supportd_projector_up: 1 while consuming, 0 once stopped.
+//   - supportd_projector_failures_total: failed attempts and failed batches.
+//   - supportd_projector_events_total: events applied and committed.
+//   - supportd_projector_lag_events: events in the log after the checkpoint.
+//   - supportd_projector_lag_milliseconds: age of the oldest event not yet
+//     applied; 0 when caught up.
+//
+// Lag is measured against one store subscription per Runner that follows
+// the head of the log; it also wakes idle projectors when events arrive.
+//
+// # Replicas
+//
+// Every replica may run a Runner. The checkpoint row lock serialises the
+// batches of a projector across processes, so at any moment at most one
+// instance applies its events, and whichever takes the lock continues from
+// the checkpoint the other committed.
+package projections

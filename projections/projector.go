@@ -1,0 +1,98 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"github.com/jackc/pgx/v5"
+
+	"supportd/eventschema"
+)
+
+// Projector turns events of the global log into the rows of one read model.
+//
+// Apply sees every event of the log in order, exactly once in effect: its
+// writes and the projector's checkpoint commit together, and a batch that
+// fails is rolled back and delivered again. Apply ignores event types it
+// does not project. It must be deterministic, with every column derived from
+// the event (never from the clock or a sequence), so that a rebuild
+// reproduces the live rows exactly, and it should be idempotent (guarded by
+// stream version) so that replaying an old event changes nothing.
+type Projector interface {
+	// Name identifies the projector: its checkpoint row, its Watermill topic
+	// and handler, its metrics and `supportctl rebuild NAME`. Lower case
+	// letters, digits and underscores.
+	Name() string
+	// Tables lists, unqualified, every table the projector writes. They are
+	// its alone; a rebuild replaces them all at once.
+	Tables() []string
+	// Apply writes the effects of e through db.
+	Apply(ctx context.Context, db DB, e eventschema.Envelope) error
+}
+
+// DB is what a projector reads and writes its tables through: the live
+// batch's transaction, or a rebuild's transaction that queues statements and
+// sends them in large pipelined batches. Because of the latter, Exec tells
+// nothing about the rows it changed, and a statement's failure may be
+// reported by a later call or when the batch ends; Query and QueryRow first
+// send what is queued, so they see every earlier write.
+//
+// Table names must be written unqualified: a rebuild points the search path
+// at its fresh tables.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) error
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// txDB runs every statement at once in a transaction (live projection).
+type txDB struct{ tx pgx.Tx }
+
+func (d txDB) Exec(ctx context.Context, sql string, args ...any) error {
+	_, err := d.tx.Exec(ctx, sql, args...)
+	return err
+}
+
+func (d txDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return d.tx.Query(ctx, sql, args...)
+}
+
+func (d txDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return d.tx.QueryRow(ctx, sql, args...)
+}
+
+// All returns every projector of supportd, decoding events with reg. The
+// server runs them all; `supportctl rebuild` finds them here by name.
+func All(reg *eventschema.Registry) []Projector {
+	return []Projector{NewTenants(reg)}
+}
+
+// Find returns the projector called name among ps.
+func Find(ps []Projector, name string) (Projector, bool) {
+	for _, p := range ps {
+		if p.Name() == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]{0,47}$`)
+
+// validate checks what the pipeline relies on: names usable as SQL
+// identifiers and topic names, and at least one table.
+func validate(p Projector) error {
+	if !identifier.MatchString(p.Name()) {
+		return fmt.Errorf("projector name %q: want lower case letters, digits and underscores", p.Name())
+	}
+	if len(p.Tables()) == 0 {
+		return fmt.Errorf("projector %s: no tables", p.Name())
+	}
+	for _, t := range p.Tables() {
+		if !identifier.MatchString(t) {
+			return fmt.Errorf("projector %s: table name %q: want an unqualified lower-case name", p.Name(), t)
+		}
+	}
+	return nil
+}

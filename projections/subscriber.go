@@ -1,0 +1,416 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"supportd/eventschema"
+	"supportd/eventstore"
+)
+
+// ErrSubscriberClosed is returned by Subscribe after Close.
+var ErrSubscriberClosed = errors.New("subscriber is closed")
+
+// SubscriberConfig tunes a Subscriber. Zero fields take their defaults.
+type SubscriberConfig struct {
+	// BatchSize is the most events applied in one transaction. Larger
+	// batches commit less often; smaller ones show rows sooner. Default 500.
+	BatchSize int
+
+	// Wait blocks until the log may hold events after position after, or
+	// ctx ends. The Runner wakes it from one store subscription shared by
+	// all projectors. Nil polls the store, backing off up to PollInterval.
+	Wait func(ctx context.Context, after eventschema.Position) error
+
+	// PollInterval bounds the polling backoff when Wait is nil. Default
+	// 50ms, which keeps new rows visible well within 100 ms.
+	PollInterval time.Duration
+
+	// RetryInterval is the first pause after the database or the store
+	// failed, or after an event failed on its own; it doubles up to
+	// MaxRetryInterval. Defaults 100ms and 5s.
+	RetryInterval    time.Duration
+	MaxRetryInterval time.Duration
+
+	// OnCheckpoint, when set, is called with a topic's checkpoint once it is
+	// loaded, after every committed batch, and when a batch finds that
+	// another process moved it.
+	OnCheckpoint func(topic string, c Committed)
+
+	// OnError, when set, is called when a batch could not be read or
+	// committed (it will be tried again).
+	OnError func(topic string, err error)
+
+	// Logger receives warnings about failed batches. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *SubscriberConfig) setDefaults() {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 50 * time.Millisecond
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 100 * time.Millisecond
+	}
+	if c.MaxRetryInterval <= 0 {
+		c.MaxRetryInterval = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Committed describes a topic's checkpoint after a batch.
+type Committed struct {
+	// Position is the checkpoint: the last event applied.
+	Position eventschema.Position
+	// Events is how many events the batch applied; 0 for the checkpoint
+	// loaded when the subscription starts.
+	Events int
+	// RecordedAt is when the store recorded the last event of the batch.
+	RecordedAt time.Time
+}
+
+// Subscriber is a Watermill subscriber over the global log of an event
+// store, for projectors. A topic is a projector name; each topic's
+// checkpoint lives in the read-model database (table
+// projection_checkpoints).
+//
+// For every batch it opens one transaction on the read-model pool, locks the
+// topic's checkpoint row (SELECT ... FOR UPDATE, so only one subscriber of a
+// topic works at a time across processes), reads the next events after the
+// checkpoint and hands them out one by one, each message's context carrying
+// the transaction (TxFromContext) and the event (EventFromContext). Each
+// message must be acked before the next is sent. When the whole batch is
+// acked the checkpoint moves to its last event in the same transaction,
+// which then commits: the handler's writes and the checkpoint succeed or
+// fail together.
+//
+// A nack rolls the transaction back and the batch is delivered again. The
+// failed event is then delivered alone, marked isolated, after the events
+// before it are committed: the Runner applies an isolated event inside a
+// savepoint so that its retries start clean. Savepoints are not taken for
+// every event because each savepoint that writes keeps a subtransaction id
+// until commit, and more than 64 of them in one transaction slow down every
+// snapshot taken in the database.
+//
+// Messages carry the event's data as payload and its type, stream, stream
+// version and position as metadata.
+type Subscriber struct {
+	store eventstore.Store
+	pool  *pgxpool.Pool
+	cfg   SubscriberConfig
+
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{}
+	wg      sync.WaitGroup
+}
+
+var _ message.Subscriber = (*Subscriber)(nil)
+
+// NewSubscriber returns a subscriber reading store and keeping checkpoints
+// and read models in the database behind pool.
+func NewSubscriber(store eventstore.Store, pool *pgxpool.Pool, cfg SubscriberConfig) *Subscriber {
+	cfg.setDefaults()
+	return &Subscriber{store: store, pool: pool, cfg: cfg, closing: make(chan struct{})}
+}
+
+// Subscribe implements message.Subscriber. The channel is closed when ctx
+// ends or the subscriber is closed.
+func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	if !identifier.MatchString(topic) {
+		return nil, fmt.Errorf("subscribe %q: a topic is a projector name", topic)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrSubscriberClosed
+	}
+	out := make(chan *message.Message)
+	ctx, cancel := context.WithCancel(ctx)
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		defer close(out)
+		defer cancel()
+		s.consume(ctx, topic, out)
+	}()
+	return out, nil
+}
+
+// Close implements message.Subscriber: it stops every subscription and
+// waits until their transactions have ended.
+func (s *Subscriber) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// batchResult is what one batch came to.
+type batchResult struct {
+	checkpoint eventschema.Position // after the batch
+	applied    int
+	recordedAt time.Time             // of the last event applied
+	nacked     *eventschema.Position // the event whose message was nacked
+	isolated   bool                  // it was delivered alone
+}
+
+func (s *Subscriber) consume(ctx context.Context, topic string, out chan<- *message.Message) {
+	log := s.cfg.Logger.With("projector", topic)
+	var (
+		isolate  *eventschema.Position // deliver this event alone
+		failures int
+		idle     int
+		started  bool
+		known    eventschema.Position // checkpoint last notified
+	)
+	for ctx.Err() == nil {
+		if !started {
+			cp, err := s.start(ctx, topic)
+			if err == nil {
+				started, known = true, cp
+				s.notify(topic, Committed{Position: cp})
+				continue
+			}
+			failures++
+			s.failed(ctx, log, topic, err)
+			if !sleep(ctx, s.backoff(failures)) {
+				return
+			}
+			continue
+		}
+		r, err := s.batch(ctx, topic, out, isolate)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			s.failed(ctx, log, topic, err)
+			if !sleep(ctx, s.backoff(failures)) {
+				return
+			}
+			continue
+		}
+		failures = 0
+		// Another instance may have moved the checkpoint: report that too,
+		// so that WaitFor works on every replica.
+		if r.applied > 0 || r.checkpoint != known {
+			known = r.checkpoint
+			s.notify(topic, Committed{Position: r.checkpoint, Events: r.applied, RecordedAt: r.recordedAt})
+		}
+		if isolate != nil && !r.checkpoint.Less(*isolate) {
+			isolate = nil // applied, here or by another instance
+		}
+		switch {
+		case r.nacked != nil:
+			if r.isolated {
+				// It failed alone, after its handler's own retries. A Runner
+				// stops the projector before nacking, which ends ctx; a bare
+				// subscriber keeps trying, slowly.
+				if !sleep(ctx, s.cfg.MaxRetryInterval) {
+					return
+				}
+			}
+			isolate = r.nacked
+		case r.applied > 0:
+			idle = 0
+		default:
+			if err := s.wait(ctx, r.checkpoint, idle); err != nil {
+				return
+			}
+			idle++
+		}
+	}
+}
+
+func (s *Subscriber) start(ctx context.Context, topic string) (eventschema.Position, error) {
+	if err := ensureCheckpoint(ctx, s.pool, topic); err != nil {
+		return eventschema.Position{}, err
+	}
+	return loadCheckpoint(ctx, s.pool, topic)
+}
+
+func (s *Subscriber) failed(ctx context.Context, log *slog.Logger, topic string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	log.Warn("projection batch failed; retrying", "err", err)
+	if s.cfg.OnError != nil {
+		s.cfg.OnError(topic, err)
+	}
+}
+
+func (s *Subscriber) notify(topic string, c Committed) {
+	if s.cfg.OnCheckpoint != nil {
+		s.cfg.OnCheckpoint(topic, c)
+	}
+}
+
+func (s *Subscriber) backoff(failures int) time.Duration {
+	d := s.cfg.RetryInterval << min(failures-1, 16)
+	return min(d, s.cfg.MaxRetryInterval)
+}
+
+func (s *Subscriber) wait(ctx context.Context, after eventschema.Position, idle int) error {
+	if s.cfg.Wait != nil {
+		return s.cfg.Wait(ctx, after)
+	}
+	if !sleep(ctx, min(s.cfg.PollInterval, time.Millisecond<<min(idle, 16))) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// batch runs one transaction: lock the checkpoint, read, deliver, save.
+func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *message.Message, isolate *eventschema.Position) (batchResult, error) {
+	var r batchResult
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return r, fmt.Errorf("project %s: begin: %w", topic, err)
+	}
+	// Rolling back after a commit does nothing; the context may have ended.
+	defer tx.Rollback(context.WithoutCancel(ctx))
+
+	cp, err := lockCheckpoint(ctx, tx, topic)
+	if err != nil {
+		return r, err
+	}
+	r.checkpoint = cp
+	events, err := s.store.ReadAll(ctx, cp, s.cfg.BatchSize)
+	if err != nil {
+		return r, fmt.Errorf("project %s: %w", topic, err)
+	}
+	if len(events) == 0 {
+		return r, nil
+	}
+	n := 0
+	for i := range events {
+		e := events[i]
+		alone := isolate != nil && e.Position == *isolate
+		if alone && i > 0 {
+			break // commit what precedes it first
+		}
+		acked, err := s.deliver(ctx, out, tx, e, alone)
+		if err != nil {
+			return r, err
+		}
+		if !acked {
+			// Roll back now, so the row lock is not held while waiting.
+			if err := tx.Rollback(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+				s.cfg.Logger.Warn("rollback after nack failed", "projector", topic, "err", err)
+			}
+			r.nacked, r.isolated = &e.Position, alone
+			return r, nil
+		}
+		n++
+		if alone {
+			break
+		}
+	}
+	last := events[n-1]
+	if err := saveCheckpoint(ctx, tx, topic, last.Position); err != nil {
+		return r, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return r, fmt.Errorf("project %s: commit at %s: %w", topic, last.Position, err)
+	}
+	r.checkpoint, r.applied, r.recordedAt = last.Position, n, last.RecordedAt
+	return r, nil
+}
+
+// deliver hands one event out and waits for its verdict. It reports an
+// error only when ctx ended before anyone took the message.
+func (s *Subscriber) deliver(ctx context.Context, out chan<- *message.Message, tx pgx.Tx, e eventschema.Envelope, alone bool) (bool, error) {
+	msg := message.NewMessage(e.ID.String(), message.Payload(e.Data))
+	msg.Metadata.Set("event_type", e.Type)
+	msg.Metadata.Set("stream", e.Stream)
+	msg.Metadata.Set("stream_version", strconv.FormatUint(e.StreamVersion, 10))
+	msg.Metadata.Set("position", e.Position.String())
+	msg.SetContext(context.WithValue(ctx, deliveryKey{}, &delivery{tx: tx, event: e, isolated: alone}))
+	select {
+	case out <- msg:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	// Once taken, the handler uses the transaction until it acks or nacks,
+	// so wait for that even if ctx ends: the handler's statements fail
+	// with ctx and it nacks.
+	select {
+	case <-msg.Acked():
+		return true, nil
+	case <-msg.Nacked():
+		return false, nil
+	}
+}
+
+type deliveryKey struct{}
+
+// delivery is what a message's context carries.
+type delivery struct {
+	tx       pgx.Tx
+	event    eventschema.Envelope
+	isolated bool
+}
+
+func deliveryFrom(ctx context.Context) (*delivery, bool) {
+	d, ok := ctx.Value(deliveryKey{}).(*delivery)
+	return d, ok
+}
+
+// TxFromContext returns the batch transaction of a message delivered by a
+// Subscriber. Writes made in it commit with the checkpoint when the whole
+// batch is acked, and are rolled back by a nack.
+func TxFromContext(ctx context.Context) (pgx.Tx, bool) {
+	d, ok := deliveryFrom(ctx)
+	if !ok {
+		return nil, false
+	}
+	return d.tx, true
+}
+
+// EventFromContext returns the event of a message delivered by a Subscriber.
+func EventFromContext(ctx context.Context) (eventschema.Envelope, bool) {
+	d, ok := deliveryFrom(ctx)
+	if !ok {
+		return eventschema.Envelope{}, false
+	}
+	return d.event, true
+}
+
+// sleep waits for d or until ctx ends, reporting whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
