@@ -12,6 +12,7 @@ import (
 	"supportd/commands"
 	"supportd/domain"
 	"supportd/eventstore"
+	"supportd/readmodels"
 )
 
 // Problem is an RFC 9457 problem document. Type is stable: clients switch
@@ -27,7 +28,8 @@ type Problem struct {
 
 const problemBase = "https://supportd.dev/problems/"
 
-// ErrNotFound is what read-model lookups return for a missing row.
+// ErrNotFound answers a request for something that does not exist (or
+// that the caller may not know exists).
 var ErrNotFound = errors.New("not found")
 
 // problemFor maps every error to its HTTP problem. It is the one place where
@@ -54,7 +56,7 @@ func problemFor(err error) Problem {
 		return Problem{Type: "precondition-failed", Title: "The resource changed", Status: http.StatusPreconditionFailed, Detail: err.Error()}
 	case errors.As(err, &wv), errors.Is(err, commands.ErrConflict):
 		return Problem{Type: "concurrent-update", Title: "Concurrent update", Status: http.StatusConflict, Detail: "the resource was changed by another request; try again"}
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, readmodels.ErrNotFound):
 		return Problem{Type: "not-found", Title: "Not found", Status: http.StatusNotFound}
 	case errors.Is(err, errUnauthorized):
 		return Problem{Type: "unauthorized", Title: "Authentication required", Status: http.StatusUnauthorized}

@@ -19,22 +19,8 @@ import (
 
 	"supportd/commands"
 	"supportd/eventschema"
+	"supportd/readmodels"
 )
-
-// TenantReader reads the tenants read model. Lookups of a missing tenant
-// return an error wrapping ErrNotFound.
-type TenantReader interface {
-	Tenant(ctx context.Context, id uuid.UUID) (Tenant, error)
-	// TenantSettings returns the settings changed from their defaults.
-	TenantSettings(ctx context.Context, id uuid.UUID) (map[string]json.RawMessage, error)
-}
-
-// Tenant is a tenant's profile as the API shows it.
-type Tenant struct {
-	TenantID uuid.UUID `json:"tenant_id"`
-	Name     string    `json:"name"`
-	TimeZone string    `json:"time_zone"`
-}
 
 // ProjectorStatus is one projector's health, for /readyz.
 type ProjectorStatus struct {
@@ -49,7 +35,8 @@ type ProjectorStatus struct {
 // Deps is what the API needs from the rest of the server.
 type Deps struct {
 	Commands *commands.Handler
-	Tenants  TenantReader
+	// Reads is the read-model database.
+	Reads readmodels.Querier
 	// WaitFor blocks until every read model has applied position p.
 	WaitFor func(ctx context.Context, p eventschema.Position) error
 	// Checks are readiness checks by name (e.g. "database").

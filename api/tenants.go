@@ -10,6 +10,7 @@ import (
 
 	"supportd/commands"
 	"supportd/domain/tenant"
+	"supportd/readmodels"
 )
 
 type createTenantRequest struct {
@@ -50,7 +51,7 @@ func (h *handlers) getTenant(c echo.Context) error {
 	if err := h.awaitPosition(c); err != nil {
 		return err
 	}
-	t, err := h.d.Tenants.Tenant(c.Request().Context(), id)
+	t, err := readmodels.GetTenant(c.Request().Context(), h.d.Reads, id)
 	if err != nil {
 		return err
 	}
@@ -73,12 +74,16 @@ func (h *handlers) listTenantSettings(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := h.d.Tenants.Tenant(ctx, id); err != nil {
+	if _, err := readmodels.GetTenant(ctx, h.d.Reads, id); err != nil {
 		return err
 	}
-	changed, err := h.d.Tenants.TenantSettings(ctx, id)
+	rows, err := readmodels.GetTenantSettings(ctx, h.d.Reads, id)
 	if err != nil {
 		return err
+	}
+	changed := make(map[string]json.RawMessage, len(rows))
+	for _, r := range rows {
+		changed[r.Key] = r.Value
 	}
 	items := make([]setting, 0, len(tenant.Settings))
 	for key, def := range tenant.Settings {

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"supportd/api"
+	"supportd/cmd/internal/connect"
+	"supportd/commands"
+	"supportd/eventschema"
+	"supportd/projections"
+	"supportd/readmodels"
+)
+
+// run wires the server and serves until ctx ends. started, if not nil,
+// receives the address the API listens on once it accepts requests.
+func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr string)) error {
+	pool, err := connect.Database(ctx, cfg.DatabaseURL, 32, true)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := readmodels.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	store, closeStore, err := connect.EventStore(ctx, cfg.EventStore, pool, cfg.KurrentDBURL)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	catalog := eventschema.Catalog()
+	runner, err := projections.NewRunner(store, pool, log, registry, projections.All(catalog)...)
+	if err != nil {
+		return err
+	}
+	handler, err := api.New(api.Deps{
+		Commands: commands.NewHandler(store, catalog, commands.SystemClock{}),
+		Reads:    pool,
+		WaitFor: func(ctx context.Context, p eventschema.Position) error {
+			return runner.WaitFor(ctx, p)
+		},
+		Checks:        map[string]func(context.Context) error{"database": pool.Ping},
+		Projectors:    func() []api.ProjectorStatus { return projectorStatuses(runner.Health()) },
+		Gatherer:      registry,
+		Logger:        log,
+		OperatorToken: cfg.OperatorToken,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := runner.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("projections: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		log.Info("supportd serving", "addr", ln.Addr().String(), "event_store", cfg.EventStore)
+		if started != nil {
+			started(ln.Addr().String())
+		}
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	})
+	return g.Wait()
+}
+
+func projectorStatuses(in []projections.Status) []api.ProjectorStatus {
+	out := make([]api.ProjectorStatus, len(in))
+	for i, s := range in {
+		out[i] = api.ProjectorStatus{
+			Name:     s.Name,
+			State:    string(s.State),
+			Position: s.Checkpoint.String(),
+			Error:    s.LastError,
+			Stopped:  s.State == projections.StateStopped,
+		}
+	}
+	return out
+}
