@@ -1,0 +1,116 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/eventschema"
+	"supportd/eventstore"
+)
+
+var (
+	lagRate     = flag.Int("lag.rate", 2000, "events per second appended by BenchmarkEndToEndLag")
+	lagDuration = flag.Duration("lag.duration", 10*time.Second, "how long BenchmarkEndToEndLag appends")
+)
+
+// BenchmarkEndToEndLag appends tenant setting changes at a steady rate from
+// several writers and measures, for each event, the time from its append's
+// commit to the moment the tenants read model has applied it (its
+// projector's checkpoint committed past the event, so its row is visible).
+// It reports p50, p99 and max in milliseconds. Run with -benchtime=1x.
+func BenchmarkEndToEndLag(b *testing.B) {
+	e := newEnv(b)
+	ctx := testContext(b)
+	reg := eventschema.Catalog()
+	runner, err := NewRunner(e.store, e.pool, testLogger(io.Discard), nil, NewTenants(reg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- runner.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+
+	const writers = 16
+	tenants := make([]uuid.UUID, writers)
+	for i := range tenants {
+		tenants[i] = uuid.Must(uuid.NewV7())
+		ev, err := reg.Encode(uuid.Must(uuid.NewV7()), eventschema.TenantCreated{TenantID: tenants[i], Name: fmt.Sprint("t", i), TimeZone: "UTC"}, eventschema.Metadata{TenantID: tenants[i]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.store.Append(ctx, "tenant-"+tenants[i].String(), eventstore.NoStream, []eventschema.Proposed{ev}); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	for range b.N {
+		total := int(float64(*lagRate) * lagDuration.Seconds())
+		interval := time.Duration(float64(time.Second) * writers / float64(*lagRate))
+		var mu sync.Mutex
+		lags := make([]time.Duration, 0, total)
+		var waits sync.WaitGroup
+		var wg sync.WaitGroup
+		start := time.Now()
+		b.ResetTimer()
+		for w := range writers {
+			wg.Go(func() {
+				stream := "tenant-" + tenants[w].String()
+				version := uint64(0)
+				tick := time.NewTicker(interval)
+				defer tick.Stop()
+				for i := 0; i < total/writers; i++ {
+					<-tick.C
+					ev, err := reg.Encode(uuid.Must(uuid.NewV7()), eventschema.TenantSettingChanged{
+						TenantID: tenants[w], Key: fmt.Sprint("k", i%8), Value: json.RawMessage(fmt.Sprint(i)), Previous: json.RawMessage("0"),
+					}, eventschema.Metadata{TenantID: tenants[w], OccurredAt: time.Now()})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					res, err := e.store.Append(ctx, stream, eventstore.Exact(version), []eventschema.Proposed{ev})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					committed := time.Now()
+					version = res.Version
+					waits.Go(func() {
+						if err := runner.WaitFor(ctx, res.Position); err != nil {
+							b.Error(err)
+							return
+						}
+						lag := time.Since(committed)
+						mu.Lock()
+						lags = append(lags, lag)
+						mu.Unlock()
+					})
+				}
+			})
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		waits.Wait()
+		b.StopTimer()
+		slices.Sort(lags)
+		if len(lags) == 0 {
+			b.Fatal("no events measured")
+		}
+		pct := func(p float64) float64 {
+			return float64(lags[min(len(lags)-1, int(p*float64(len(lags))))].Microseconds()) / 1000
+		}
+		b.ReportMetric(float64(len(lags))/elapsed.Seconds(), "events/s")
+		b.ReportMetric(pct(0.50), "p50-ms")
+		b.ReportMetric(pct(0.99), "p99-ms")
+		b.ReportMetric(float64(lags[len(lags)-1].Microseconds())/1000, "max-ms")
+	}
+}
