@@ -79,13 +79,23 @@ func testLogger(w io.Writer) *slog.Logger {
 
 var base = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
-// tenantLog appends a deterministic log of tenant events: tenants streams,
-// each a TenantCreated followed by changes setting changes spread over a
-// few keys (so most change an existing row), appended chunk events at a
-// time, round robin over the tenants. It returns the positions of the
-// events it appended, in log order.
+// tenantLog appends a deterministic log of tenant events (see
+// appendTenants) and returns the positions of the events it appended, in
+// log order.
 func tenantLog(t testing.TB, ctx context.Context, store eventstore.Store, tenants, changes, chunk int) []eventschema.Position {
 	t.Helper()
+	streams, err := appendTenants(ctx, store, tenants, changes, chunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return positionsOf(t, ctx, store, streams, tenants*(changes+1))
+}
+
+// appendTenants appends tenants streams, each a TenantCreated followed by
+// changes setting changes spread over a few keys (so most change an
+// existing row), chunk events per append, round robin over the tenants. It
+// returns the names of the streams.
+func appendTenants(ctx context.Context, store eventstore.Store, tenants, changes, chunk int) (map[string]bool, error) {
 	reg := eventschema.Catalog()
 	ids := make([]uuid.UUID, tenants)
 	next := make([]int, tenants) // next change per tenant; -1 before creation
@@ -95,7 +105,6 @@ func tenantLog(t testing.TB, ctx context.Context, store eventstore.Store, tenant
 		next[i] = -1
 		own["tenant-"+ids[i].String()] = true
 	}
-	var positions []eventschema.Position
 	for remaining := tenants * (changes + 1); remaining > 0; {
 		for ti, id := range ids {
 			if next[ti] >= changes {
@@ -126,22 +135,26 @@ func tenantLog(t testing.TB, ctx context.Context, store eventstore.Store, tenant
 				}
 				p, err := reg.Encode(uuid.Must(uuid.NewV7()), payload, md)
 				if err != nil {
-					t.Fatal(err)
+					return nil, err
 				}
 				batch = append(batch, p)
 				next[ti]++
 			}
-			res, err := store.Append(ctx, "tenant-"+id.String(), expected, batch)
-			if err != nil {
-				t.Fatal(err)
+			if _, err := store.Append(ctx, "tenant-"+id.String(), expected, batch); err != nil {
+				return nil, err
 			}
-			_ = res
 			remaining -= len(batch)
 		}
 	}
-	// Read the positions back in log order. The store holds back events
-	// while older transactions anywhere on the server run, so wait for them.
-	want := tenants * (changes + 1)
+	return own, nil
+}
+
+// positionsOf reads the log until it has seen want events of streams and
+// returns their positions in log order. The store holds back events while
+// older transactions anywhere on the server run, so it waits for them.
+func positionsOf(t testing.TB, ctx context.Context, store eventstore.Store, streams map[string]bool, want int) []eventschema.Position {
+	t.Helper()
+	var positions []eventschema.Position
 	after := eventschema.Start
 	deadline := time.Now().Add(time.Minute)
 	for len(positions) < want {
@@ -150,7 +163,7 @@ func tenantLog(t testing.TB, ctx context.Context, store eventstore.Store, tenant
 			t.Fatal(err)
 		}
 		for _, e := range events {
-			if own[e.Stream] {
+			if streams[e.Stream] {
 				positions = append(positions, e.Position)
 			}
 			after = e.Position
