@@ -311,7 +311,9 @@ func (s *Store) ReadAll(ctx context.Context, after eventschema.Position, limit i
 		SELECT `+selectColumns+` FROM events
 		WHERE (transaction_id, position) > ($1::text::xid8, $2)
 		  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY transaction_id, position
+		-- Qualified: the select list has bigint casts named like these
+		-- columns, and ordering by those would sort the whole table.
+		ORDER BY events.transaction_id, events.position
 		LIMIT $3`, fmt.Sprint(after.Commit), int64(after.Prepare), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %s: %w", after, err)
