@@ -17,6 +17,12 @@ type createTenantRequest struct {
 	TenantID uuid.UUID `json:"tenant_id"`
 	Name     string    `json:"name"`
 	TimeZone string    `json:"time_zone"`
+	Admin    struct {
+		Email    string `json:"email"`
+		Nickname string `json:"nickname"`
+		RealName string `json:"real_name"`
+		Password string `json:"password"`
+	} `json:"admin"`
 }
 
 func (h *handlers) createTenant(c echo.Context) error {
@@ -28,7 +34,10 @@ func (h *handlers) createTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.d.Commands.CreateTenant(c.Request().Context(), m, commands.CreateTenant(req))
+	res, err := h.d.Commands.CreateTenant(c.Request().Context(), m, commands.CreateTenant{
+		TenantID: req.TenantID, Name: req.Name, TimeZone: req.TimeZone,
+		Admin: commands.NewUser{Email: req.Admin.Email, Nickname: req.Admin.Nickname, RealName: req.Admin.RealName, Password: req.Admin.Password},
+	})
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,9 @@ type Handler struct {
 	registry *eventschema.Registry
 	clock    Clock
 
+	// Passwords hashes user passwords; bcrypt at its default cost unless set.
+	Passwords Passwords
+
 	// Retries bounds how often a command is decided again after another
 	// writer changed its stream first.
 	Retries int
@@ -67,7 +70,7 @@ type Handler struct {
 
 // NewHandler returns a command handler.
 func NewHandler(store eventstore.Store, registry *eventschema.Registry, clock Clock) *Handler {
-	return &Handler{store: store, registry: registry, clock: clock, Retries: 5}
+	return &Handler{store: store, registry: registry, clock: clock, Retries: 5, Passwords: Bcrypt{}}
 }
 
 // Aggregate says how to rebuild an aggregate's state from its events.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
 
 	"supportd/commands"
 	"supportd/domain"
@@ -34,8 +35,12 @@ func newHandler(t *testing.T) (*commands.Handler, eventstore.Store) {
 	}
 	store := postgres.New(pool)
 	t.Cleanup(store.Close)
-	return commands.NewHandler(store, eventschema.Catalog(), fixedClock{now}), store
+	h := commands.NewHandler(store, eventschema.Catalog(), fixedClock{now})
+	h.Passwords = commands.Bcrypt{Cost: bcrypt.MinCost}
+	return h, store
 }
+
+var boss = commands.NewUser{Email: "boss@acme.example", Nickname: "Boss", Password: "correct-horse"}
 
 func admin() commands.Meta {
 	return commands.Meta{Actor: eventschema.Actor{Kind: eventschema.ActorAdmin, ID: "admin-1"}, CommandID: uuid.Must(uuid.NewV7())}
@@ -47,21 +52,24 @@ func TestCreateTenantWritesEventWithMetadata(t *testing.T) {
 	ctx := context.Background()
 	id := uuid.Must(uuid.NewV7())
 	m := admin()
-	res, err := h.CreateTenant(ctx, m, commands.CreateTenant{TenantID: id, Name: "Acme", TimeZone: "Asia/Shanghai"})
+	res, err := h.CreateTenant(ctx, m, commands.CreateTenant{TenantID: id, Name: "Acme", TimeZone: "Asia/Shanghai", Admin: boss})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Version != 0 || res.Events != 1 || res.Stream != tenant.Stream(id) {
+	if res.Version != 1 || res.Events != 2 || res.Stream != tenant.Stream(id) {
 		t.Errorf("result %+v", res)
 	}
 	got, err := store.ReadStream(ctx, tenant.Stream(id), eventstore.Forwards, 0, 10)
-	if err != nil || len(got) != 1 {
+	if err != nil || len(got) != 2 {
 		t.Fatalf("read: %v, %d events", err, len(got))
+	}
+	if got[1].Type != "AgentAdded" || got[1].Position != res.Position {
+		t.Errorf("second event %s at %s, want AgentAdded at %s", got[1].Type, got[1].Position, res.Position)
 	}
 	e := got[0]
 	if e.Type != "TenantCreated" || e.Metadata.TenantID != id || e.Metadata.Actor.ID != "admin-1" ||
 		e.Metadata.CommandID != m.CommandID || e.Metadata.CorrelationID != m.CommandID ||
-		!e.Metadata.OccurredAt.Equal(now) || e.Position != res.Position {
+		!e.Metadata.OccurredAt.Equal(now) {
 		t.Errorf("event %+v", e)
 	}
 	if e.ID != commands.EventID(m.CommandID, 0) {
@@ -74,7 +82,7 @@ func TestRetriedCommandAppliesOnce(t *testing.T) {
 	h, store := newHandler(t)
 	ctx := context.Background()
 	id := uuid.Must(uuid.NewV7())
-	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme"}); err != nil {
+	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme", Admin: boss}); err != nil {
 		t.Fatal(err)
 	}
 	m := admin()
@@ -96,8 +104,8 @@ func TestRetriedCommandAppliesOnce(t *testing.T) {
 		t.Errorf("retry answered %+v, first %+v", again, first)
 	}
 	got, _ := store.ReadStream(ctx, tenant.Stream(id), eventstore.Forwards, 0, 10)
-	if len(got) != 3 {
-		t.Errorf("stream has %d events, want 3", len(got))
+	if len(got) != 4 {
+		t.Errorf("stream has %d events, want 4", len(got))
 	}
 }
 
@@ -111,7 +119,7 @@ func TestDomainErrorsPassThroughTyped(t *testing.T) {
 		kind domain.Kind
 	}{
 		{"bad time zone", func() error {
-			_, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: uuid.Must(uuid.NewV7()), Name: "A", TimeZone: "Nowhere/Land"})
+			_, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: uuid.Must(uuid.NewV7()), Name: "A", TimeZone: "Nowhere/Land", Admin: boss})
 			return err
 		}, domain.Invalid},
 		{"setting of missing tenant", func() error {
@@ -136,7 +144,7 @@ func TestConcurrentCommandsOnOneStream(t *testing.T) {
 	h.Retries = 100
 	ctx := context.Background()
 	id := uuid.Must(uuid.NewV7())
-	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme"}); err != nil {
+	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme", Admin: boss}); err != nil {
 		t.Fatal(err)
 	}
 	const writers = 16
@@ -151,14 +159,14 @@ func TestConcurrentCommandsOnOneStream(t *testing.T) {
 	}
 	wg.Wait()
 	got, _ := store.ReadStream(ctx, tenant.Stream(id), eventstore.Forwards, 0, 100)
-	if len(got) != 1+writers {
-		t.Fatalf("stream has %d events, want %d", len(got), 1+writers)
+	if len(got) != 2+writers {
+		t.Fatalf("stream has %d events, want %d", len(got), 2+writers)
 	}
 	// Each change's Previous is the value before it: no decision was made on
 	// a stale state.
 	reg := eventschema.Catalog()
 	prev := json.RawMessage(`240`)
-	for _, e := range got[1:] {
+	for _, e := range got[2:] {
 		p, err := reg.Decode(e)
 		if err != nil {
 			t.Fatal(err)
@@ -177,7 +185,7 @@ func TestConflictBeyondRetriesIsReported(t *testing.T) {
 	h.Retries = 0
 	ctx := context.Background()
 	id := uuid.Must(uuid.NewV7())
-	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme"}); err != nil {
+	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme", Admin: boss}); err != nil {
 		t.Fatal(err)
 	}
 	agg := commands.Aggregate[tenant.State]{Stream: tenant.Stream(id), Evolve: tenant.Evolve}
@@ -192,7 +200,7 @@ func TestConflictBeyondRetriesIsReported(t *testing.T) {
 		t.Fatalf("err = %v, want ErrConflict", err)
 	}
 	got, _ := store.ReadStream(ctx, tenant.Stream(id), eventstore.Forwards, 0, 10)
-	if len(got) != 2 {
-		t.Errorf("stream has %d events, want 2 (the losing command wrote nothing)", len(got))
+	if len(got) != 3 {
+		t.Errorf("stream has %d events, want 3 (the losing command wrote nothing)", len(got))
 	}
 }

@@ -8,18 +8,41 @@ import (
 	"supportd/domain/tenant"
 )
 
-// CreateTenant registers a new customer-service organisation.
+// CreateTenant registers a new customer-service organisation and its first
+// admin.
 type CreateTenant struct {
 	TenantID uuid.UUID
 	Name     string
 	TimeZone string
+	Admin    NewUser
+}
+
+// NewUser is a user to add, with the password in clear (it is hashed here
+// and never stored).
+type NewUser struct {
+	AgentID  uuid.UUID
+	Email    string
+	Nickname string
+	RealName string
+	Role     string
+	Password string
+	Enabled  bool
 }
 
 // CreateTenant handles the CreateTenant command.
 func (h *Handler) CreateTenant(ctx context.Context, m Meta, c CreateTenant) (Result, error) {
 	m.TenantID = c.TenantID
+	hash, err := h.Passwords.Hash(c.Admin.Password)
+	if err != nil {
+		return Result{}, prefixField(err, "admin.")
+	}
+	admin := tenant.NewAgent{AgentID: c.Admin.AgentID, Email: c.Admin.Email, Nickname: c.Admin.Nickname,
+		RealName: c.Admin.RealName, PasswordHash: hash}
+	if admin.AgentID == uuid.Nil {
+		admin.AgentID = uuid.Must(uuid.NewV7())
+	}
 	return Execute(ctx, h, m, tenantAggregate(c.TenantID), func(s tenant.State) ([]any, error) {
-		return tenant.Create(s, c.TenantID, c.Name, c.TimeZone)
+		return tenant.Create(s, c.TenantID, c.Name, c.TimeZone, admin)
 	})
 }
 

@@ -1,12 +1,14 @@
 package eventschema
 
 // Catalog returns a registry of every event type supportd writes, in its
-// current schema version, with the upcasters of older versions. Adding an
-// event type means adding it here; `supportctl schema` then writes its JSON
-// Schema under eventschema/schemas/.
+// current schema version, with the upcasters of older versions. Each area
+// registers its types in its own file (registerTenants in tenant.go, …);
+// adding an event type means registering it there, running `supportctl
+// schema` to write its JSON Schema under eventschema/schemas/, and storing a
+// sample under testdata/samples/.
 func Catalog() *Registry {
 	r := NewRegistry()
-	Register[TenantCreated](r, "TenantCreated", 1)
-	Register[TenantSettingChanged](r, "TenantSettingChanged", 1)
+	registerTenants(r)
+	registerAccounts(r)
 	return r
 }

@@ -25,3 +25,10 @@ type TenantSettingChanged struct {
 	Value    json.RawMessage `json:"value"`
 	Previous json.RawMessage `json:"previous"`
 }
+
+func registerTenants(r *Registry) {
+	Register[TenantCreated](r, "TenantCreated", 1)
+	Register[TenantSettingChanged](r, "TenantSettingChanged", 1)
+	Register[TenantProfileChanged](r, "TenantProfileChanged", 1)
+	Register[TenantSeatsLicensed](r, "TenantSeatsLicensed", 1)
+}

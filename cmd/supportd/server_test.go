@@ -112,28 +112,28 @@ func TestTenantLifecycleOverHTTP(t *testing.T) {
 			id := uuid.Must(uuid.NewV7()).String()
 			tenantPath := "/v1/tenants/" + id
 
-			created := c.expect(201, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Acme","time_zone":"Europe/Berlin"}`, id))
+			created := c.expect(201, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Acme","time_zone":"Europe/Berlin","admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, id))
 			pos := created["position"].(string)
 			got := c.expect(200, "GET", tenantPath+"?min_position="+pos, "")
 			if got["name"] != "Acme" || got["time_zone"] != "Europe/Berlin" {
 				t.Errorf("tenant %v", got)
 			}
-			problem := c.expect(409, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Again"}`, id))
+			problem := c.expect(409, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Again","admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, id))
 			if problem["code"] != "tenant.exists" {
 				t.Errorf("problem %v", problem)
 			}
 
 			setting := tenantPath + "/settings/transfer.require_confirmation"
 			first := c.expect(200, "PUT", setting, `{"value":true}`, "Idempotency-Key", "k-1")
-			if first["events"] != float64(1) || first["version"] != float64(1) {
+			if first["events"] != float64(1) || first["version"] != float64(2) {
 				t.Errorf("change %v", first)
 			}
 			again := c.expect(200, "PUT", setting, `{"value":true}`, "Idempotency-Key", "k-1")
 			if fmt.Sprint(again) != fmt.Sprint(first) {
 				t.Errorf("retry answered %v, first %v", again, first)
 			}
-			c.expect(412, "PUT", setting, `{"value":false}`, "If-Match", `"0"`)
-			c.expect(200, "PUT", tenantPath+"/settings/conversation.inactivity_close_hours", `{"value":48}`, "If-Match", `"1"`)
+			c.expect(412, "PUT", setting, `{"value":false}`, "If-Match", `"1"`)
+			c.expect(200, "PUT", tenantPath+"/settings/conversation.inactivity_close_hours", `{"value":48}`, "If-Match", `"2"`)
 			bad := c.expect(422, "PUT", tenantPath+"/settings/transfer.confirmation_timeout_seconds", `{"value":"soon"}`)
 			if bad["field"] != "transfer.confirmation_timeout_seconds" {
 				t.Errorf("problem %v", bad)

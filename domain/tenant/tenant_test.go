@@ -23,7 +23,12 @@ func given(events ...any) tenant.State {
 	return s
 }
 
-var created = eventschema.TenantCreated{TenantID: id, Name: "Acme", TimeZone: "Europe/Berlin"}
+var (
+	created  = eventschema.TenantCreated{TenantID: id, Name: "Acme", TimeZone: "Europe/Berlin"}
+	adminID  = uuid.MustParse("0190f3b0-0000-7000-8000-0000000000a1")
+	newAdmin = tenant.NewAgent{AgentID: adminID, Email: "Boss@Acme.example", Nickname: "Boss", PasswordHash: "$2a$hash"}
+	added    = eventschema.AgentAdded{TenantID: id, AgentID: adminID, Email: "boss@acme.example", Nickname: "Boss", Role: "admin", PasswordHash: "$2a$hash", Enabled: true}
+)
 
 func TestCreate(t *testing.T) {
 	cases := []struct {
@@ -36,16 +41,22 @@ func TestCreate(t *testing.T) {
 		wantKind domain.Kind
 		field    string
 	}{
-		{"new tenant", nil, id, "Acme", "Europe/Berlin", []any{created}, 0, ""},
-		{"zone defaults to UTC", nil, id, "Acme", "", []any{eventschema.TenantCreated{TenantID: id, Name: "Acme", TimeZone: "UTC"}}, 0, ""},
+		{"new tenant with its first admin", nil, id, "Acme", "Europe/Berlin", []any{created, added}, 0, ""},
+		{"zone defaults to UTC", nil, id, "Acme", "", []any{eventschema.TenantCreated{TenantID: id, Name: "Acme", TimeZone: "UTC"}, added}, 0, ""},
 		{"already exists", []any{created}, id, "Acme", "UTC", nil, domain.Conflict, ""},
 		{"empty name", nil, id, "", "UTC", nil, domain.Invalid, "name"},
 		{"unknown zone", nil, id, "Acme", "Mars/Olympus", nil, domain.Invalid, "time_zone"},
 		{"nil id", nil, uuid.Nil, "Acme", "UTC", nil, domain.Invalid, "tenant_id"},
 	}
+	t.Run("admin e-mail must be valid", func(t *testing.T) {
+		bad := newAdmin
+		bad.Email = "not-an-address"
+		_, err := tenant.Create(tenant.State{}, id, "Acme", "UTC", bad)
+		check(t, nil, err, nil, domain.Invalid, "admin.email")
+	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tenant.Create(given(tc.given...), tc.tenantID, tc.tname, tc.zone)
+			got, err := tenant.Create(given(tc.given...), tc.tenantID, tc.tname, tc.zone, newAdmin)
 			check(t, got, err, tc.want, tc.wantKind, tc.field)
 		})
 	}

@@ -1,0 +1,234 @@
+// Package agent is the agent aggregate: a user's sessions, online status
+// and capacity, the facts dispatch reads and worktime reports are built
+// from. Stream: "agent-{agent id}". The user's account (e-mail, role,
+// enabled) is decided in the tenant's roster.
+package agent
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/domain"
+	"supportd/eventschema"
+)
+
+// Stream returns the stream name of agent id.
+func Stream(id uuid.UUID) string { return "agent-" + id.String() }
+
+// Status is an online status, with the meanings of the product manual.
+type Status string
+
+// The statuses.
+const (
+	// Online: receives auto-assigned conversations and transfers.
+	Online Status = "online"
+	// Busy: keeps its conversations and accepts transfers, but gets no
+	// auto-assignment. Away and Invisible behave the same.
+	Busy      Status = "busy"
+	Away      Status = "away"
+	Invisible Status = "invisible"
+	// Offline: signed out (or its console went silent for 30 s): neither
+	// auto-assignment nor transfers.
+	Offline Status = "offline"
+)
+
+// Valid reports whether s is one of the statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case Online, Busy, Away, Invisible, Offline:
+		return true
+	}
+	return false
+}
+
+// AutoAssignable reports whether an agent in status s may receive
+// auto-assigned conversations.
+func (s Status) AutoAssignable() bool { return s == Online }
+
+// AcceptsTransfers reports whether an agent in status s may receive
+// transferred conversations.
+func (s Status) AcceptsTransfers() bool { return s != Offline && s != "" }
+
+// DefaultCapacity is the maximum of conversations of an agent whose capacity
+// was never set.
+const DefaultCapacity = 5
+
+// MaxCapacity bounds what may be set.
+const MaxCapacity = 1000
+
+// HeartbeatTimeout is how long a console may stay silent before its session
+// ends.
+const HeartbeatTimeout = 30 * time.Second
+
+// Session is one signed-in console.
+type Session struct {
+	ID        uuid.UUID
+	ExpiresAt time.Time
+	ClientIP  string
+}
+
+// State is what the agent's decisions need.
+type State struct {
+	ID       uuid.UUID
+	Status   Status
+	Capacity int
+	// capacitySet: Capacity was set explicitly (else DefaultCapacity).
+	capacitySet bool
+	Sessions    map[uuid.UUID]Session
+}
+
+// CurrentStatus is the status, offline when never signed in.
+func (s State) CurrentStatus() Status {
+	if s.Status == "" {
+		return Offline
+	}
+	return s.Status
+}
+
+// CurrentCapacity is the capacity in force.
+func (s State) CurrentCapacity() int {
+	if !s.capacitySet {
+		return DefaultCapacity
+	}
+	return s.Capacity
+}
+
+// Evolve folds one event into the state.
+func Evolve(s State, event any) State {
+	copySessions := func() map[uuid.UUID]Session {
+		m := make(map[uuid.UUID]Session, len(s.Sessions)+1)
+		for k, v := range s.Sessions {
+			m[k] = v
+		}
+		return m
+	}
+	switch e := event.(type) {
+	case eventschema.AgentSignedIn:
+		s.ID = e.AgentID
+		m := copySessions()
+		m[e.SessionID] = Session{ID: e.SessionID, ExpiresAt: e.ExpiresAt, ClientIP: e.ClientIP}
+		s.Sessions = m
+	case eventschema.AgentSignedOut:
+		m := copySessions()
+		delete(m, e.SessionID)
+		s.Sessions = m
+	case eventschema.AgentStatusChanged:
+		s.ID, s.Status = e.AgentID, Status(e.To)
+	case eventschema.AgentCapacitySet:
+		s.ID, s.Capacity, s.capacitySet = e.AgentID, e.Capacity, true
+	}
+	return s
+}
+
+// Identity is who the agent is in its tenant, from the roster.
+type Identity struct {
+	TenantID uuid.UUID
+	AgentID  uuid.UUID
+}
+
+// SignIn decides a new session. The first session takes the agent from
+// offline to online (or invisible, when signing in invisibly); further
+// sessions keep the status.
+func SignIn(s State, who Identity, session uuid.UUID, tokenHash string, expires time.Time, clientIP string, invisible bool) ([]any, error) {
+	if _, dup := s.Sessions[session]; dup {
+		return nil, domain.Errorf(domain.Conflict, "session.exists", "", "session %s exists", session)
+	}
+	out := []any{eventschema.AgentSignedIn{TenantID: who.TenantID, AgentID: who.AgentID, SessionID: session,
+		TokenHash: tokenHash, ExpiresAt: expires, ClientIP: clientIP, Invisible: invisible}}
+	if from := s.CurrentStatus(); from == Offline {
+		to := Online
+		if invisible {
+			to = Invisible
+		}
+		out = append(out, eventschema.AgentStatusChanged{TenantID: who.TenantID, AgentID: who.AgentID,
+			From: string(from), To: string(to), Reason: "sign_in", SessionID: session})
+	}
+	return out, nil
+}
+
+// SignOut decides the end of a session; the last one takes the agent
+// offline. reason is one of the eventschema.SignOut… constants.
+func SignOut(s State, who Identity, session uuid.UUID, clientIP, reason string) ([]any, error) {
+	if _, ok := s.Sessions[session]; !ok {
+		return nil, nil // already ended: signing out twice is harmless
+	}
+	out := []any{eventschema.AgentSignedOut{TenantID: who.TenantID, AgentID: who.AgentID, SessionID: session, ClientIP: clientIP, Reason: reason}}
+	if len(s.Sessions) == 1 && s.CurrentStatus() != Offline {
+		statusReason := "sign_out"
+		if reason != eventschema.SignOutLogout {
+			statusReason = reason
+		}
+		out = append(out, eventschema.AgentStatusChanged{TenantID: who.TenantID, AgentID: who.AgentID,
+			From: string(s.CurrentStatus()), To: string(Offline), Reason: statusReason, SessionID: session})
+	}
+	return out, nil
+}
+
+// SignOutAll ends every session, e.g. when the account is disabled.
+func SignOutAll(s State, who Identity, reason string) ([]any, error) {
+	var out []any
+	for id := range s.Sessions {
+		out = append(out, eventschema.AgentSignedOut{TenantID: who.TenantID, AgentID: who.AgentID, SessionID: id, Reason: reason})
+	}
+	if s.CurrentStatus() != Offline {
+		out = append(out, eventschema.AgentStatusChanged{TenantID: who.TenantID, AgentID: who.AgentID,
+			From: string(s.CurrentStatus()), To: string(Offline), Reason: reason})
+	}
+	return out, nil
+}
+
+// StatusRequest is a status change asked by the agent or an admin.
+type StatusRequest struct {
+	To Status
+	// ByAdmin: the actor is an admin (changing its own or another's status).
+	ByAdmin bool
+	// NeedsApproval is the tenant switch "status change needs approval".
+	NeedsApproval bool
+	// Approved: the change comes from an approved request.
+	Approved bool
+}
+
+// ChangeStatus decides a status change of a signed-in agent. Going offline
+// is signing out, not a status choice. With approval required, an agent's
+// change from online to busy, away or invisible waits for an admin.
+func ChangeStatus(s State, who Identity, r StatusRequest) ([]any, error) {
+	if !r.To.Valid() || r.To == Offline {
+		return nil, domain.Errorf(domain.Invalid, "agent.status", "status", "must be online, busy, away or invisible")
+	}
+	from := s.CurrentStatus()
+	if from == Offline {
+		return nil, domain.Errorf(domain.Conflict, "agent.offline", "", "the agent is offline; sign in first")
+	}
+	if from == r.To {
+		return nil, nil
+	}
+	if r.NeedsApproval && !r.ByAdmin && !r.Approved && from == Online {
+		return nil, domain.Errorf(domain.Conflict, "agent.status_needs_approval", "status", "leaving online needs an admin's approval")
+	}
+	reason := "manual"
+	if r.Approved {
+		reason = "approved"
+	}
+	return []any{eventschema.AgentStatusChanged{TenantID: who.TenantID, AgentID: who.AgentID, From: string(from), To: string(r.To), Reason: reason}}, nil
+}
+
+// SetCapacity decides a new capacity. The tenant switch "allow agents to set
+// their maximum conversations" decides who may: with it on, only the agent;
+// with it off, only admins.
+func SetCapacity(s State, who Identity, capacity int, byAdmin, agentsMaySet bool) ([]any, error) {
+	if capacity < 0 || capacity > MaxCapacity {
+		return nil, domain.Errorf(domain.Invalid, "agent.capacity", "capacity", "must be from 0 to %d", MaxCapacity)
+	}
+	if byAdmin && agentsMaySet {
+		return nil, domain.Errorf(domain.Forbidden, "agent.capacity_by_agent", "", "agents set their own maximum conversations (function switch)")
+	}
+	if !byAdmin && !agentsMaySet {
+		return nil, domain.Errorf(domain.Forbidden, "agent.capacity_by_admin", "", "only admins set maximum conversations (function switch)")
+	}
+	prev := s.CurrentCapacity()
+	if s.capacitySet && prev == capacity {
+		return nil, nil
+	}
+	return []any{eventschema.AgentCapacitySet{TenantID: who.TenantID, AgentID: who.AgentID, Capacity: capacity, Previous: prev, SetByAdmin: byAdmin}}, nil
+}

@@ -1,0 +1,148 @@
+package agent_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/domain"
+	"supportd/domain/agent"
+	"supportd/eventschema"
+)
+
+var (
+	tenantID = uuid.MustParse("0190f3b0-0000-7000-8000-000000000001")
+	agentID  = uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b1")
+	who      = agent.Identity{TenantID: tenantID, AgentID: agentID}
+	s1       = uuid.MustParse("0190f3b0-0000-7000-8000-0000000000e1")
+	s2       = uuid.MustParse("0190f3b0-0000-7000-8000-0000000000e2")
+	expires  = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	signedIn = eventschema.AgentSignedIn{TenantID: tenantID, AgentID: agentID, SessionID: s1, TokenHash: "t1", ExpiresAt: expires, ClientIP: "10.1.1.1"}
+	online   = eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "offline", To: "online", Reason: "sign_in", SessionID: s1}
+	busy     = eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "online", To: "busy", Reason: "manual"}
+)
+
+func given(events ...any) agent.State {
+	var s agent.State
+	for _, e := range events {
+		s = agent.Evolve(s, e)
+	}
+	return s
+}
+
+func TestAgentDecisions(t *testing.T) {
+	second := eventschema.AgentSignedIn{TenantID: tenantID, AgentID: agentID, SessionID: s2, TokenHash: "t2", ExpiresAt: expires, ClientIP: "10.1.1.2"}
+	cases := []struct {
+		name   string
+		given  []any
+		decide func(agent.State) ([]any, error)
+		want   []any
+		code   string
+	}{
+		{"first sign-in goes online", nil,
+			func(s agent.State) ([]any, error) { return agent.SignIn(s, who, s1, "t1", expires, "10.1.1.1", false) },
+			[]any{signedIn, online}, ""},
+		{"invisible sign-in", nil,
+			func(s agent.State) ([]any, error) { return agent.SignIn(s, who, s1, "t1", expires, "10.1.1.1", true) },
+			[]any{eventschema.AgentSignedIn{TenantID: tenantID, AgentID: agentID, SessionID: s1, TokenHash: "t1", ExpiresAt: expires, ClientIP: "10.1.1.1", Invisible: true},
+				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "offline", To: "invisible", Reason: "sign_in", SessionID: s1}}, ""},
+		{"second session keeps the status", []any{signedIn, online, busy},
+			func(s agent.State) ([]any, error) { return agent.SignIn(s, who, s2, "t2", expires, "10.1.1.2", false) },
+			[]any{second}, ""},
+		{"last sign-out goes offline", []any{signedIn, online, busy},
+			func(s agent.State) ([]any, error) { return agent.SignOut(s, who, s1, "10.1.1.1", "logout") },
+			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s1, ClientIP: "10.1.1.1", Reason: "logout"},
+				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "busy", To: "offline", Reason: "sign_out", SessionID: s1}}, ""},
+		{"sign-out of one of two sessions", []any{signedIn, online, second},
+			func(s agent.State) ([]any, error) { return agent.SignOut(s, who, s2, "10.1.1.2", "logout") },
+			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s2, ClientIP: "10.1.1.2", Reason: "logout"}}, ""},
+		{"heartbeat timeout", []any{signedIn, online},
+			func(s agent.State) ([]any, error) { return agent.SignOut(s, who, s1, "", "heartbeat_timeout") },
+			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s1, Reason: "heartbeat_timeout"},
+				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "online", To: "offline", Reason: "heartbeat_timeout", SessionID: s1}}, ""},
+		{"signing out twice is harmless", []any{signedIn, online},
+			func(s agent.State) ([]any, error) {
+				return agent.SignOut(agent.Evolve(s, eventschema.AgentSignedOut{SessionID: s1}), who, s1, "", "logout")
+			}, nil, ""},
+		{"change status", []any{signedIn, online},
+			func(s agent.State) ([]any, error) { return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Busy}) },
+			[]any{busy}, ""},
+		{"offline cannot change status", nil,
+			func(s agent.State) ([]any, error) { return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Busy}) },
+			nil, "agent.offline"},
+		{"offline is not a status choice", []any{signedIn, online},
+			func(s agent.State) ([]any, error) { return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Offline}) },
+			nil, "agent.status"},
+		{"leaving online needs approval", []any{signedIn, online},
+			func(s agent.State) ([]any, error) {
+				return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Away, NeedsApproval: true})
+			}, nil, "agent.status_needs_approval"},
+		{"admins need no approval", []any{signedIn, online},
+			func(s agent.State) ([]any, error) {
+				return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Busy, NeedsApproval: true, ByAdmin: true})
+			}, []any{busy}, ""},
+		{"returning online needs no approval", []any{signedIn, online, busy},
+			func(s agent.State) ([]any, error) {
+				return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Online, NeedsApproval: true})
+			}, []any{eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "busy", To: "online", Reason: "manual"}}, ""},
+		{"admin sets capacity", nil,
+			func(s agent.State) ([]any, error) { return agent.SetCapacity(s, who, 8, true, false) },
+			[]any{eventschema.AgentCapacitySet{TenantID: tenantID, AgentID: agentID, Capacity: 8, Previous: agent.DefaultCapacity, SetByAdmin: true}}, ""},
+		{"agent may not when admins decide", nil,
+			func(s agent.State) ([]any, error) { return agent.SetCapacity(s, who, 8, false, false) },
+			nil, "agent.capacity_by_admin"},
+		{"admin may not when agents decide", nil,
+			func(s agent.State) ([]any, error) { return agent.SetCapacity(s, who, 8, true, true) },
+			nil, "agent.capacity_by_agent"},
+		{"zero capacity stops auto-assignment", nil,
+			func(s agent.State) ([]any, error) { return agent.SetCapacity(s, who, 0, false, true) },
+			[]any{eventschema.AgentCapacitySet{TenantID: tenantID, AgentID: agentID, Capacity: 0, Previous: agent.DefaultCapacity}}, ""},
+		{"negative capacity", nil,
+			func(s agent.State) ([]any, error) { return agent.SetCapacity(s, who, -1, true, false) },
+			nil, "agent.capacity"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.decide(given(tc.given...))
+			if tc.code != "" {
+				de, ok := err.(*domain.Error)
+				if !ok || de.Code != tc.code {
+					t.Fatalf("err = %v, want %s", err, tc.code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := asJSON(got), asJSON(tc.want); !reflect.DeepEqual(g, w) {
+				t.Errorf("events\n got %v\nwant %v", g, w)
+			}
+		})
+	}
+}
+
+func TestStatusMeanings(t *testing.T) {
+	for _, tc := range []struct {
+		s          agent.Status
+		auto, xfer bool
+	}{
+		{agent.Online, true, true}, {agent.Busy, false, true}, {agent.Away, false, true},
+		{agent.Invisible, false, true}, {agent.Offline, false, false},
+	} {
+		if tc.s.AutoAssignable() != tc.auto || tc.s.AcceptsTransfers() != tc.xfer {
+			t.Errorf("%s: auto %v transfers %v", tc.s, tc.s.AutoAssignable(), tc.s.AcceptsTransfers())
+		}
+	}
+}
+
+func asJSON(events []any) []string {
+	var out []string
+	for _, e := range events {
+		b, _ := json.Marshal(e)
+		out = append(out, string(b))
+	}
+	return out
+}

@@ -1,0 +1,227 @@
+package eventschema
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Account events live in the tenant's stream ("tenant-{tenant id}"): the
+// roster of users, their roles, seats and credentials are decided there,
+// so that e-mail uniqueness and the licensed-seat limit hold under
+// concurrency with one expected version.
+
+// TenantProfileChanged records a new tenant profile. It carries the whole
+// profile, not a diff.
+type TenantProfileChanged struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Name     string    `json:"name" jsonschema:"minLength=1,maxLength=200"`
+	LogoURL  string    `json:"logo_url"`
+	TimeZone string    `json:"time_zone" jsonschema:"minLength=1"`
+}
+
+// TenantSeatsLicensed records the number of enabled accounts the tenant may
+// have.
+type TenantSeatsLicensed struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Seats    int       `json:"seats" jsonschema:"minimum=1"`
+	Previous int       `json:"previous"`
+}
+
+// AgentAdded records a new user of the tenant: an admin or an agent. The
+// first admin is added with the tenant.
+type AgentAdded struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	AgentID  uuid.UUID `json:"agent_id"`
+	Email    string    `json:"email" jsonschema:"minLength=3"`
+	Nickname string    `json:"nickname" jsonschema:"minLength=1"`
+	RealName string    `json:"real_name"`
+	// Role is "admin", "agent" or the ID of a custom role.
+	Role string `json:"role" jsonschema:"minLength=1"`
+	// PasswordHash is a bcrypt hash; the password itself is never stored.
+	PasswordHash string `json:"password_hash"`
+	Enabled      bool   `json:"enabled"`
+}
+
+// AgentRoleChanged records a user's new role. It takes effect at the
+// user's next sign-in, as the manual says; the user is notified.
+type AgentRoleChanged struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	AgentID  uuid.UUID `json:"agent_id"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+}
+
+// AgentEnabled records that a user may sign in again; it takes a seat.
+type AgentEnabled struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	AgentID  uuid.UUID `json:"agent_id"`
+}
+
+// AgentDisabled records that a user may no longer sign in; its tokens stop
+// working and it frees a seat.
+type AgentDisabled struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	AgentID  uuid.UUID `json:"agent_id"`
+}
+
+// AgentRemoved records the deletion of a user. Its history stays.
+type AgentRemoved struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	AgentID  uuid.UUID `json:"agent_id"`
+}
+
+// AgentEmailChanged records a user's new sign-in e-mail address.
+type AgentEmailChanged struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	AgentID  uuid.UUID `json:"agent_id"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+}
+
+// AgentPasswordChanged records a user's new password hash.
+type AgentPasswordChanged struct {
+	TenantID     uuid.UUID `json:"tenant_id"`
+	AgentID      uuid.UUID `json:"agent_id"`
+	PasswordHash string    `json:"password_hash"`
+}
+
+// RoleDefined records a new custom role or a new definition of one.
+type RoleDefined struct {
+	TenantID     uuid.UUID `json:"tenant_id"`
+	RoleID       uuid.UUID `json:"role_id"`
+	Name         string    `json:"name" jsonschema:"minLength=1"`
+	Capabilities []string  `json:"capabilities"`
+	DataScope    string    `json:"data_scope" jsonschema:"enum=tenant,enum=team"`
+}
+
+// RoleDeleted records the removal of a custom role no user holds.
+type RoleDeleted struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	RoleID   uuid.UUID `json:"role_id"`
+}
+
+// APITokenIssued records a long-lived token for an integration. Only its
+// SHA-256 hash is kept; it acts with the role it was issued with.
+type APITokenIssued struct {
+	TenantID  uuid.UUID `json:"tenant_id"`
+	TokenID   uuid.UUID `json:"token_id"`
+	Name      string    `json:"name" jsonschema:"minLength=1"`
+	TokenHash string    `json:"token_hash"`
+	Role      string    `json:"role"`
+	IssuedBy  uuid.UUID `json:"issued_by"`
+}
+
+// APITokenRevoked records that a token no longer works.
+type APITokenRevoked struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	TokenID  uuid.UUID `json:"token_id"`
+}
+
+// ChannelKeyIssued records a key with which a channel (web widget, app,
+// messaging bridge) calls the customer-side API. Only its hash is kept.
+type ChannelKeyIssued struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	KeyID    uuid.UUID `json:"key_id"`
+	Channel  string    `json:"channel" jsonschema:"minLength=1"`
+	Name     string    `json:"name"`
+	KeyHash  string    `json:"key_hash"`
+}
+
+// ChannelKeyRevoked records that a channel key no longer works.
+type ChannelKeyRevoked struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	KeyID    uuid.UUID `json:"key_id"`
+}
+
+// Agent events live in the agent's stream ("agent-{agent id}"): sessions,
+// status and capacity, the facts dispatch and worktime reports read.
+
+// AgentProfileEdited records a user's new profile. It carries the whole
+// profile, not a diff.
+type AgentProfileEdited struct {
+	TenantID   uuid.UUID `json:"tenant_id"`
+	AgentID    uuid.UUID `json:"agent_id"`
+	Nickname   string    `json:"nickname" jsonschema:"minLength=1"`
+	RealName   string    `json:"real_name"`
+	Phone      string    `json:"phone"`
+	EmployeeID string    `json:"employee_id"`
+	AvatarURL  string    `json:"avatar_url"`
+	Greeting   string    `json:"greeting"`
+	Language   string    `json:"language"`
+}
+
+// AgentSignedIn records a sign-in: a session with a bearer token (only its
+// SHA-256 hash is kept) that expires, and the client's IP address.
+type AgentSignedIn struct {
+	TenantID  uuid.UUID `json:"tenant_id"`
+	AgentID   uuid.UUID `json:"agent_id"`
+	SessionID uuid.UUID `json:"session_id"`
+	TokenHash string    `json:"token_hash"`
+	ExpiresAt time.Time `json:"expires_at"`
+	ClientIP  string    `json:"client_ip"`
+	// Invisible: the user signed in in invisible mode.
+	Invisible bool `json:"invisible"`
+}
+
+// Sign-out reasons.
+const (
+	SignOutLogout           = "logout"
+	SignOutHeartbeatTimeout = "heartbeat_timeout"
+	SignOutDisabled         = "disabled"
+	SignOutExpired          = "expired"
+)
+
+// AgentSignedOut records the end of a session.
+type AgentSignedOut struct {
+	TenantID  uuid.UUID `json:"tenant_id"`
+	AgentID   uuid.UUID `json:"agent_id"`
+	SessionID uuid.UUID `json:"session_id"`
+	ClientIP  string    `json:"client_ip"`
+	Reason    string    `json:"reason" jsonschema:"enum=logout,enum=heartbeat_timeout,enum=disabled,enum=expired"`
+}
+
+// AgentStatusChanged records a change of online status. Worktime reports
+// are the intervals between these events.
+type AgentStatusChanged struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	AgentID  uuid.UUID `json:"agent_id"`
+	From     string    `json:"from" jsonschema:"enum=online,enum=busy,enum=away,enum=invisible,enum=offline"`
+	To       string    `json:"to" jsonschema:"enum=online,enum=busy,enum=away,enum=invisible,enum=offline"`
+	// Reason: "manual", "sign_in", "sign_out", "heartbeat_timeout",
+	// "disabled" or "approved".
+	Reason    string    `json:"reason"`
+	SessionID uuid.UUID `json:"session_id"`
+}
+
+// AgentCapacitySet records a new maximum of auto-assigned conversations. 0
+// means no auto-assignment. SetByAdmin tells the agent's console to notify
+// the agent.
+type AgentCapacitySet struct {
+	TenantID   uuid.UUID `json:"tenant_id"`
+	AgentID    uuid.UUID `json:"agent_id"`
+	Capacity   int       `json:"capacity" jsonschema:"minimum=0"`
+	Previous   int       `json:"previous"`
+	SetByAdmin bool      `json:"set_by_admin"`
+}
+
+func registerAccounts(r *Registry) {
+	Register[AgentAdded](r, "AgentAdded", 1)
+	Register[AgentRoleChanged](r, "AgentRoleChanged", 1)
+	Register[AgentEnabled](r, "AgentEnabled", 1)
+	Register[AgentDisabled](r, "AgentDisabled", 1)
+	Register[AgentRemoved](r, "AgentRemoved", 1)
+	Register[AgentEmailChanged](r, "AgentEmailChanged", 1)
+	Register[AgentPasswordChanged](r, "AgentPasswordChanged", 1)
+	Register[RoleDefined](r, "RoleDefined", 1)
+	Register[RoleDeleted](r, "RoleDeleted", 1)
+	Register[APITokenIssued](r, "APITokenIssued", 1)
+	Register[APITokenRevoked](r, "APITokenRevoked", 1)
+	Register[ChannelKeyIssued](r, "ChannelKeyIssued", 1)
+	Register[ChannelKeyRevoked](r, "ChannelKeyRevoked", 1)
+	Register[AgentProfileEdited](r, "AgentProfileEdited", 1)
+	Register[AgentSignedIn](r, "AgentSignedIn", 1)
+	Register[AgentSignedOut](r, "AgentSignedOut", 1)
+	Register[AgentStatusChanged](r, "AgentStatusChanged", 1)
+	Register[AgentCapacitySet](r, "AgentCapacitySet", 1)
+}
