@@ -68,13 +68,19 @@ func TestAgentDecisions(t *testing.T) {
 				return agent.SignOut(agent.Evolve(s, eventschema.AgentSignedOut{SessionID: s1}), who, s1, "", "logout")
 			}, nil, ""},
 		{"change status", []any{signedIn, online},
-			func(s agent.State) ([]any, error) { return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Busy}) },
+			func(s agent.State) ([]any, error) {
+				return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Busy})
+			},
 			[]any{busy}, ""},
 		{"offline cannot change status", nil,
-			func(s agent.State) ([]any, error) { return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Busy}) },
+			func(s agent.State) ([]any, error) {
+				return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Busy})
+			},
 			nil, "agent.offline"},
 		{"offline is not a status choice", []any{signedIn, online},
-			func(s agent.State) ([]any, error) { return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Offline}) },
+			func(s agent.State) ([]any, error) {
+				return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Offline})
+			},
 			nil, "agent.status"},
 		{"leaving online needs approval", []any{signedIn, online},
 			func(s agent.State) ([]any, error) {

@@ -32,19 +32,29 @@ func TestRoster(t *testing.T) {
 		code   string
 	}{
 		{"add agent", []any{created, added},
-			func(s tenant.State) ([]any, error) { return tenant.AddAgent(s, newAgent("bob@acme.example", true, "agent")) },
+			func(s tenant.State) ([]any, error) {
+				return tenant.AddAgent(s, newAgent("bob@acme.example", true, "agent"))
+			},
 			[]any{eventschema.AgentAdded{TenantID: id, AgentID: uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b2"), Email: "bob@acme.example", Nickname: "Bob", Role: "agent", PasswordHash: "h", Enabled: true}}, 0, ""},
 		{"e-mail taken, any case", []any{created, added},
-			func(s tenant.State) ([]any, error) { return tenant.AddAgent(s, newAgent("BOSS@acme.example", true, "agent")) },
+			func(s tenant.State) ([]any, error) {
+				return tenant.AddAgent(s, newAgent("BOSS@acme.example", true, "agent"))
+			},
 			nil, domain.Conflict, "agent.email_taken"},
 		{"no free seat", []any{created, added, twoSeat, agent},
-			func(s tenant.State) ([]any, error) { return tenant.AddAgent(s, newAgent("bob@acme.example", true, "agent")) },
+			func(s tenant.State) ([]any, error) {
+				return tenant.AddAgent(s, newAgent("bob@acme.example", true, "agent"))
+			},
 			nil, domain.Conflict, "tenant.seats_exhausted"},
 		{"disabled accounts take no seat", []any{created, added, twoSeat, agent},
-			func(s tenant.State) ([]any, error) { return tenant.AddAgent(s, newAgent("bob@acme.example", false, "agent")) },
+			func(s tenant.State) ([]any, error) {
+				return tenant.AddAgent(s, newAgent("bob@acme.example", false, "agent"))
+			},
 			[]any{eventschema.AgentAdded{TenantID: id, AgentID: uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b2"), Email: "bob@acme.example", Nickname: "Bob", Role: "agent", PasswordHash: "h"}}, 0, ""},
 		{"unknown role", []any{created, added},
-			func(s tenant.State) ([]any, error) { return tenant.AddAgent(s, newAgent("bob@acme.example", true, roleID.String())) },
+			func(s tenant.State) ([]any, error) {
+				return tenant.AddAgent(s, newAgent("bob@acme.example", true, roleID.String()))
+			},
 			nil, domain.Invalid, "agent.role"},
 		{"last admin may not leave the admin role", []any{created, added, role},
 			func(s tenant.State) ([]any, error) { return tenant.ChangeRole(s, adminID, roleID.String()) },

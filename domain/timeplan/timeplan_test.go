@@ -18,7 +18,7 @@ func officeHours() timeplan.Plan {
 	p.Holidays = []timeplan.Holiday{{Name: "National Day", First: timeplan.Day{Year: 2026, Month: 10, Day: 1}, Last: timeplan.Day{Year: 2026, Month: 10, Day: 7}}}
 	p.CustomWorkdays = []timeplan.Workday{
 		{Date: timeplan.Day{Year: 2026, Month: 10, Day: 10}, Hours: []timeplan.Range{timeplan.HM(9, 0, 18, 0)}}, // a Saturday make-up day
-		{Date: timeplan.Day{Year: 2026, Month: 10, Day: 5}, Hours: []timeplan.Range{timeplan.HM(10, 0, 14, 0)}},  // worked inside the holiday
+		{Date: timeplan.Day{Year: 2026, Month: 10, Day: 5}, Hours: []timeplan.Range{timeplan.HM(10, 0, 14, 0)}}, // worked inside the holiday
 	}
 	return p
 }
