@@ -2,7 +2,7 @@ package api
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,10 +13,15 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
+	"gopkg.in/yaml.v3"
 )
 
-//go:embed openapi.yaml
-var openapiYAML []byte
+// The OpenAPI document is kept in parts, one file per area of the API
+// (openapi/base.yaml holds info, security and shared components); they are
+// merged into one document at start-up.
+//
+//go:embed openapi/*.yaml
+var openapiParts embed.FS
 
 // document is the loaded OpenAPI description, its JSON form and a router
 // that finds the operation of a request for validation.
@@ -34,8 +39,12 @@ var defineFormats = sync.OnceFunc(func() {
 
 func loadDocument() (*document, error) {
 	defineFormats()
+	merged, err := mergeParts(openapiParts, "openapi")
+	if err != nil {
+		return nil, fmt.Errorf("openapi document: %w", err)
+	}
 	loader := openapi3.NewLoader()
-	spec, err := loader.LoadFromData(openapiYAML)
+	spec, err := loader.LoadFromData(merged)
 	if err != nil {
 		return nil, fmt.Errorf("openapi document: %w", err)
 	}
@@ -112,4 +121,65 @@ func jsonPointer(path []string) string {
 		out += "/" + p
 	}
 	return out
+}
+
+// mergeParts merges the YAML documents in dir: base.yaml first, then the
+// others in name order, adding their paths and components. A path or
+// component defined twice is an error, so parts cannot silently override
+// each other.
+func mergeParts(fsys embed.FS, dir string) ([]byte, error) {
+	entries, err := fsys.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	read := func(name string) (map[string]any, error) {
+		raw, err := fsys.ReadFile(dir + "/" + name)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return m, nil
+	}
+	if doc, err = read("base.yaml"); err != nil {
+		return nil, err
+	}
+	section := func(m map[string]any, key string) map[string]any {
+		s, _ := m[key].(map[string]any)
+		if s == nil {
+			s = map[string]any{}
+			m[key] = s
+		}
+		return s
+	}
+	for _, e := range entries {
+		if e.Name() == "base.yaml" {
+			continue
+		}
+		part, err := read(e.Name())
+		if err != nil {
+			return nil, err
+		}
+		paths := section(doc, "paths")
+		for p, item := range section(part, "paths") {
+			if _, dup := paths[p]; dup {
+				return nil, fmt.Errorf("%s: path %s is defined twice", e.Name(), p)
+			}
+			paths[p] = item
+		}
+		comps := section(doc, "components")
+		for kind, defs := range section(part, "components") {
+			target := section(comps, kind)
+			for name, def := range defs.(map[string]any) {
+				if _, dup := target[name]; dup {
+					return nil, fmt.Errorf("%s: components.%s.%s is defined twice", e.Name(), kind, name)
+				}
+				target[name] = def
+			}
+		}
+	}
+	return json.Marshal(doc)
 }
