@@ -26,9 +26,10 @@ import (
 // logFixture is a migrated event store in a database of its own, with the
 // URL supportctl is pointed at.
 type logFixture struct {
-	url   string
-	store *postgres.Store
-	reg   *eventschema.Registry
+	url      string
+	store    *postgres.Store
+	reg      *eventschema.Registry
+	appended int
 }
 
 func newLogFixture(t *testing.T) *logFixture {
@@ -67,6 +68,7 @@ func (f *logFixture) createTenant(t *testing.T, name string, settings int) uuid.
 	if _, err := f.store.Append(ctx, stream, eventstore.NoStream, []eventschema.Proposed{p}); err != nil {
 		t.Fatal(err)
 	}
+	f.appended++
 	for i := range settings {
 		p, err := f.reg.Encode(uuid.Must(uuid.NewV7()), eventschema.TenantSettingChanged{
 			TenantID: tenant, Key: "agent_no_reply_timeout",
@@ -78,18 +80,32 @@ func (f *logFixture) createTenant(t *testing.T, name string, settings int) uuid.
 		if _, err := f.store.Append(ctx, stream, eventstore.Exact(uint64(i)), []eventschema.Proposed{p}); err != nil {
 			t.Fatal(err)
 		}
+		f.appended++
 	}
+	f.all(t) // settled: every later read sees them
 	return tenant
 }
 
-// all returns the whole log as the store reads it.
+// all returns the whole log as the store reads it, once every event
+// appended is visible. The global log holds back committed events while an
+// older transaction anywhere on the server still runs (tests of other
+// packages share it), and shows them for good once it ends.
 func (f *logFixture) all(t *testing.T) []eventschema.Envelope {
 	t.Helper()
-	events, err := f.store.ReadAll(context.Background(), eventschema.Start, 1000)
-	if err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		events, err := f.store.ReadAll(context.Background(), eventschema.Start, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == f.appended {
+			return events
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log shows %d of the %d events appended", len(events), f.appended)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return events
 }
 
 func parseNDJSON(t *testing.T, b []byte) []eventschema.Envelope {
