@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/eventschema"
@@ -33,7 +35,9 @@ type Store struct {
 
 	// CommitDelay, when set, is slept inside every append transaction just
 	// before it commits. Tests use it to make transactions commit out of
-	// position order.
+	// position order. Appends then run their statement in an explicit
+	// transaction instead of an implicit one, which costs two more round
+	// trips but changes nothing else.
 	CommitDelay func() time.Duration
 }
 
@@ -54,21 +58,25 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := validate(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	res, err := s.insert(ctx, stream, expected, events)
-	if err == nil {
+	out, err := s.insert(ctx, stream, expected, events)
+	if err == nil && out.appended {
 		s.wake.appended()
-		return res, nil
+		return out.result, nil
 	}
 	var conflict *conflictError
-	if !errors.As(err, &conflict) {
+	if err != nil && !errors.As(err, &conflict) {
 		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
 	}
-	// A unique key was hit: either this is a retry of an append that already
-	// happened (idempotent success), or another writer won the race.
+	// The guard did not hold, or a unique key was hit: either this is a
+	// retry of an append that already happened (idempotent success), or
+	// another writer got there first.
 	if res, ok, err := s.alreadyAppended(ctx, s.pool, stream, expected, events); err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
 	} else if ok {
 		return res, nil
+	}
+	if conflict == nil {
+		return eventstore.AppendResult{}, &eventstore.WrongVersionError{Stream: stream, Expected: expected, Actual: out.current, Exists: out.exists}
 	}
 	if conflict.eventID {
 		return eventstore.AppendResult{}, fmt.Errorf("append %s: an event ID is already used elsewhere: %w", stream, eventstore.ErrInvalidEvent)
@@ -119,39 +127,122 @@ func (s *Store) lastVersion(ctx context.Context, q querier, stream string) (uint
 	return uint64(*v), true, nil
 }
 
-const insertSQL = `
-INSERT INTO events (event_id, stream, stream_version, type, schema_version, data, metadata)
-SELECT id, $1, $2 + ord - 1, type, ver, data, md
-FROM unnest($3::uuid[], $4::text[], $5::int[], $6::json[], $7::json[]) WITH ORDINALITY AS e(id, type, ver, data, md, ord)
-ORDER BY ord
-RETURNING transaction_id::text::bigint, position, stream_version`
+// appendSQL checks the expected version and inserts the events in one
+// statement, so that an append costs one round trip and, outside tests, one
+// implicit transaction.
+//
+// Order: the guard reads the stream's last version from committed rows, and
+// the transaction id is assigned by the first row inserted, after that read.
+// Every earlier writer of the stream had committed, so holds a smaller
+// transaction id: per-stream order is kept inside the global
+// (transaction_id, position) order. A writer that did not see a concurrent
+// one's row collides with it on (stream, stream_version) instead.
+//
+// $2 is the guard: 0 any, 1 no stream, 2 stream exists, 3 exact version $3.
+// The statement returns one row per event inserted, each carrying the
+// stream's version before the append, or a single row with only that
+// version when the guard did not hold.
+const appendSQL = `
+WITH last AS (
+	SELECT max(stream_version) AS v FROM events WHERE stream = $1
+), ins AS (
+	INSERT INTO events (event_id, stream, stream_version, type, schema_version, data, metadata)
+	SELECT e.id, $1, coalesce(last.v + 1, 0) + e.ord - 1, e.type, e.ver, e.data, e.md
+	FROM last, unnest($4::uuid[], $5::text[], $6::int[], $7::json[], $8::json[]) WITH ORDINALITY AS e(id, type, ver, data, md, ord)
+	WHERE CASE $2::int
+		WHEN 1 THEN last.v IS NULL
+		WHEN 2 THEN last.v IS NOT NULL
+		WHEN 3 THEN last.v = $3::bigint
+		ELSE true END
+	ORDER BY e.ord
+	RETURNING transaction_id::text::bigint AS xid, position, stream_version
+)
+SELECT last.v, ins.xid, ins.position, ins.stream_version
+FROM last LEFT JOIN ins ON true
+ORDER BY ins.stream_version`
 
-func (s *Store) insert(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events []eventschema.Proposed) (eventstore.AppendResult, error) {
+// appendOneSQL is appendSQL for the common append of a single event: the
+// same guard and order, without the arrays.
+const appendOneSQL = `
+WITH last AS (
+	SELECT max(stream_version) AS v FROM events WHERE stream = $1
+), ins AS (
+	INSERT INTO events (event_id, stream, stream_version, type, schema_version, data, metadata)
+	SELECT $4::uuid, $1, coalesce(last.v + 1, 0), $5::text, $6::int, $7::json, $8::json
+	FROM last
+	WHERE CASE $2::int
+		WHEN 1 THEN last.v IS NULL
+		WHEN 2 THEN last.v IS NOT NULL
+		WHEN 3 THEN last.v = $3::bigint
+		ELSE true END
+	RETURNING transaction_id::text::bigint AS xid, position, stream_version
+)
+SELECT last.v, ins.xid, ins.position, ins.stream_version
+FROM last LEFT JOIN ins ON true`
+
+// guard encodes expected as the $2 and $3 of appendSQL.
+func guard(expected eventstore.ExpectedVersion) (kind int32, version int64) {
+	switch {
+	case expected.IsNoStream():
+		return 1, 0
+	case expected.IsStreamExists():
+		return 2, 0
+	}
+	if v, ok := expected.ExactVersion(); ok {
+		if v > math.MaxInt64 {
+			return 3, -1 // no stream gets that far
+		}
+		return 3, int64(v)
+	}
+	return 0, 0
+}
+
+// insertOutcome is what appendSQL did.
+type insertOutcome struct {
+	appended bool
+	result   eventstore.AppendResult
+	// current and exists describe the stream before the append.
+	current uint64
+	exists  bool
+}
+
+func (s *Store) insert(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events []eventschema.Proposed) (insertOutcome, error) {
+	kind, version := guard(expected)
+	query, args, err := appendArgs(stream, kind, version, events)
+	if err != nil {
+		return insertOutcome{}, err
+	}
+
+	if s.CommitDelay == nil {
+		out, err := scanInsert(s.pool.Query(ctx, query, args...))
+		return out, asConflict(err)
+	}
+	// Tests stretch the time between the insert and its commit, so the
+	// statement runs in an explicit transaction here.
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return eventstore.AppendResult{}, err
+		return insertOutcome{}, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	out, err := scanInsert(tx.Query(ctx, query, args...))
+	if err != nil || !out.appended {
+		return out, asConflict(err)
+	}
+	time.Sleep(s.CommitDelay())
+	return out, asConflict(tx.Commit(ctx))
+}
 
-	// The version check reads committed rows only; the insert below is this
-	// transaction's first write, so its transaction id is taken after every
-	// earlier writer of this stream committed, which keeps per-stream order
-	// inside the global (transaction_id, position) order.
-	current, exists, err := s.lastVersion(ctx, tx, stream)
-	if err != nil {
-		return eventstore.AppendResult{}, err
-	}
-	if !expected.Admits(current, exists) {
-		if res, ok, err := s.alreadyAppended(ctx, tx, stream, expected, events); err != nil || ok {
-			return res, err
+// appendArgs picks the statement for events and lays out its arguments.
+func appendArgs(stream string, kind int32, version int64, events []eventschema.Proposed) (string, []any, error) {
+	if len(events) == 1 {
+		e := events[0]
+		md, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return "", nil, err
 		}
-		return eventstore.AppendResult{}, &eventstore.WrongVersionError{Stream: stream, Expected: expected, Actual: current, Exists: exists}
+		return appendOneSQL, []any{stream, kind, version, pgUUID(e.ID), e.Type, int32(e.Version), string(e.Data), string(md)}, nil
 	}
-	next := int64(0)
-	if exists {
-		next = int64(current) + 1
-	}
-	ids := make([]uuid.UUID, len(events))
+	ids := make([]pgtype.UUID, len(events))
 	types := make([]string, len(events))
 	vers := make([]int32, len(events))
 	datas := make([]string, len(events))
@@ -159,33 +250,37 @@ func (s *Store) insert(ctx context.Context, stream string, expected eventstore.E
 	for i, e := range events {
 		md, err := json.Marshal(e.Metadata)
 		if err != nil {
-			return eventstore.AppendResult{}, err
+			return "", nil, err
 		}
-		ids[i], types[i], vers[i], datas[i], mds[i] = e.ID, e.Type, int32(e.Version), string(e.Data), string(md)
+		ids[i], types[i], vers[i], datas[i], mds[i] = pgUUID(e.ID), e.Type, int32(e.Version), string(e.Data), string(md)
 	}
-	rows, err := tx.Query(ctx, insertSQL, stream, next, ids, types, vers, datas, mds)
+	return appendSQL, []any{stream, kind, version, ids, types, vers, datas, mds}, nil
+}
+
+// pgUUID hands id to pgx in its native form; uuid.UUID would be encoded
+// through its text form.
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
+
+func scanInsert(rows pgx.Rows, err error) (insertOutcome, error) {
 	if err != nil {
-		return eventstore.AppendResult{}, err
+		return insertOutcome{}, err
 	}
-	var res eventstore.AppendResult
+	defer rows.Close()
+	var out insertOutcome
 	for rows.Next() {
-		var xid, pos, ver int64
-		if err := rows.Scan(&xid, &pos, &ver); err != nil {
-			rows.Close()
-			return eventstore.AppendResult{}, err
+		var last, xid, pos, ver *int64
+		if err := rows.Scan(&last, &xid, &pos, &ver); err != nil {
+			return insertOutcome{}, err
 		}
-		res = eventstore.AppendResult{Version: uint64(ver), Position: eventschema.Position{Commit: uint64(xid), Prepare: uint64(pos)}}
+		if last != nil {
+			out.current, out.exists = uint64(*last), true
+		}
+		if xid != nil {
+			out.appended = true
+			out.result = eventstore.AppendResult{Version: uint64(*ver), Position: eventschema.Position{Commit: uint64(*xid), Prepare: uint64(*pos)}}
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return eventstore.AppendResult{}, asConflict(err)
-	}
-	if s.CommitDelay != nil {
-		time.Sleep(s.CommitDelay())
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return eventstore.AppendResult{}, asConflict(err)
-	}
-	return res, nil
+	return out, rows.Err()
 }
 
 func asConflict(err error) error {
@@ -416,6 +511,16 @@ func (w *waker) appended() {
 	}
 }
 
+// notifySQL sends the wake-up. A notifying transaction gets a transaction
+// id, so its commit would wait for a WAL flush like an append's; a wake-up
+// is only a hint (subscribers also poll), so it commits asynchronously and
+// costs the appenders no flush.
+const notifySQL = `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`
+
+// notifyGap is the least time between two notifications, which bounds the
+// extra delay of a subscriber in another process under load.
+const notifyGap = 5 * time.Millisecond
+
 func (w *waker) notifyLoop() {
 	defer w.wg.Done()
 	for {
@@ -424,8 +529,19 @@ func (w *waker) notifyLoop() {
 			return
 		case <-w.pending:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_, _ = w.pool.Exec(ctx, `SELECT pg_notify($1, '')`, channel)
+			_, _ = w.pool.Exec(ctx, notifySQL, channel)
 			cancel()
+			// Each NOTIFY is a transaction of its own; under a stream of
+			// appends, one per notifyGap wakes other processes as well
+			// and leaves the database to the appenders. An isolated
+			// append is still notified at once.
+			t := time.NewTimer(notifyGap)
+			select {
+			case <-w.stop:
+				t.Stop()
+				return
+			case <-t.C:
+			}
 		}
 	}
 }
