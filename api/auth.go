@@ -1,29 +1,149 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"strings"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+
+	"supportd/commands"
+	"supportd/domain"
+	"supportd/domain/access"
+	"supportd/readmodels"
 )
 
 var errUnauthorized = errors.New("unauthorized")
 
-// authenticate admits requests bearing the operator token. Tenants' own
-// users, roles and tokens replace it.
-func authenticate(token string) echo.MiddlewareFunc {
+// caller is who sent a request. Exactly one of its forms is set: the
+// platform operator (creates tenants, licenses seats), a tenant principal
+// (a signed-in user or an API token), or a channel (customer side).
+type caller struct {
+	operator  bool
+	principal access.Principal
+	tenantID  uuid.UUID
+	agentID   uuid.UUID
+	sessionID uuid.UUID
+}
+
+const callerKey = "supportd.caller"
+
+func callerOf(c echo.Context) caller {
+	v, _ := c.Get(callerKey).(caller)
+	return v
+}
+
+// authenticate identifies the caller of every /v1 request from its bearer
+// token: the operator token, a session token or an API token. Requests
+// without a valid token get 401.
+func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Path() == "/v1/openapi.json" || (c.Path() == "/v1/sessions" && c.Request().Method == "POST") {
+			return next(c)
+		}
+		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			return h.unauthorized(c)
+		}
+		if h.d.OperatorToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(h.d.OperatorToken)) == 1 {
+			c.Set(callerKey, caller{operator: true})
+			return next(c)
+		}
+		ctx := c.Request().Context()
+		cred, err := readmodels.Authenticate(ctx, h.d.Reads, commands.HashSecret(token), time.Now())
+		if errors.Is(err, readmodels.ErrNotFound) {
+			return h.unauthorized(c)
+		}
+		if err != nil {
+			return err
+		}
+		role, err := h.resolveRole(ctx, cred.TenantID, cred.Role)
+		if err != nil {
+			return err
+		}
+		p := access.Principal{TenantID: cred.TenantID.String(), Role: role}
+		if cred.AgentID != uuid.Nil {
+			p.AgentID = cred.AgentID.String()
+			if h.d.TeamsOf != nil {
+				if p.Teams, err = h.d.TeamsOf(ctx, cred.TenantID, cred.AgentID); err != nil {
+					return err
+				}
+			}
+		}
+		c.Set(callerKey, caller{principal: p, tenantID: cred.TenantID, agentID: cred.AgentID, sessionID: cred.SessionID})
+		return next(c)
+	}
+}
+
+func (h *handlers) unauthorized(c echo.Context) error {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="supportd"`)
+	return errUnauthorized
+}
+
+// resolveRole turns a role ID into its grants; a custom role deleted since
+// the token was issued grants nothing.
+func (h *handlers) resolveRole(ctx context.Context, tenantID uuid.UUID, id string) (access.Role, error) {
+	if r, ok := access.Builtin(id); ok {
+		return r, nil
+	}
+	rid, err := uuid.Parse(id)
+	if err != nil {
+		return access.Role{ID: id}, nil
+	}
+	r, err := readmodels.GetRole(ctx, h.d.Reads, tenantID, rid)
+	if errors.Is(err, readmodels.ErrNotFound) {
+		return access.Role{ID: id}, nil
+	}
+	if err != nil {
+		return access.Role{}, err
+	}
+	caps := make([]access.Capability, len(r.Capabilities))
+	for i, s := range r.Capabilities {
+		caps[i] = access.Capability(s)
+	}
+	return access.Role{ID: id, Name: r.Name, Capabilities: caps, DataScope: access.Scope(r.DataScope)}, nil
+}
+
+// Authorization is this one policy, applied per route: what a route needs
+// is declared where it is registered, never checked inside a handler.
+
+// need admits tenant principals whose role grants capability. The operator
+// and channels are refused: they act on no tenant's pages.
+func need(capability access.Capability) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if c.Path() == "/v1/openapi.json" {
-				return next(c)
+			cl := callerOf(c)
+			if cl.tenantID == uuid.Nil {
+				return domain.Errorf(domain.Forbidden, "access.tenant_only", "", "this endpoint acts for a tenant's user")
 			}
-			got, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-			if !ok || token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="supportd"`)
-				return errUnauthorized
+			if err := cl.principal.Require(capability); err != nil {
+				return err
 			}
 			return next(c)
 		}
+	}
+}
+
+// signedIn admits any tenant principal that is a user (not an API token):
+// the endpoints about one's own session, status and profile.
+func signedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if callerOf(c).agentID == uuid.Nil {
+			return domain.Errorf(domain.Forbidden, "access.user_only", "", "this endpoint acts for a signed-in user")
+		}
+		return next(c)
+	}
+}
+
+// operatorOnly admits the platform operator.
+func operatorOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !callerOf(c).operator {
+			return domain.Errorf(domain.Forbidden, "access.operator_only", "", "only the platform operator may do this")
+		}
+		return next(c)
 	}
 }

@@ -37,6 +37,8 @@ type Deps struct {
 	Commands *commands.Handler
 	// Reads is the read-model database.
 	Reads readmodels.Querier
+	// Heartbeats records console heartbeats.
+	Heartbeats readmodels.Execer
 	// WaitFor blocks until every read model has applied position p.
 	WaitFor func(ctx context.Context, p eventschema.Position) error
 	// Checks are readiness checks by name (e.g. "database").
@@ -45,9 +47,13 @@ type Deps struct {
 	Projectors func() []ProjectorStatus
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
-	// OperatorToken guards the /v1 API until tenants have their own users
-	// and tokens.
+	// OperatorToken is the platform operator's bearer token: it creates
+	// tenants and licenses seats, and nothing inside a tenant.
 	OperatorToken string
+	// TeamsOf lists the teams a user belongs to, for team-scoped roles.
+	TeamsOf func(ctx context.Context, tenantID, agentID uuid.UUID) ([]string, error)
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
 }
 
 // New returns the HTTP handler of the API.
@@ -65,17 +71,25 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("12M"))
 
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	h := &handlers{d: d}
 	e.GET("/healthz", h.health)
 	e.GET("/readyz", h.ready)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 	e.GET("/v1/openapi.json", doc.serve)
 
-	v1 := e.Group("/v1", authenticate(d.OperatorToken), doc.validate)
-	v1.POST("/tenants", h.createTenant)
-	v1.GET("/tenants/:tenant_id", h.getTenant)
-	v1.GET("/tenants/:tenant_id/settings", h.listTenantSettings)
-	v1.PUT("/tenants/:tenant_id/settings/:key", h.changeTenantSetting)
+	// Every /v1 route: authenticated, then validated against the document,
+	// then authorized by what its area declares (need, signedIn,
+	// operatorOnly), then handled.
+	v1 := e.Group("/v1", h.authenticate, doc.validate)
+	for _, area := range []func(*echo.Group){
+		h.tenantRoutes,
+		h.sessionRoutes,
+	} {
+		area(v1)
+	}
 	return e, nil
 }
 
@@ -85,7 +99,7 @@ type handlers struct{ d Deps }
 // command ID from Idempotency-Key (scoped to the route, so one key cannot
 // collide across endpoints).
 func meta(c echo.Context) (commands.Meta, error) {
-	m := commands.Meta{Actor: eventschema.Actor{Kind: eventschema.ActorAdmin, ID: "operator"}}
+	m := commands.Meta{Actor: actorOf(callerOf(c))}
 	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
 		m.CommandID = uuid.NewSHA1(idempotencyNamespace, []byte(c.Request().Method+" "+c.Request().URL.Path+" "+key))
 	} else {
@@ -119,4 +133,18 @@ func (h *handlers) awaitPosition(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
 	defer cancel()
 	return h.d.WaitFor(ctx, p)
+}
+
+// actorOf is how a caller appears in event metadata.
+func actorOf(cl caller) eventschema.Actor {
+	switch {
+	case cl.operator:
+		return eventschema.Actor{Kind: eventschema.ActorSystem, ID: "operator"}
+	case cl.agentID != uuid.Nil && cl.principal.Role.IsAdmin():
+		return eventschema.Actor{Kind: eventschema.ActorAdmin, ID: cl.agentID.String()}
+	case cl.agentID != uuid.Nil:
+		return eventschema.Actor{Kind: eventschema.ActorAgent, ID: cl.agentID.String()}
+	default:
+		return eventschema.Actor{Kind: eventschema.ActorSystem, ID: "api-token"}
+	}
 }

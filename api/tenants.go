@@ -9,9 +9,20 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"supportd/commands"
+	"supportd/domain/access"
 	"supportd/domain/tenant"
 	"supportd/readmodels"
 )
+
+func (h *handlers) tenantRoutes(g *echo.Group) {
+	g.POST("/tenants", h.createTenant, operatorOnly)
+	g.GET("/tenants/:tenant_id", h.getTenantAsOperator, operatorOnly)
+	g.PUT("/tenants/:tenant_id/seats", h.licenseSeats, operatorOnly)
+	g.GET("/tenant", h.getOwnTenant, need(access.Dashboard))
+	g.PUT("/tenant", h.changeTenantProfile, need(access.ManageSettings))
+	g.GET("/tenant/settings", h.listTenantSettings, need(access.ManageSettings))
+	g.PUT("/tenant/settings/:key", h.changeTenantSetting, need(access.ManageSettings))
+}
 
 type createTenantRequest struct {
 	TenantID uuid.UUID `json:"tenant_id"`
@@ -44,19 +55,29 @@ func (h *handlers) createTenant(c echo.Context) error {
 	return c.JSON(http.StatusCreated, res)
 }
 
-func tenantID(c echo.Context) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Param("tenant_id"))
+// pathID parses a UUID path parameter; a malformed one names nothing, so
+// it is a 404 like any unknown ID.
+func pathID(c echo.Context, name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param(name))
 	if err != nil {
 		return uuid.Nil, ErrNotFound
 	}
 	return id, nil
 }
 
-func (h *handlers) getTenant(c echo.Context) error {
-	id, err := tenantID(c)
+func (h *handlers) getTenantAsOperator(c echo.Context) error {
+	id, err := pathID(c, "tenant_id")
 	if err != nil {
 		return err
 	}
+	return h.writeTenant(c, id)
+}
+
+func (h *handlers) getOwnTenant(c echo.Context) error {
+	return h.writeTenant(c, callerOf(c).tenantID)
+}
+
+func (h *handlers) writeTenant(c echo.Context, id uuid.UUID) error {
 	if err := h.awaitPosition(c); err != nil {
 		return err
 	}
@@ -67,6 +88,49 @@ func (h *handlers) getTenant(c echo.Context) error {
 	return c.JSON(http.StatusOK, t)
 }
 
+func (h *handlers) licenseSeats(c echo.Context) error {
+	id, err := pathID(c, "tenant_id")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Seats int `json:"licensed_seats"`
+	}
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	m, err := meta(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.LicenseSeats(c.Request().Context(), m, commands.LicenseSeats{TenantID: id, Seats: req.Seats})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (h *handlers) changeTenantProfile(c echo.Context) error {
+	var req struct {
+		Name     string `json:"name"`
+		LogoURL  string `json:"logo_url"`
+		TimeZone string `json:"time_zone"`
+	}
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	m, err := meta(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.ChangeTenantProfile(c.Request().Context(), m, commands.ChangeTenantProfile{
+		TenantID: callerOf(c).tenantID, Name: req.Name, LogoURL: req.LogoURL, TimeZone: req.TimeZone})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
 type setting struct {
 	Key         string          `json:"key"`
 	Value       json.RawMessage `json:"value"`
@@ -75,18 +139,10 @@ type setting struct {
 }
 
 func (h *handlers) listTenantSettings(c echo.Context) error {
-	id, err := tenantID(c)
-	if err != nil {
-		return err
-	}
 	if err := h.awaitPosition(c); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if _, err := readmodels.GetTenant(ctx, h.d.Reads, id); err != nil {
-		return err
-	}
-	rows, err := readmodels.GetTenantSettings(ctx, h.d.Reads, id)
+	rows, err := readmodels.GetTenantSettings(c.Request().Context(), h.d.Reads, callerOf(c).tenantID)
 	if err != nil {
 		return err
 	}
@@ -107,10 +163,6 @@ func (h *handlers) listTenantSettings(c echo.Context) error {
 }
 
 func (h *handlers) changeTenantSetting(c echo.Context) error {
-	id, err := tenantID(c)
-	if err != nil {
-		return err
-	}
 	var req struct {
 		Value json.RawMessage `json:"value"`
 	}
@@ -122,7 +174,7 @@ func (h *handlers) changeTenantSetting(c echo.Context) error {
 		return err
 	}
 	res, err := h.d.Commands.ChangeTenantSetting(c.Request().Context(), m,
-		commands.ChangeTenantSetting{TenantID: id, Key: c.Param("key"), Value: req.Value})
+		commands.ChangeTenantSetting{TenantID: callerOf(c).tenantID, Key: c.Param("key"), Value: req.Value})
 	if err != nil {
 		return err
 	}

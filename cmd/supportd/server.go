@@ -45,9 +45,22 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	if err != nil {
 		return err
 	}
+	cmds := commands.NewHandler(store, catalog, commands.SystemClock{})
+	presence := &commands.PresenceMonitor{
+		Handler: cmds, Clock: commands.SystemClock{}, Log: log, Every: 5 * time.Second,
+		Silent: func(ctx context.Context, cutoff, now time.Time) ([]commands.SilentSession, error) {
+			stale, err := readmodels.StaleSessions(ctx, pool, cutoff, now)
+			out := make([]commands.SilentSession, len(stale))
+			for i, s := range stale {
+				out[i] = commands.SilentSession{TenantID: s.TenantID, AgentID: s.AgentID, SessionID: s.SessionID, Expired: s.Expired}
+			}
+			return out, err
+		},
+	}
 	handler, err := api.New(api.Deps{
-		Commands: commands.NewHandler(store, catalog, commands.SystemClock{}),
-		Reads:    pool,
+		Commands:   cmds,
+		Reads:      pool,
+		Heartbeats: pool,
 		WaitFor: func(ctx context.Context, p eventschema.Position) error {
 			return runner.WaitFor(ctx, p)
 		},
@@ -73,6 +86,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		}
 		return nil
 	})
+	g.Go(func() error { return presence.Run(gctx) })
 	g.Go(func() error {
 		log.Info("supportd serving", "addr", ln.Addr().String(), "event_store", cfg.EventStore)
 		if started != nil {

@@ -13,6 +13,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"supportd/cmd/internal/connect"
+	"supportd/commands"
+	"supportd/eventschema"
+	"supportd/eventstore"
+	"supportd/readmodels"
 
 	"supportd/eventstore/kurrentdb/kurrentdbdouble"
 	"supportd/eventstore/postgres/pgtest"
@@ -21,10 +28,17 @@ import (
 // startServer runs the whole server on a fresh database and returns its
 // base URL.
 func startServer(t *testing.T, eventStore, kurrentURL string) string {
+	base, _ := startServerDB(t, eventStore, kurrentURL)
+	return base
+}
+
+// startServerDB is startServer that also answers the database URL.
+func startServerDB(t *testing.T, eventStore, kurrentURL string) (string, string) {
 	t.Helper()
+	dbURL := pgtest.NewDatabase(t)
 	cfg, err := parseConfig([]string{
 		"--addr", "127.0.0.1:0",
-		"--database-url", pgtest.NewDatabase(t),
+		"--database-url", dbURL,
 		"--event-store", eventStore,
 		"--kurrentdb-url", kurrentURL,
 		"--operator-token", "op-token",
@@ -44,19 +58,23 @@ func startServer(t *testing.T, eventStore, kurrentURL string) string {
 	})
 	select {
 	case a := <-addr:
-		return "http://" + a
+		return "http://" + a, dbURL
 	case err := <-done:
 		t.Fatalf("server did not start: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not start in time")
 	}
-	return ""
+	return "", ""
 }
 
 type client struct {
-	t    *testing.T
-	base string
+	t     *testing.T
+	base  string
+	token string // "" sends the operator token
 }
+
+// as returns a client sending token.
+func (c client) as(token string) client { c.token = token; return c }
 
 // do sends a request and decodes the JSON answer into a map.
 func (c client) do(method, path, body string, headers ...string) (int, map[string]any) {
@@ -65,7 +83,13 @@ func (c client) do(method, path, body string, headers ...string) (int, map[strin
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer op-token")
+	token := c.token
+	if token == "" {
+		token = "op-token"
+	}
+	if token != "none" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -98,6 +122,16 @@ func (c client) expect(status int, method, path, body string, headers ...string)
 	return out
 }
 
+// newTenant creates a tenant as the operator and signs its first admin in.
+// It answers the tenant ID and a client acting as that admin.
+func newTenant(t *testing.T, c client) (string, client) {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	c.as("").expect(201, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Acme","time_zone":"Europe/Berlin","admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, id))
+	s := c.as("none").expect(201, "POST", "/v1/sessions", fmt.Sprintf(`{"tenant_id":%q,"email":"Boss@acme.example","password":"correct-horse"}`, id))
+	return id, c.as(s["token"].(string))
+}
+
 // TestTenantLifecycleOverHTTP drives the write path, the projections and the
 // read path end to end, once per event store.
 func TestTenantLifecycleOverHTTP(t *testing.T) {
@@ -108,39 +142,39 @@ func TestTenantLifecycleOverHTTP(t *testing.T) {
 	for name, start := range stores {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c := client{t: t, base: start(t)}
-			id := uuid.Must(uuid.NewV7()).String()
-			tenantPath := "/v1/tenants/" + id
+			op := client{t: t, base: start(t)}
+			id, admin := newTenant(t, op)
 
-			created := c.expect(201, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Acme","time_zone":"Europe/Berlin","admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, id))
-			pos := created["position"].(string)
-			got := c.expect(200, "GET", tenantPath+"?min_position="+pos, "")
+			got := op.expect(200, "GET", "/v1/tenants/"+id, "")
 			if got["name"] != "Acme" || got["time_zone"] != "Europe/Berlin" {
 				t.Errorf("tenant %v", got)
 			}
-			problem := c.expect(409, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Again","admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, id))
+			problem := op.expect(409, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Again","admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, id))
 			if problem["code"] != "tenant.exists" {
 				t.Errorf("problem %v", problem)
 			}
+			if own := admin.expect(200, "GET", "/v1/tenant", ""); own["tenant_id"] != id {
+				t.Errorf("own tenant %v", own)
+			}
 
-			setting := tenantPath + "/settings/transfer.require_confirmation"
-			first := c.expect(200, "PUT", setting, `{"value":true}`, "Idempotency-Key", "k-1")
+			setting := "/v1/tenant/settings/transfer.require_confirmation"
+			first := admin.expect(200, "PUT", setting, `{"value":true}`, "Idempotency-Key", "k-1")
 			if first["events"] != float64(1) || first["version"] != float64(2) {
 				t.Errorf("change %v", first)
 			}
-			again := c.expect(200, "PUT", setting, `{"value":true}`, "Idempotency-Key", "k-1")
+			again := admin.expect(200, "PUT", setting, `{"value":true}`, "Idempotency-Key", "k-1")
 			if fmt.Sprint(again) != fmt.Sprint(first) {
 				t.Errorf("retry answered %v, first %v", again, first)
 			}
-			c.expect(412, "PUT", setting, `{"value":false}`, "If-Match", `"1"`)
-			c.expect(200, "PUT", tenantPath+"/settings/conversation.inactivity_close_hours", `{"value":48}`, "If-Match", `"2"`)
-			bad := c.expect(422, "PUT", tenantPath+"/settings/transfer.confirmation_timeout_seconds", `{"value":"soon"}`)
+			admin.expect(412, "PUT", setting, `{"value":false}`, "If-Match", `"1"`)
+			admin.expect(200, "PUT", "/v1/tenant/settings/conversation.inactivity_close_hours", `{"value":48}`, "If-Match", `"2"`)
+			bad := admin.expect(422, "PUT", "/v1/tenant/settings/transfer.confirmation_timeout_seconds", `{"value":"soon"}`)
 			if bad["field"] != "transfer.confirmation_timeout_seconds" {
 				t.Errorf("problem %v", bad)
 			}
-			last := c.expect(200, "PUT", tenantPath+"/settings/queue.allow_manual_join", `{"value":false}`)
+			last := admin.expect(200, "PUT", "/v1/tenant/settings/queue.allow_manual_join", `{"value":false}`)
 
-			list := c.expect(200, "GET", tenantPath+"/settings?min_position="+last["position"].(string), "")
+			list := admin.expect(200, "GET", "/v1/tenant/settings?min_position="+last["position"].(string), "")
 			values := map[string]string{}
 			for _, item := range list["items"].([]any) {
 				m := item.(map[string]any)
@@ -159,13 +193,12 @@ func TestTenantLifecycleOverHTTP(t *testing.T) {
 				}
 			}
 
-			c.expect(404, "GET", "/v1/tenants/"+uuid.NewString(), "")
-			c.expect(404, "GET", "/v1/tenants/"+uuid.NewString()+"/settings", "")
-			ready := c.expect(200, "GET", "/readyz", "")
+			op.expect(404, "GET", "/v1/tenants/"+uuid.NewString(), "")
+			ready := op.expect(200, "GET", "/readyz", "")
 			if ready["status"] != "ok" || len(ready["projectors"].([]any)) == 0 {
 				t.Errorf("readyz %v", ready)
 			}
-			metrics := c.expect(200, "GET", "/metrics", "")["raw"].(string)
+			metrics := op.expect(200, "GET", "/metrics", "")["raw"].(string)
 			for _, m := range []string{"supportd_projector_lag_events", "supportd_projector_up"} {
 				if !strings.Contains(metrics, m) {
 					t.Errorf("metrics lack %s", m)
@@ -174,6 +207,113 @@ func TestTenantLifecycleOverHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestSessions signs in and out over HTTP: wrong credentials, status and
+// capacity rules, tokens that stop working, and a silent console going
+// offline.
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	base, dbURL := startServerDB(t, "postgres", "")
+	op := client{t: t, base: base}
+	id, admin := newTenant(t, op)
+	anon := op.as("none")
+
+	for _, tc := range []struct{ name, body, code string }{
+		{"wrong password", `{"tenant_id":%q,"email":"boss@acme.example","password":"wrong-horse"}`, "auth.invalid_credentials"},
+		{"unknown address", `{"tenant_id":%q,"email":"nobody@acme.example","password":"correct-horse"}`, "auth.invalid_credentials"},
+	} {
+		p := anon.expect(403, "POST", "/v1/sessions", fmt.Sprintf(tc.body, id))
+		if p["code"] != tc.code {
+			t.Errorf("%s: %v", tc.name, p)
+		}
+	}
+	anon.expect(401, "GET", "/v1/me", "")
+	op.as("not-a-token").expect(401, "GET", "/v1/me", "")
+	op.expect(403, "GET", "/v1/me", "") // the operator is no user
+
+	me := admin.expect(200, "GET", "/v1/me", "")
+	if me["status"] != "online" || me["role"] != "admin" || me["capacity"] != float64(5) {
+		t.Errorf("me %v", me)
+	}
+	res := admin.expect(200, "PUT", "/v1/me/status", `{"status":"busy"}`)
+	if me := admin.expect(200, "GET", "/v1/me?min_position="+res["position"].(string), ""); me["status"] != "busy" {
+		t.Errorf("status %v", me["status"])
+	}
+	admin.expect(422, "PUT", "/v1/me/status", `{"status":"offline"}`)
+	if p := admin.expect(403, "PUT", "/v1/me/capacity", `{"capacity":8}`); p["code"] != "agent.capacity_by_admin" {
+		t.Errorf("capacity problem %v", p)
+	}
+	admin.expect(200, "PUT", "/v1/tenant/settings/agents.may_set_capacity", `{"value":true}`)
+	res = admin.expect(200, "PUT", "/v1/me/capacity", `{"capacity":8}`)
+	if me := admin.expect(200, "GET", "/v1/me?min_position="+res["position"].(string), ""); me["capacity"] != float64(8) {
+		t.Errorf("capacity %v", me["capacity"])
+	}
+
+	// A second session keeps the user online when the first ends.
+	second := anon.expect(201, "POST", "/v1/sessions", fmt.Sprintf(`{"tenant_id":%q,"email":"boss@acme.example","password":"correct-horse"}`, id))
+	other := op.as(second["token"].(string))
+	other.expect(204, "POST", "/v1/sessions/current/heartbeat", "")
+	out := admin.expect(200, "DELETE", "/v1/sessions/current", "")
+	if out["events"] != float64(1) {
+		t.Errorf("sign-out of one of two sessions wrote %v events", out["events"])
+	}
+	other.expect(200, "GET", "/v1/me?min_position="+out["position"].(string), "")
+	admin.expect(401, "GET", "/v1/me", "")
+
+	// The remaining console goes silent: the presence sweep, 31 s later,
+	// ends its session and takes the user offline.
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	later := time.Now().Add(31 * time.Second)
+	monitor := &commands.PresenceMonitor{
+		Handler: commands.NewHandler(store, eventschema.Catalog(), fixedClock(later)),
+		Clock:   fixedClock(later),
+		Log:     slog.New(slog.DiscardHandler),
+		Silent: func(ctx context.Context, cutoff, now time.Time) ([]commands.SilentSession, error) {
+			stale, err := readmodels.StaleSessions(ctx, pool, cutoff, now)
+			var out []commands.SilentSession
+			for _, s := range stale {
+				out = append(out, commands.SilentSession{TenantID: s.TenantID, AgentID: s.AgentID, SessionID: s.SessionID})
+			}
+			return out, err
+		},
+	}
+	if err := monitor.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, _ := other.do("GET", "/v1/me", "")
+		if code == 401 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("silent session still works (status %d)", code)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	events, err := store.ReadStream(ctx, "agent-"+me["agent_id"].(string), eventstore.Backwards, eventstore.End, 2)
+	if err != nil || len(events) != 2 || events[0].Type != "AgentStatusChanged" || events[1].Type != "AgentSignedOut" {
+		t.Fatalf("last agent events: %v %v", events, err)
+	}
+	var changed eventschema.AgentStatusChanged
+	if err := json.Unmarshal(events[0].Data, &changed); err != nil || changed.To != "offline" || changed.Reason != "heartbeat_timeout" {
+		t.Errorf("status change %+v", changed)
+	}
+}
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
 
 func TestParseConfig(t *testing.T) {
 	env := map[string]string{"SUPPORTD_ADDR": ":9999", "SUPPORTD_EVENT_STORE": "kurrentdb"}

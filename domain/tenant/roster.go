@@ -204,7 +204,8 @@ func (s State) requireCreated() error {
 	return nil
 }
 
-func (s State) requireAccount(id uuid.UUID) (Account, error) {
+// RequireAccount returns the account with id, or a NotFound violation.
+func (s State) RequireAccount(id uuid.UUID) (Account, error) {
 	a, ok := s.Roster.Accounts[id]
 	if !ok {
 		return Account{}, domain.Errorf(domain.NotFound, "agent.not_found", "", "agent %s not found", id)
@@ -276,7 +277,7 @@ func (s State) lastAdmin(a Account) error {
 
 // ChangeRole decides a user's new role.
 func ChangeRole(s State, id uuid.UUID, role string) ([]any, error) {
-	a, err := s.requireAccount(id)
+	a, err := s.RequireAccount(id)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +297,7 @@ func ChangeRole(s State, id uuid.UUID, role string) ([]any, error) {
 
 // Enable decides that a user may sign in again, if a seat is free.
 func Enable(s State, id uuid.UUID) ([]any, error) {
-	a, err := s.requireAccount(id)
+	a, err := s.RequireAccount(id)
 	if err != nil || a.Enabled {
 		return nil, err
 	}
@@ -308,7 +309,7 @@ func Enable(s State, id uuid.UUID) ([]any, error) {
 
 // Disable decides that a user may no longer sign in.
 func Disable(s State, id uuid.UUID) ([]any, error) {
-	a, err := s.requireAccount(id)
+	a, err := s.RequireAccount(id)
 	if err != nil || !a.Enabled {
 		return nil, err
 	}
@@ -320,7 +321,7 @@ func Disable(s State, id uuid.UUID) ([]any, error) {
 
 // Remove decides the deletion of a user.
 func Remove(s State, id uuid.UUID) ([]any, error) {
-	a, err := s.requireAccount(id)
+	a, err := s.RequireAccount(id)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +333,7 @@ func Remove(s State, id uuid.UUID) ([]any, error) {
 
 // ChangeEmail decides a user's new sign-in address.
 func ChangeEmail(s State, id uuid.UUID, email string) ([]any, error) {
-	a, err := s.requireAccount(id)
+	a, err := s.RequireAccount(id)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +352,7 @@ func ChangeEmail(s State, id uuid.UUID, email string) ([]any, error) {
 
 // ChangePassword decides a user's new password hash.
 func ChangePassword(s State, id uuid.UUID, hash string) ([]any, error) {
-	if _, err := s.requireAccount(id); err != nil {
+	if _, err := s.RequireAccount(id); err != nil {
 		return nil, err
 	}
 	if hash == "" {

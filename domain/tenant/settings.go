@@ -15,6 +15,12 @@ type Definition struct {
 	Doc   string
 }
 
+// SettingBool returns a boolean setting's current value.
+func (s State) SettingBool(key string) bool {
+	v, _ := s.Setting(key)
+	return string(v) == "true"
+}
+
 // Settings is the catalogue of tenant settings, keyed by a dotted name.
 // Defaults are those of the product manual (seed 002, "Function switches").
 var Settings = map[string]Definition{
@@ -26,6 +32,8 @@ var Settings = map[string]Definition{
 		"team and agent greetings are not sent when a transferred conversation is picked up"),
 	"agents.may_set_capacity": boolSetting(false,
 		"agents set their own maximum conversations; otherwise admins do"),
+	"agents.status_change_needs_approval": boolSetting(false,
+		"an agent leaving online for busy, away or invisible needs an admin's approval"),
 	"queue.allow_manual_join": boolSetting(true,
 		"agents may join conversations from the queue list"),
 	"queue.allow_viewing_queued": boolSetting(false,

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"supportd/commands"
+	"supportd/domain/agent"
+	"supportd/eventschema"
+	"supportd/readmodels"
+)
+
+func (h *handlers) sessionRoutes(g *echo.Group) {
+	g.POST("/sessions", h.signIn) // the one unauthenticated command
+	g.DELETE("/sessions/current", h.signOut, signedIn)
+	g.POST("/sessions/current/heartbeat", h.heartbeat, signedIn)
+	g.GET("/me", h.getMe, signedIn)
+	g.PUT("/me/status", h.changeOwnStatus, signedIn)
+	g.PUT("/me/capacity", h.setOwnCapacity, signedIn)
+}
+
+func (h *handlers) signIn(c echo.Context) error {
+	var req struct {
+		TenantID  uuid.UUID `json:"tenant_id"`
+		Email     string    `json:"email"`
+		Password  string    `json:"password"`
+		Invisible bool      `json:"invisible"`
+	}
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	m, err := meta(c)
+	if err != nil {
+		return err
+	}
+	m.Actor = eventschema.Actor{} // the user, once known
+	res, err := h.d.Commands.SignIn(c.Request().Context(), m, commands.SignIn{
+		TenantID: req.TenantID, Email: req.Email, Password: req.Password, ClientIP: c.RealIP(), Invisible: req.Invisible})
+	if err != nil {
+		return err
+	}
+	// The token works once the accounts read model has the session.
+	if h.d.WaitFor != nil {
+		if err := h.d.WaitFor(c.Request().Context(), res.Position); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusCreated, res)
+}
+
+func (h *handlers) signOut(c echo.Context) error {
+	cl := callerOf(c)
+	m, err := meta(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.SignOut(c.Request().Context(), m, commands.SignOut{
+		TenantID: cl.tenantID, AgentID: cl.agentID, SessionID: cl.sessionID, ClientIP: c.RealIP(), Reason: eventschema.SignOutLogout})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (h *handlers) heartbeat(c echo.Context) error {
+	if err := readmodels.RecordHeartbeat(c.Request().Context(), h.d.Heartbeats, callerOf(c).sessionID, h.d.Now()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *handlers) getMe(c echo.Context) error {
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	cl := callerOf(c)
+	a, err := readmodels.GetAgent(c.Request().Context(), h.d.Reads, cl.tenantID, cl.agentID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+func (h *handlers) changeOwnStatus(c echo.Context) error {
+	var req struct {
+		Status string `json:"status"`
+	}
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	cl := callerOf(c)
+	m, err := meta(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.ChangeStatus(c.Request().Context(), m, commands.ChangeStatus{
+		TenantID: cl.tenantID, AgentID: cl.agentID, Status: agent.Status(req.Status), ByAdmin: cl.principal.Role.IsAdmin()})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (h *handlers) setOwnCapacity(c echo.Context) error {
+	var req struct {
+		Capacity int `json:"capacity"`
+	}
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	cl := callerOf(c)
+	m, err := meta(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.SetCapacity(c.Request().Context(), m, commands.SetCapacity{
+		TenantID: cl.tenantID, AgentID: cl.agentID, Capacity: req.Capacity})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
