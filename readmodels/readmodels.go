@@ -49,6 +49,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
 		goose.WithSessionLocker(locker),
 		goose.WithTableName("readmodels_migrations"),
+		// Areas of the product add migrations side by side; one numbered
+		// below a migration already applied still runs.
+		goose.WithAllowOutofOrder(true),
 		goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("read model migrations: %w", err)
