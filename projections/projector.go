@@ -31,12 +31,23 @@ type Projector interface {
 	Apply(ctx context.Context, db DB, e eventschema.Envelope) error
 }
 
-// DB is what a projector reads and writes its tables through: the live
-// batch's transaction, or a rebuild's transaction that queues statements and
-// sends them in large pipelined batches. Because of the latter, Exec tells
-// nothing about the rows it changed, and a statement's failure may be
-// reported by a later call or when the batch ends; Query and QueryRow first
-// send what is queued, so they see every earlier write.
+// BatchProjector is a Projector that can also apply a run of events at
+// once, faster than one by one: a rebuild replays the log through it, a
+// few thousand events at a time. ApplyBatch must leave exactly the rows
+// that Apply leaves when called for each event in order; the rebuild tests
+// compare the two row for row.
+type BatchProjector interface {
+	Projector
+	ApplyBatch(ctx context.Context, db DB, events []eventschema.Envelope) error
+}
+
+// DB is what a projector reads and writes its tables through: a batch's
+// transaction that queues statements and sends them pipelined, in one round
+// trip, when the batch ends (live projection and rebuild alike). So Exec
+// tells nothing about the rows it changed, and a statement's failure may be
+// reported by a later call or when the batch ends, where it is traced back
+// to the event that queued it; Query and QueryRow first send what is queued,
+// so they see every earlier write.
 //
 // Table names must be written unqualified: a rebuild points the search path
 // at its fresh tables.
@@ -46,26 +57,10 @@ type DB interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// txDB runs every statement at once in a transaction (live projection).
-type txDB struct{ tx pgx.Tx }
-
-func (d txDB) Exec(ctx context.Context, sql string, args ...any) error {
-	_, err := d.tx.Exec(ctx, sql, args...)
-	return err
-}
-
-func (d txDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return d.tx.Query(ctx, sql, args...)
-}
-
-func (d txDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return d.tx.QueryRow(ctx, sql, args...)
-}
-
 // All returns every projector of supportd, decoding events with reg. The
 // server runs them all; `supportctl rebuild` finds them here by name.
 func All(reg *eventschema.Registry) []Projector {
-	return []Projector{NewTenants(reg)}
+	return []Projector{NewTenants(reg), NewAccounts(reg)}
 }
 
 // Find returns the projector called name among ps.

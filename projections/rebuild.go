@@ -18,14 +18,12 @@ import (
 // already under way.
 var ErrRebuildRunning = errors.New("a rebuild of this projector is already running")
 
-// Rebuild tuning. Reads are large so the store streams; statements are sent
-// in pipelined batches; transactions are long because the fresh tables are
-// private until the swap.
-const (
-	rebuildReadBatch = 5000
-	rebuildPipeline  = 1000
-	rebuildTxEvents  = 50000
-)
+// rebuildReadBatch is how many events a rebuild reads, applies and commits
+// at a time. Each batch is one transaction whose statements are all queued
+// and sent together just before it commits: a transaction that writes holds
+// back, while it runs, the store's global log for every reader on the
+// server (the live projectors too), so it must be brief.
+const rebuildReadBatch = 5000
 
 // RebuildResult tells what a rebuild did.
 type RebuildResult struct {
@@ -206,42 +204,21 @@ func (rb *rebuild) replay(ctx context.Context) error {
 		}
 	}()
 
-	var tx pgx.Tx
-	inTx := 0
-	defer func() {
-		if tx != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
-		}
-	}()
 	for events := range batches {
-		if tx == nil {
-			var err error
-			if tx, err = rb.begin(ctx); err != nil {
-				return err
-			}
-		}
-		if err := rb.apply(ctx, tx, events); err != nil {
+		tx, err := rb.begin(ctx)
+		if err != nil {
 			return err
 		}
-		inTx += len(events)
-		if inTx >= rebuildTxEvents {
-			if err := tx.Commit(ctx); err != nil {
-				return fmt.Errorf("commit at %s: %w", rb.pos, err)
-			}
-			tx, inTx = nil, 0
+		if err := rb.apply(ctx, tx, events); err != nil {
+			tx.Rollback(context.WithoutCancel(ctx))
+			return err
 		}
-		rb.report()
-	}
-	if err := <-readErr; err != nil {
-		return err
-	}
-	if tx != nil {
 		if err := tx.Commit(ctx); err != nil {
 			return fmt.Errorf("commit at %s: %w", rb.pos, err)
 		}
-		tx = nil
+		rb.report()
 	}
-	return nil
+	return <-readErr
 }
 
 // begin opens a transaction that writes to the fresh tables. Their content
@@ -269,13 +246,20 @@ func (rb *rebuild) useScratch(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
-// apply runs events through the projector in tx, in pipelined batches.
+// apply runs events through the projector in tx, all at once if it is a
+// BatchProjector, and sends the statements in one pipelined batch.
 func (rb *rebuild) apply(ctx context.Context, tx pgx.Tx, events []eventschema.Envelope) error {
-	db := &batchDB{tx: tx, limit: rebuildPipeline}
-	for i := range events {
-		db.cur = &events[i]
-		if err := rb.p.Apply(ctx, db, events[i]); err != nil {
-			return fmt.Errorf("%s %s at %s: %w", events[i].Type, events[i].ID, events[i].Position, err)
+	db := &batchDB{tx: tx, limit: rebuildReadBatch + 1}
+	if bp, ok := rb.p.(BatchProjector); ok {
+		if err := bp.ApplyBatch(ctx, db, events); err != nil {
+			return err
+		}
+	} else {
+		for i := range events {
+			db.cur = &events[i]
+			if err := rb.p.Apply(ctx, db, events[i]); err != nil {
+				return fmt.Errorf("%s %s at %s: %w", events[i].Type, events[i].ID, events[i].Position, err)
+			}
 		}
 	}
 	if err := db.flush(ctx); err != nil {
@@ -417,60 +401,3 @@ func indexes(ctx context.Context, tx pgx.Tx, schema, table string) (map[string]s
 }
 
 func ident(parts ...string) string { return pgx.Identifier(parts).Sanitize() }
-
-// batchDB queues a projector's statements and sends them in pipelined
-// batches: a rebuild's writes cost one round trip per batch, not per row.
-type batchDB struct {
-	tx    pgx.Tx
-	limit int
-	batch pgx.Batch
-	owner []*eventschema.Envelope // the event of each queued statement
-	cur   *eventschema.Envelope
-}
-
-func (d *batchDB) Exec(ctx context.Context, sql string, args ...any) error {
-	d.batch.Queue(sql, args...)
-	d.owner = append(d.owner, d.cur)
-	if d.batch.Len() >= d.limit {
-		return d.flush(ctx)
-	}
-	return nil
-}
-
-func (d *batchDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if err := d.flush(ctx); err != nil {
-		return nil, err
-	}
-	return d.tx.Query(ctx, sql, args...)
-}
-
-func (d *batchDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if err := d.flush(ctx); err != nil {
-		return errRow{err}
-	}
-	return d.tx.QueryRow(ctx, sql, args...)
-}
-
-func (d *batchDB) flush(ctx context.Context) error {
-	n := d.batch.Len()
-	if n == 0 {
-		return nil
-	}
-	br := d.tx.SendBatch(ctx, &d.batch)
-	var err error
-	for i := 0; i < n && err == nil; i++ {
-		if _, e := br.Exec(); e != nil {
-			err = fmt.Errorf("%s %s at %s: %w", d.owner[i].Type, d.owner[i].ID, d.owner[i].Position, e)
-		}
-	}
-	if e := br.Close(); err == nil {
-		err = e
-	}
-	d.batch = pgx.Batch{}
-	d.owner = d.owner[:0]
-	return err
-}
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }

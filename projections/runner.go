@@ -223,6 +223,9 @@ func (r *Runner) slowest(ctx context.Context) (eventschema.Position, error) {
 		if err != nil {
 			return origin, fmt.Errorf("projections: %w", err)
 		}
+		r.mu.Lock()
+		st.checkpoint = cp
+		r.mu.Unlock()
 		if i == 0 || cp.Less(origin) {
 			origin = cp
 		}
@@ -248,12 +251,14 @@ func (r *Runner) handle(st *projectorState) message.NoPublishHandlerFunc {
 		}
 		var err error
 		if d.isolated {
-			// A savepoint per attempt: a failed attempt leaves nothing behind.
-			err = pgx.BeginFunc(ctx, d.tx, func(sp pgx.Tx) error {
+			// A savepoint per attempt, statements run at once: a failed
+			// attempt leaves nothing behind.
+			tx, _ := TxFromContext(ctx)
+			err = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
 				return st.p.Apply(ctx, txDB{sp}, d.event)
 			})
 		} else {
-			err = st.p.Apply(ctx, txDB{d.tx}, d.event)
+			err = st.p.Apply(ctx, d.db, d.event)
 		}
 		if err == nil {
 			return nil
@@ -316,9 +321,11 @@ func (r *Runner) committed(topic string, c Committed) {
 		st.state = StateRunning
 	}
 	st.checkpoint, st.checkpointAt = c.Position, r.Now()
+	// Every checkpoint is known from the start (Run loads them), so a
+	// projector still starting is not trimmed past.
 	slowest := st.checkpoint
 	for _, o := range r.states {
-		if o.state != StateStarting && o.checkpoint.Less(slowest) {
+		if o.checkpoint.Less(slowest) {
 			slowest = o.checkpoint
 		}
 	}

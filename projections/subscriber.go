@@ -106,6 +106,11 @@ type Committed struct {
 // until commit, and more than 64 of them in one transaction slow down every
 // snapshot taken in the database.
 //
+// Handlers should write through DBFromContext, which queues statements and
+// sends them in one round trip at the end of the batch; a statement that
+// fails then is blamed on the event that queued it, which is delivered again
+// alone.
+//
 // Messages carry the event's data as payload and its type, stream, stream
 // version and position as metadata.
 type Subscriber struct {
@@ -309,24 +314,34 @@ func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *messag
 	if len(events) == 0 {
 		return r, nil
 	}
+	db := &batchDB{tx: tx, limit: pipelineLimit}
+	// nack rolls back now, so the row lock is not held while waiting, and
+	// blames the event whose statement failed, which may be an earlier one
+	// than the event nacked.
+	nack := func(e *eventschema.Envelope, alone bool) (batchResult, error) {
+		if err := tx.Rollback(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+			s.cfg.Logger.Warn("rollback after nack failed", "projector", topic, "err", err)
+		}
+		if db.failed != nil && db.failed.Position != e.Position {
+			e, alone = db.failed, false
+		}
+		r.nacked, r.isolated = &e.Position, alone
+		return r, nil
+	}
 	n := 0
 	for i := range events {
-		e := events[i]
+		e := &events[i]
 		alone := isolate != nil && e.Position == *isolate
 		if alone && i > 0 {
 			break // commit what precedes it first
 		}
-		acked, err := s.deliver(ctx, out, tx, e, alone)
+		db.cur = e
+		acked, err := s.deliver(ctx, out, &delivery{tx: tx, db: db, event: *e, isolated: alone})
 		if err != nil {
 			return r, err
 		}
 		if !acked {
-			// Roll back now, so the row lock is not held while waiting.
-			if err := tx.Rollback(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
-				s.cfg.Logger.Warn("rollback after nack failed", "projector", topic, "err", err)
-			}
-			r.nacked, r.isolated = &e.Position, alone
-			return r, nil
+			return nack(e, alone)
 		}
 		n++
 		if alone {
@@ -334,6 +349,13 @@ func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *messag
 		}
 	}
 	last := events[n-1]
+	if err := db.flush(ctx); err != nil {
+		if ctx.Err() != nil || db.failed == nil {
+			return r, fmt.Errorf("project %s: %w", topic, err)
+		}
+		s.failed(ctx, s.cfg.Logger.With("projector", topic), topic, err)
+		return nack(db.failed, false)
+	}
 	if err := saveCheckpoint(ctx, tx, topic, last.Position); err != nil {
 		return r, err
 	}
@@ -346,13 +368,14 @@ func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *messag
 
 // deliver hands one event out and waits for its verdict. It reports an
 // error only when ctx ended before anyone took the message.
-func (s *Subscriber) deliver(ctx context.Context, out chan<- *message.Message, tx pgx.Tx, e eventschema.Envelope, alone bool) (bool, error) {
+func (s *Subscriber) deliver(ctx context.Context, out chan<- *message.Message, d *delivery) (bool, error) {
+	e := d.event
 	msg := message.NewMessage(e.ID.String(), message.Payload(e.Data))
 	msg.Metadata.Set("event_type", e.Type)
 	msg.Metadata.Set("stream", e.Stream)
 	msg.Metadata.Set("stream_version", strconv.FormatUint(e.StreamVersion, 10))
 	msg.Metadata.Set("position", e.Position.String())
-	msg.SetContext(context.WithValue(ctx, deliveryKey{}, &delivery{tx: tx, event: e, isolated: alone}))
+	msg.SetContext(context.WithValue(ctx, deliveryKey{}, d))
 	select {
 	case out <- msg:
 	case <-ctx.Done():
@@ -374,6 +397,7 @@ type deliveryKey struct{}
 // delivery is what a message's context carries.
 type delivery struct {
 	tx       pgx.Tx
+	db       *batchDB // queues statements in tx for the whole batch
 	event    eventschema.Envelope
 	isolated bool
 }
@@ -385,13 +409,26 @@ func deliveryFrom(ctx context.Context) (*delivery, bool) {
 
 // TxFromContext returns the batch transaction of a message delivered by a
 // Subscriber. Writes made in it commit with the checkpoint when the whole
-// batch is acked, and are rolled back by a nack.
+// batch is acked, and are rolled back by a nack. Statements queued through
+// DBFromContext are sent first, so the two keep their order.
 func TxFromContext(ctx context.Context) (pgx.Tx, bool) {
 	d, ok := deliveryFrom(ctx)
 	if !ok {
 		return nil, false
 	}
+	_ = d.db.flush(ctx) // a failure aborts tx, which its user then sees
 	return d.tx, true
+}
+
+// DBFromContext returns the batch transaction of a message delivered by a
+// Subscriber as a DB that queues statements and sends them all when the
+// batch ends: the fast way to write read-model rows.
+func DBFromContext(ctx context.Context) (DB, bool) {
+	d, ok := deliveryFrom(ctx)
+	if !ok {
+		return nil, false
+	}
+	return d.db, true
 }
 
 // EventFromContext returns the event of a message delivered by a Subscriber.

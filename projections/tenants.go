@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"supportd/eventschema"
 	"supportd/readmodels"
 )
@@ -16,6 +19,8 @@ import (
 type Tenants struct {
 	reg *eventschema.Registry
 }
+
+var _ BatchProjector = (*Tenants)(nil)
 
 // NewTenants returns the tenants projector, decoding payloads with reg so
 // that old schema versions are upcast first.
@@ -30,15 +35,19 @@ func (*Tenants) Tables() []string {
 }
 
 const (
-	insertTenantSQL = `
+	// The first TenantCreated of a tenant wins; a replay changes nothing.
+	insertTenantsSQL = `
 INSERT INTO tenants (tenant_id, name, time_zone, created_at, version)
-VALUES ($1, $2, $3, $4, $5)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[])
 ON CONFLICT (tenant_id) DO NOTHING`
 
-	// The version guard makes a replayed older change a no-op.
-	upsertSettingSQL = `
+	// The change of the highest stream version wins, so a replayed older
+	// change is a no-op.
+	upsertSettingsSQL = `
 INSERT INTO tenant_settings (tenant_id, key, value, updated_at, version, commit_position, prepare_position)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT t, k, v::jsonb, at, ver, c, p
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::bigint[])
+    AS u(t, k, v, at, ver, c, p)
 ON CONFLICT (tenant_id, key) DO UPDATE SET
     value = excluded.value,
     updated_at = excluded.updated_at,
@@ -50,28 +59,113 @@ WHERE tenant_settings.version < excluded.version`
 
 // Apply implements Projector.
 func (p *Tenants) Apply(ctx context.Context, db DB, e eventschema.Envelope) error {
-	switch e.Type {
-	case "TenantCreated", "TenantSettingChanged":
-	default:
-		return nil
-	}
-	payload, err := p.reg.Decode(e)
-	if err != nil {
-		return err
-	}
-	switch ev := payload.(type) {
-	case eventschema.TenantCreated:
-		return db.Exec(ctx, insertTenantSQL, ev.TenantID, ev.Name, ev.TimeZone, occurredAt(e), int64(e.StreamVersion))
-	case eventschema.TenantSettingChanged:
-		value := ev.Value
-		if len(value) == 0 {
-			value = json.RawMessage("null")
+	return p.ApplyBatch(ctx, db, []eventschema.Envelope{e})
+}
+
+// ApplyBatch implements BatchProjector. It folds the events first — a
+// tenant's first creation, each setting's latest change — and writes each
+// table with one statement, so rows changed many times in a run are
+// written once.
+func (p *Tenants) ApplyBatch(ctx context.Context, db DB, events []eventschema.Envelope) error {
+	var (
+		tenants  tenantRows
+		created  = map[uuid.UUID]bool{}
+		settings = map[settingKey]int{} // index in rows
+		rows     settingRows
+	)
+	for _, e := range events {
+		switch e.Type {
+		case "TenantCreated", "TenantSettingChanged":
+		default:
+			continue
 		}
-		return db.Exec(ctx, upsertSettingSQL, ev.TenantID, ev.Key, value, occurredAt(e),
-			int64(e.StreamVersion), int64(e.Position.Commit), int64(e.Position.Prepare))
-	default:
-		return fmt.Errorf("tenants: unexpected payload %T", payload)
+		payload, err := p.reg.Decode(e)
+		if err != nil {
+			return fmt.Errorf("%s %s at %s: %w", e.Type, e.ID, e.Position, err)
+		}
+		switch ev := payload.(type) {
+		case eventschema.TenantCreated:
+			if !created[ev.TenantID] {
+				created[ev.TenantID] = true
+				tenants.add(ev, e)
+			}
+		case eventschema.TenantSettingChanged:
+			k := settingKey{ev.TenantID, ev.Key}
+			if i, ok := settings[k]; ok {
+				if int64(e.StreamVersion) > rows.version[i] {
+					rows.set(i, ev, e)
+				}
+				continue
+			}
+			settings[k] = len(rows.tenant)
+			rows.add(ev, e)
+		default:
+			return fmt.Errorf("tenants: unexpected payload %T", payload)
+		}
 	}
+	if len(tenants.id) > 0 {
+		if err := db.Exec(ctx, insertTenantsSQL, tenants.id, tenants.name, tenants.zone, tenants.at, tenants.version); err != nil {
+			return err
+		}
+	}
+	if len(rows.tenant) > 0 {
+		if err := db.Exec(ctx, upsertSettingsSQL, rows.tenant, rows.key, rows.value, rows.at, rows.version, rows.commit, rows.prepare); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type settingKey struct {
+	tenant uuid.UUID
+	key    string
+}
+
+// tenantRows and settingRows hold rows column by column, as unnest takes
+// them.
+type tenantRows struct {
+	id         []pgtype.UUID
+	name, zone []string
+	at         []time.Time
+	version    []int64
+}
+
+func (r *tenantRows) add(ev eventschema.TenantCreated, e eventschema.Envelope) {
+	r.id = append(r.id, pgUUID(ev.TenantID))
+	r.name = append(r.name, ev.Name)
+	r.zone = append(r.zone, ev.TimeZone)
+	r.at = append(r.at, occurredAt(e))
+	r.version = append(r.version, int64(e.StreamVersion))
+}
+
+type settingRows struct {
+	tenant                   []pgtype.UUID
+	key, value               []string
+	at                       []time.Time
+	version, commit, prepare []int64
+}
+
+func (r *settingRows) add(ev eventschema.TenantSettingChanged, e eventschema.Envelope) {
+	r.tenant = append(r.tenant, pgUUID(ev.TenantID))
+	r.key = append(r.key, ev.Key)
+	r.value = append(r.value, "")
+	r.at = append(r.at, time.Time{})
+	r.version = append(r.version, 0)
+	r.commit = append(r.commit, 0)
+	r.prepare = append(r.prepare, 0)
+	r.set(len(r.tenant)-1, ev, e)
+}
+
+func (r *settingRows) set(i int, ev eventschema.TenantSettingChanged, e eventschema.Envelope) {
+	value := ev.Value
+	if len(value) == 0 {
+		value = json.RawMessage("null")
+	}
+	r.value[i] = string(value)
+	r.at[i] = occurredAt(e)
+	r.version[i] = int64(e.StreamVersion)
+	r.commit[i] = int64(e.Position.Commit)
+	r.prepare[i] = int64(e.Position.Prepare)
 }
 
 // occurredAt is when the fact happened by the writer's clock, falling back

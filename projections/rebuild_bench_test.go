@@ -1,0 +1,35 @@
+package projections
+
+import (
+	"flag"
+	"testing"
+	"time"
+
+	"supportd/eventschema"
+)
+
+var rebuildTenants = flag.Int("rebuild.tenants", 1000, "tenants in BenchmarkRebuild's log; each has 1,000 events")
+
+// BenchmarkRebuild rebuilds the tenants read model from a log of
+// rebuild.tenants × 1,000 events (1,000,000 by default) and reports the
+// replay rate. Appending the log takes a while; run with -benchtime=1x.
+func BenchmarkRebuild(b *testing.B) {
+	e := newEnv(b)
+	ctx := testContext(b)
+	start := time.Now()
+	if _, err := appendTenants(ctx, e.store, *rebuildTenants, 999, 1000); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("appended %d events in %v", *rebuildTenants*1000, time.Since(start))
+	p := NewTenants(eventschema.Catalog())
+	b.ResetTimer()
+	var events int64
+	for range b.N {
+		res, err := Rebuild(ctx, e.store, e.pool, p, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += res.Events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
