@@ -420,6 +420,19 @@ func (s *Store) ReadAll(ctx context.Context, after eventschema.Position, limit i
 	return out, nil
 }
 
+// heldBack reports whether committed events after the position exist that
+// ReadAll does not return yet because an older transaction is still running.
+func (s *Store) heldBack(ctx context.Context, after eventschema.Position) (bool, error) {
+	var held bool
+	err := s.pool.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2))`,
+		fmt.Sprint(after.Commit), int64(after.Prepare)).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("read all after %s: %w", after, err)
+	}
+	return held, nil
+}
+
 // subscribeBatch is how many events a subscriber reads per query.
 const subscribeBatch = 512
 
@@ -446,11 +459,19 @@ func (s *Store) Subscribe(ctx context.Context, after eventschema.Position, fn fu
 			idle = 0
 			continue
 		}
-		// Nothing visible. Events of transactions still running stay hidden
-		// until the oldest running transaction ends, which may not notify
-		// anyone, so look again soon a few times before waiting long.
+		// Nothing visible. If committed events exist past the visible
+		// horizon, an older transaction (possibly one that never writes an
+		// event, and so never wakes anyone) is holding them back: look again
+		// within milliseconds. Otherwise wait for a wake-up, polling slowly
+		// in case a notification from another process was lost.
 		delay := s.PollInterval
-		if idle < 8 {
+		held, err := s.heldBack(ctx, after)
+		if err != nil {
+			return err
+		}
+		if held {
+			delay = time.Millisecond << min(idle, 2)
+		} else if idle < 8 {
 			delay = min(delay, time.Millisecond<<idle)
 		}
 		idle++
