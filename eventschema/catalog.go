@@ -10,5 +10,6 @@ func Catalog() *Registry {
 	r := NewRegistry()
 	registerTenants(r)
 	registerAccounts(r)
+	registerCatalogues(r)
 	return r
 }
