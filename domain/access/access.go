@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/google/uuid"
+
 	"supportd/domain"
 )
 
@@ -138,6 +140,20 @@ func NewCustomRole(id, name string, caps []Capability, scope Scope) (Role, error
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return Role{ID: id, Name: name, Capabilities: out, DataScope: scope}, nil
+}
+
+// CustomRoleID parses the ID of a role that may be redefined or deleted:
+// the built-in roles are fixed, and anything that is not a UUID names no
+// role.
+func CustomRoleID(id string) (uuid.UUID, error) {
+	if _, ok := Builtin(id); ok {
+		return uuid.Nil, domain.Errorf(domain.Conflict, "role.builtin", "", "the built-in role %q cannot be changed", id)
+	}
+	rid, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.Nil, domain.Errorf(domain.NotFound, "role.not_found", "", "role %s not found", id)
+	}
+	return rid, nil
 }
 
 // Principal is who makes a request: a signed-in user, an API token, or a

@@ -5,7 +5,12 @@
 package agent
 
 import (
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -76,6 +81,10 @@ type State struct {
 	// capacitySet: Capacity was set explicitly (else DefaultCapacity).
 	capacitySet bool
 	Sessions    map[uuid.UUID]Session
+	// Profile is the last edited profile; profileSet tells whether there
+	// was one (the profile given at the addition lives in the roster).
+	Profile    Profile
+	profileSet bool
 }
 
 // CurrentStatus is the status, offline when never signed in.
@@ -117,6 +126,10 @@ func Evolve(s State, event any) State {
 		s.ID, s.Status = e.AgentID, Status(e.To)
 	case eventschema.AgentCapacitySet:
 		s.ID, s.Capacity, s.capacitySet = e.AgentID, e.Capacity, true
+	case eventschema.AgentProfileEdited:
+		s.ID, s.profileSet = e.AgentID, true
+		s.Profile = Profile{Nickname: e.Nickname, RealName: e.RealName, Phone: e.Phone, EmployeeID: e.EmployeeID,
+			AvatarURL: e.AvatarURL, Greeting: e.Greeting, Language: e.Language}
 	}
 	return s
 }
@@ -167,8 +180,10 @@ func SignOut(s State, who Identity, session uuid.UUID, clientIP, reason string) 
 
 // SignOutAll ends every session, e.g. when the account is disabled.
 func SignOutAll(s State, who Identity, reason string) ([]any, error) {
+	// Sessions in ID order: the same state always decides the same events.
+	ids := slices.SortedFunc(maps.Keys(s.Sessions), func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
 	var out []any
-	for id := range s.Sessions {
+	for _, id := range ids {
 		out = append(out, eventschema.AgentSignedOut{TenantID: who.TenantID, AgentID: who.AgentID, SessionID: id, Reason: reason})
 	}
 	if s.CurrentStatus() != Offline {
@@ -231,4 +246,59 @@ func SetCapacity(s State, who Identity, capacity int, byAdmin, agentsMaySet bool
 		return nil, nil
 	}
 	return []any{eventschema.AgentCapacitySet{TenantID: who.TenantID, AgentID: who.AgentID, Capacity: capacity, Previous: prev, SetByAdmin: byAdmin}}, nil
+}
+
+// Profile is how a user presents itself: to colleagues in the consoles and
+// (nickname, avatar, greeting) to customers in the chat window.
+type Profile struct {
+	Nickname   string
+	RealName   string
+	Phone      string
+	EmployeeID string
+	AvatarURL  string
+	Greeting   string
+	Language   string
+}
+
+// profileLimits bound each field, so a console can lay them out.
+var profileLimits = []struct {
+	field string
+	get   func(*Profile) *string
+	max   int
+}{
+	{"nickname", func(p *Profile) *string { return &p.Nickname }, 100},
+	{"real_name", func(p *Profile) *string { return &p.RealName }, 100},
+	{"phone", func(p *Profile) *string { return &p.Phone }, 50},
+	{"employee_id", func(p *Profile) *string { return &p.EmployeeID }, 50},
+	{"avatar_url", func(p *Profile) *string { return &p.AvatarURL }, 2000},
+	{"greeting", func(p *Profile) *string { return &p.Greeting }, 1000},
+	{"language", func(p *Profile) *string { return &p.Language }, 35},
+}
+
+// EditProfile decides a user's new profile: every field trimmed and within
+// its limit, a nickname present, an avatar given as an http(s) URL. The
+// profile is replaced as a whole; an unchanged profile decides nothing.
+func EditProfile(s State, who Identity, p Profile) ([]any, error) {
+	for _, l := range profileLimits {
+		v := l.get(&p)
+		*v = strings.TrimSpace(*v)
+		if utf8.RuneCountInString(*v) > l.max {
+			return nil, domain.Errorf(domain.Invalid, "agent."+l.field, l.field, "must be at most %d characters", l.max)
+		}
+	}
+	if p.Nickname == "" {
+		return nil, domain.Errorf(domain.Invalid, "agent.nickname", "nickname", "must be 1 to 100 characters")
+	}
+	if p.AvatarURL != "" {
+		u, err := url.Parse(p.AvatarURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, domain.Errorf(domain.Invalid, "agent.avatar_url", "avatar_url", "must be an http or https URL")
+		}
+	}
+	if s.profileSet && s.Profile == p {
+		return nil, nil
+	}
+	return []any{eventschema.AgentProfileEdited{TenantID: who.TenantID, AgentID: who.AgentID, Nickname: p.Nickname,
+		RealName: p.RealName, Phone: p.Phone, EmployeeID: p.EmployeeID, AvatarURL: p.AvatarURL, Greeting: p.Greeting,
+		Language: p.Language}}, nil
 }

@@ -3,6 +3,7 @@ package agent_test
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ var (
 	signedIn = eventschema.AgentSignedIn{TenantID: tenantID, AgentID: agentID, SessionID: s1, TokenHash: "t1", ExpiresAt: expires, ClientIP: "10.1.1.1"}
 	online   = eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "offline", To: "online", Reason: "sign_in", SessionID: s1}
 	busy     = eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "online", To: "busy", Reason: "manual"}
+	edited   = eventschema.AgentProfileEdited{TenantID: tenantID, AgentID: agentID, Nickname: "Ann", Phone: "+49 30 1234", AvatarURL: "https://cdn.acme.example/ann.png", Language: "de"}
 )
 
 func given(events ...any) agent.State {
@@ -109,6 +111,33 @@ func TestAgentDecisions(t *testing.T) {
 		{"negative capacity", nil,
 			func(s agent.State) ([]any, error) { return agent.SetCapacity(s, who, -1, true, false) },
 			nil, "agent.capacity"},
+		{"edit profile, trimmed", nil,
+			func(s agent.State) ([]any, error) {
+				return agent.EditProfile(s, who, agent.Profile{Nickname: " Ann ", Phone: "+49 30 1234", AvatarURL: "https://cdn.acme.example/ann.png", Language: "de"})
+			},
+			[]any{edited}, ""},
+		{"unchanged profile decides nothing", []any{edited},
+			func(s agent.State) ([]any, error) {
+				return agent.EditProfile(s, who, agent.Profile{Nickname: "Ann", Phone: "+49 30 1234", AvatarURL: "https://cdn.acme.example/ann.png", Language: "de"})
+			}, nil, ""},
+		{"profile needs a nickname", nil,
+			func(s agent.State) ([]any, error) { return agent.EditProfile(s, who, agent.Profile{Nickname: "  "}) },
+			nil, "agent.nickname"},
+		{"avatar must be a web URL", nil,
+			func(s agent.State) ([]any, error) {
+				return agent.EditProfile(s, who, agent.Profile{Nickname: "Ann", AvatarURL: "javascript:alert(1)"})
+			}, nil, "agent.avatar_url"},
+		{"phone too long", nil,
+			func(s agent.State) ([]any, error) {
+				return agent.EditProfile(s, who, agent.Profile{Nickname: "Ann", Phone: strings.Repeat("1", 51)})
+			}, nil, "agent.phone"},
+		{"disabling ends every session", []any{signedIn, online, second},
+			func(s agent.State) ([]any, error) { return agent.SignOutAll(s, who, "disabled") },
+			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s1, Reason: "disabled"},
+				eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s2, Reason: "disabled"},
+				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "online", To: "offline", Reason: "disabled"}}, ""},
+		{"disabling a user never signed in decides nothing", nil,
+			func(s agent.State) ([]any, error) { return agent.SignOutAll(s, who, "disabled") }, nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

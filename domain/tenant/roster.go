@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"net/mail"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -361,6 +362,20 @@ func ChangePassword(s State, id uuid.UUID, hash string) ([]any, error) {
 	return []any{eventschema.AgentPasswordChanged{TenantID: s.ID, AgentID: id, PasswordHash: hash}}, nil
 }
 
+// ChangeOwnPassword decides a user's change of its own password. Unlike an
+// admin's reset it needs the current password (currentOK: it matched the
+// stored hash, checked by the caller), so a console left signed in cannot
+// be used to take the account over.
+func ChangeOwnPassword(s State, id uuid.UUID, currentOK bool, hash string) ([]any, error) {
+	if _, err := s.RequireAccount(id); err != nil {
+		return nil, err
+	}
+	if !currentOK {
+		return nil, domain.Errorf(domain.Forbidden, "agent.current_password", "current_password", "the current password is wrong")
+	}
+	return ChangePassword(s, id, hash)
+}
+
 // LicenseSeats decides a new seat licence. It may not fall below the
 // accounts enabled now: disable some first.
 func LicenseSeats(s State, seats int) ([]any, error) {
@@ -403,7 +418,35 @@ func DefineRole(s State, id uuid.UUID, name string, caps []access.Capability, sc
 	return []any{eventschema.RoleDefined{TenantID: s.ID, RoleID: id, Name: r.Name, Capabilities: names, DataScope: string(r.DataScope)}}, nil
 }
 
-// DeleteRole decides the removal of a custom role nobody holds.
+// RedefineRole decides a new definition of an existing custom role. Unlike
+// DefineRole it never creates one: an ID unknown to this tenant (perhaps
+// another tenant's) is not found.
+func RedefineRole(s State, id uuid.UUID, name string, caps []access.Capability, scope access.Scope) ([]any, error) {
+	if _, ok := s.Roster.Roles[id]; !ok {
+		return nil, domain.Errorf(domain.NotFound, "role.not_found", "", "role %s not found", id)
+	}
+	old := s.Roster.Roles[id]
+	out, err := DefineRole(s, id, name, caps, scope)
+	if err != nil {
+		return nil, err
+	}
+	if d := out[0].(eventschema.RoleDefined); d.Name == old.Name && d.DataScope == string(old.DataScope) &&
+		slices.Equal(d.Capabilities, capabilityNames(old.Capabilities)) {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func capabilityNames(caps []access.Capability) []string {
+	out := make([]string, len(caps))
+	for i, c := range caps {
+		out[i] = string(c)
+	}
+	return out
+}
+
+// DeleteRole decides the removal of a custom role nobody holds: neither a
+// user nor an API token (which would silently lose every grant).
 func DeleteRole(s State, id uuid.UUID) ([]any, error) {
 	if _, ok := s.Roster.Roles[id]; !ok {
 		return nil, domain.Errorf(domain.NotFound, "role.not_found", "", "role %s not found", id)
@@ -411,6 +454,11 @@ func DeleteRole(s State, id uuid.UUID) ([]any, error) {
 	for _, a := range s.Roster.Accounts {
 		if a.Role == id.String() {
 			return nil, domain.Errorf(domain.Conflict, "role.in_use", "", "role is held by %s; change their role first", a.Email)
+		}
+	}
+	for _, t := range s.Roster.APITokens {
+		if t.Role == id.String() {
+			return nil, domain.Errorf(domain.Conflict, "role.in_use", "", "role is held by API token %q; revoke it first", t.Name)
 		}
 	}
 	return []any{eventschema.RoleDeleted{TenantID: s.ID, RoleID: id}}, nil

@@ -14,6 +14,7 @@ import (
 var (
 	agentID = uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b1")
 	roleID  = uuid.MustParse("0190f3b0-0000-7000-8000-0000000000c1")
+	tokenID = uuid.MustParse("0190f3b0-0000-7000-8000-0000000000d1")
 	agent   = eventschema.AgentAdded{TenantID: id, AgentID: agentID, Email: "ann@acme.example", Nickname: "Ann", Role: "agent", PasswordHash: "h", Enabled: true}
 	twoSeat = eventschema.TenantSeatsLicensed{TenantID: id, Seats: 2, Previous: tenant.DefaultSeats}
 	role    = eventschema.RoleDefined{TenantID: id, RoleID: roleID, Name: "Inspector", Capabilities: []string{"admin.review"}, DataScope: "team"}
@@ -104,6 +105,40 @@ func TestRoster(t *testing.T) {
 		{"delete a role in use", []any{created, added, role, agent, eventschema.AgentRoleChanged{TenantID: id, AgentID: agentID, From: "agent", To: roleID.String()}},
 			func(s tenant.State) ([]any, error) { return tenant.DeleteRole(s, roleID) },
 			nil, domain.Conflict, "role.in_use"},
+		{"delete a role an API token holds", []any{created, added, role, eventschema.APITokenIssued{TenantID: id, TokenID: tokenID, Name: "CRM", TokenHash: "x", Role: roleID.String(), IssuedBy: adminID}},
+			func(s tenant.State) ([]any, error) { return tenant.DeleteRole(s, roleID) },
+			nil, domain.Conflict, "role.in_use"},
+		{"delete an unused role", []any{created, added, role},
+			func(s tenant.State) ([]any, error) { return tenant.DeleteRole(s, roleID) },
+			[]any{eventschema.RoleDeleted{TenantID: id, RoleID: roleID}}, 0, ""},
+		{"redefine a role", []any{created, added, role},
+			func(s tenant.State) ([]any, error) {
+				return tenant.RedefineRole(s, roleID, "Inspector", []access.Capability{access.Review, access.ManageAgents}, access.TeamScope)
+			}, []any{eventschema.RoleDefined{TenantID: id, RoleID: roleID, Name: "Inspector", Capabilities: []string{"admin.agents", "admin.review"}, DataScope: "team"}}, 0, ""},
+		{"redefine a role unchanged decides nothing", []any{created, added, role},
+			func(s tenant.State) ([]any, error) {
+				return tenant.RedefineRole(s, roleID, "Inspector", []access.Capability{access.Review}, access.TeamScope)
+			}, nil, 0, ""},
+		{"redefine never creates (another tenant's ID)", []any{created, added},
+			func(s tenant.State) ([]any, error) {
+				return tenant.RedefineRole(s, roleID, "Inspector", nil, access.TeamScope)
+			}, nil, domain.NotFound, "role.not_found"},
+		{"own password needs the current one", []any{created, added, agent},
+			func(s tenant.State) ([]any, error) { return tenant.ChangeOwnPassword(s, agentID, false, "h2") },
+			nil, domain.Forbidden, "agent.current_password"},
+		{"own password with the current one", []any{created, added, agent},
+			func(s tenant.State) ([]any, error) { return tenant.ChangeOwnPassword(s, agentID, true, "h2") },
+			[]any{eventschema.AgentPasswordChanged{TenantID: id, AgentID: agentID, PasswordHash: "h2"}}, 0, ""},
+		{"revoke another tenant's token", []any{created, added},
+			func(s tenant.State) ([]any, error) { return tenant.RevokeAPIToken(s, tokenID) },
+			nil, domain.NotFound, "token.not_found"},
+		{"API token with an unknown role", []any{created, added},
+			func(s tenant.State) ([]any, error) {
+				return tenant.IssueAPIToken(s, tokenID, "CRM", "x", roleID.String(), adminID)
+			}, nil, domain.Invalid, "token.role"},
+		{"revoke another tenant's channel key", []any{created, added},
+			func(s tenant.State) ([]any, error) { return tenant.RevokeChannelKey(s, tokenID) },
+			nil, domain.NotFound, "channel_key.not_found"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
