@@ -54,12 +54,12 @@ func scanCheckpoint(name string, row pgx.Row) (eventschema.Position, error) {
 	return eventschema.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, nil
 }
 
-// saveCheckpoint moves the checkpoint to pos inside tx.
-func saveCheckpoint(ctx context.Context, tx pgx.Tx, name string, pos eventschema.Position) error {
+// saveCheckpoint moves the checkpoint to pos in db's transaction.
+func saveCheckpoint(ctx context.Context, db DB, name string, pos eventschema.Position) error {
 	if pos.Commit > math.MaxInt64 || pos.Prepare > math.MaxInt64 {
 		return fmt.Errorf("checkpoint of %s: position %s does not fit a bigint", name, pos)
 	}
-	if _, err := tx.Exec(ctx, `
+	if err := db.Exec(ctx, `
 		UPDATE projection_checkpoints
 		SET commit_position = $2, prepare_position = $3, updated_at = now()
 		WHERE projector = $1`, name, int64(pos.Commit), int64(pos.Prepare)); err != nil {

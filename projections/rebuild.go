@@ -321,7 +321,7 @@ func (rb *rebuild) swap(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, `DROP SCHEMA `+ident(rb.scratch)); err != nil {
 		return err
 	}
-	if err := saveCheckpoint(ctx, tx, rb.p.Name(), rb.pos); err != nil {
+	if err := saveCheckpoint(ctx, txDB{tx}, rb.p.Name(), rb.pos); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -349,21 +349,36 @@ func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *messag
 		}
 	}
 	last := events[n-1]
-	if err := db.flush(ctx); err != nil {
+	db.cur = nil
+	if err := finish(ctx, db, topic, last.Position); err != nil {
 		if ctx.Err() != nil || db.failed == nil {
 			return r, fmt.Errorf("project %s: %w", topic, err)
 		}
 		s.failed(ctx, s.cfg.Logger.With("projector", topic), topic, err)
 		return nack(db.failed, false)
 	}
-	if err := saveCheckpoint(ctx, tx, topic, last.Position); err != nil {
-		return r, err
-	}
 	if err := tx.Commit(ctx); err != nil {
 		return r, fmt.Errorf("project %s: commit at %s: %w", topic, last.Position, err)
 	}
 	r.checkpoint, r.applied, r.recordedAt = last.Position, n, last.RecordedAt
 	return r, nil
+}
+
+// finish queues the checkpoint after the batch's rows and sends them all.
+//
+// The commit does not wait for the disk (synchronous_commit off). Read
+// models are derived: a server crash that loses the last commits loses
+// their rows and their checkpoint together, and the events are applied
+// again. Not waiting makes each batch shorter, and a batch's transaction
+// holds back the store's log for every reader while it runs.
+func finish(ctx context.Context, db *batchDB, topic string, pos eventschema.Position) error {
+	if err := db.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true)`); err != nil {
+		return err
+	}
+	if err := saveCheckpoint(ctx, db, topic, pos); err != nil {
+		return err
+	}
+	return db.flush(ctx)
 }
 
 // deliver hands one event out and waits for its verdict. It reports an
