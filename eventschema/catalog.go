@@ -10,6 +10,8 @@ func Catalog() *Registry {
 	r := NewRegistry()
 	registerTenants(r)
 	registerAccounts(r)
+	registerTimePlans(r)
+	registerTeams(r)
 	registerCatalogues(r)
 	return r
 }
