@@ -6,21 +6,36 @@
 //
 // # Pieces
 //
-//   - Projector: Name, Tables, Apply(ctx, db, event). Tenants is the first.
-//     All lists every projector of supportd.
+//   - Projector: Name, Tables, Apply(ctx, db, event); BatchProjector adds
+//     ApplyBatch for fast rebuilds. Tenants is the first. All lists every
+//     projector of supportd; Find picks one by name.
+//   - DB: what Apply writes through. Statements are queued and sent in one
+//     pipelined round trip when the batch ends, with the checkpoint.
 //   - Subscriber: a Watermill message.Subscriber over any eventstore.Store.
 //     Topic = projector name. One transaction per batch on the read-model
-//     pool: lock the checkpoint row, read the next events, hand each out
-//     with the transaction in its context (TxFromContext), wait for its ack,
-//     save the checkpoint, commit. A nack rolls the batch back.
+//     pool: lock the checkpoint row (SELECT ... FOR UPDATE), read the next
+//     events, hand each out with the transaction in its context
+//     (TxFromContext, DBFromContext, EventFromContext), wait for its ack,
+//     save the checkpoint, commit. A nack rolls the batch back; the failed
+//     event is then delivered alone, after the events before it commit.
 //   - Runner: a Watermill router with one consumer handler per projector,
-//     wrapped in Retry (exponential backoff, five tries) and a reporter
-//     that, once the tries are spent, stops that projector's handler — the
-//     others go on — and reports it through Health, the
-//     supportd_projector_up and supportd_projector_failures_total metrics,
-//     and an error log. An event is never skipped.
+//     wrapped in Retry (exponential backoff, five tries, each in a
+//     savepoint) and a reporter that, once the tries are spent, stops that
+//     projector's handler — the others go on — and reports it through
+//     Health, the supportd_projector_up and
+//     supportd_projector_failures_total metrics, and an error log. An event
+//     is never skipped.
 //   - Rebuild: replays the whole log into fresh copies of a projector's
 //     tables and swaps them in; `supportctl rebuild NAME` runs it.
+//
+// Batches commit without waiting for the disk: a server crash loses rows
+// and checkpoint together, and the events are applied again.
+//
+// Every transaction that writes holds back the PostgreSQL store's global
+// log, for every reader on the server, until it ends (see ReadAll in
+// eventstore/postgres). Projector batches and rebuild batches are kept
+// short for that reason; so should anything else that writes to the same
+// server.
 //
 // # Use from the server
 //
