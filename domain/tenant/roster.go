@@ -491,8 +491,8 @@ func IssueChannelKey(s State, id uuid.UUID, channel, name, keyHash string) ([]an
 	if err := s.requireCreated(); err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(channel) == "" {
-		return nil, domain.Errorf(domain.Invalid, "channel_key.channel", "channel", "is required")
+	if !slices.Contains(Channels, channel) {
+		return nil, domain.Errorf(domain.Invalid, "channel_key.channel", "channel", "must be one of %s", strings.Join(Channels, ", "))
 	}
 	return []any{eventschema.ChannelKeyIssued{TenantID: s.ID, KeyID: id, Channel: channel, Name: strings.TrimSpace(name), KeyHash: keyHash}}, nil
 }
