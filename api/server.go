@@ -87,6 +87,9 @@ func New(d Deps) (*echo.Echo, error) {
 	for _, area := range []func(*echo.Group){
 		h.tenantRoutes,
 		h.sessionRoutes,
+		h.agentRoutes,
+		h.roleRoutes,
+		h.tokenRoutes,
 	} {
 		area(v1)
 	}
