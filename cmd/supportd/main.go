@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"supportd/cmd/internal/connect"
 )
 
@@ -29,6 +31,8 @@ type config struct {
 	KurrentDBURL  string
 	OperatorToken string
 	LogFormat     string
+	// PasswordCost is the bcrypt cost of new password hashes.
+	PasswordCost int
 	// ShutdownGrace bounds how long in-flight requests may finish.
 	ShutdownGrace time.Duration
 }
@@ -49,9 +53,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.KurrentDBURL, "kurrentdb-url", env("KURRENTDB_URL", "esdb://localhost:2113?tls=false"), "KurrentDB connection string (KURRENTDB_URL)")
 	fs.StringVar(&c.OperatorToken, "operator-token", env("SUPPORTD_OPERATOR_TOKEN", ""), "bearer token of the operator API; a random one is made and logged when empty (SUPPORTD_OPERATOR_TOKEN)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SUPPORTD_LOG_FORMAT", "text"), "log format: text or json (SUPPORTD_LOG_FORMAT)")
+	fs.IntVar(&c.PasswordCost, "password-cost", bcrypt.DefaultCost, "bcrypt cost of password hashes (4 to 31; lower only in tests)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "time in-flight requests get to finish on shutdown")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.PasswordCost < bcrypt.MinCost || c.PasswordCost > bcrypt.MaxCost {
+		return c, fmt.Errorf("--password-cost %d: want %d to %d", c.PasswordCost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
 	if c.EventStore != "postgres" && c.EventStore != "kurrentdb" {
 		return c, fmt.Errorf("--event-store %q: want postgres or kurrentdb", c.EventStore)
