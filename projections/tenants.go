@@ -72,10 +72,11 @@ func (p *Tenants) ApplyBatch(ctx context.Context, db DB, events []eventschema.En
 		created  = map[uuid.UUID]bool{}
 		settings = map[settingKey]int{} // index in rows
 		rows     settingRows
+		later    []eventschema.Envelope
 	)
 	for _, e := range events {
 		switch e.Type {
-		case "TenantCreated", "TenantSettingChanged":
+		case "TenantCreated", "TenantSettingChanged", "TenantProfileChanged", "TenantSeatsLicensed":
 		default:
 			continue
 		}
@@ -99,6 +100,8 @@ func (p *Tenants) ApplyBatch(ctx context.Context, db DB, events []eventschema.En
 			}
 			settings[k] = len(rows.tenant)
 			rows.add(ev, e)
+		case eventschema.TenantProfileChanged, eventschema.TenantSeatsLicensed:
+			later = append(later, e) // after the creations they follow
 		default:
 			return fmt.Errorf("tenants: unexpected payload %T", payload)
 		}
@@ -112,6 +115,29 @@ func (p *Tenants) ApplyBatch(ctx context.Context, db DB, events []eventschema.En
 		if err := db.Exec(ctx, upsertSettingsSQL, rows.tenant, rows.key, rows.value, rows.at, rows.version, rows.commit, rows.prepare); err != nil {
 			return err
 		}
+	}
+	for _, e := range later {
+		if err := p.applyProfile(ctx, db, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyProfile applies the rarer profile and licence changes one by one.
+func (p *Tenants) applyProfile(ctx context.Context, db DB, e eventschema.Envelope) error {
+	payload, err := p.reg.Decode(e)
+	if err != nil {
+		return err
+	}
+	v := int64(e.StreamVersion)
+	switch ev := payload.(type) {
+	case eventschema.TenantProfileChanged:
+		return db.Exec(ctx, `UPDATE tenants SET name = $2, logo_url = $3, time_zone = $4, profile_version = $5
+			WHERE tenant_id = $1 AND profile_version < $5`, ev.TenantID, ev.Name, ev.LogoURL, ev.TimeZone, v)
+	case eventschema.TenantSeatsLicensed:
+		return db.Exec(ctx, `UPDATE tenants SET licensed_seats = $2, seats_version = $3
+			WHERE tenant_id = $1 AND seats_version < $3`, ev.TenantID, ev.Seats, v)
 	}
 	return nil
 }

@@ -23,8 +23,10 @@ type Tenant struct {
 	Name string    `json:"name"`
 	// TimeZone is the IANA zone in which the tenant's reports bucket days
 	// and hours.
-	TimeZone  string    `json:"time_zone"`
-	CreatedAt time.Time `json:"created_at"`
+	TimeZone      string    `json:"time_zone"`
+	LogoURL       string    `json:"logo_url"`
+	LicensedSeats int       `json:"licensed_seats"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 // TenantSetting is the current value of one setting a tenant has changed.
@@ -41,8 +43,8 @@ type TenantSetting struct {
 func GetTenant(ctx context.Context, q Querier, id uuid.UUID) (Tenant, error) {
 	var t Tenant
 	err := q.QueryRow(ctx, `
-		SELECT tenant_id, name, time_zone, created_at FROM tenants WHERE tenant_id = $1`, id).
-		Scan(&t.ID, &t.Name, &t.TimeZone, &t.CreatedAt)
+		SELECT tenant_id, name, time_zone, logo_url, licensed_seats, created_at FROM tenants WHERE tenant_id = $1`, id).
+		Scan(&t.ID, &t.Name, &t.TimeZone, &t.LogoURL, &t.LicensedSeats, &t.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Tenant{}, fmt.Errorf("tenant %s: %w", id, ErrNotFound)
 	}

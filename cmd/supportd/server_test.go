@@ -42,6 +42,7 @@ func startServerDB(t *testing.T, eventStore, kurrentURL string) (string, string)
 		"--event-store", eventStore,
 		"--kurrentdb-url", kurrentURL,
 		"--operator-token", "op-token",
+		"--password-cost", "4", // bcrypt.MinCost: sign-ins stay fast under the race detector
 	}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -156,18 +157,27 @@ func TestTenantLifecycleOverHTTP(t *testing.T) {
 			if own := admin.expect(200, "GET", "/v1/tenant", ""); own["tenant_id"] != id {
 				t.Errorf("own tenant %v", own)
 			}
+			admin.expect(422, "PUT", "/v1/tenant", `{"name":"Acme","time_zone":"Mars/Olympus"}`)
+			admin.expect(200, "PUT", "/v1/tenant", `{"name":"Acme Support","logo_url":"https://cdn.acme.example/logo.png","time_zone":"Asia/Shanghai"}`)
+			seats := op.expect(200, "PUT", "/v1/tenants/"+id+"/seats", `{"licensed_seats":25}`)
+			admin.expect(403, "PUT", "/v1/tenants/"+id+"/seats", `{"licensed_seats":99}`)
+			own := admin.expect(200, "GET", "/v1/tenant?min_position="+seats["position"].(string), "")
+			if own["name"] != "Acme Support" || own["logo_url"] != "https://cdn.acme.example/logo.png" ||
+				own["time_zone"] != "Asia/Shanghai" || own["licensed_seats"] != float64(25) {
+				t.Errorf("profile %v", own)
+			}
 
 			setting := "/v1/tenant/settings/transfer.require_confirmation"
 			first := admin.expect(200, "PUT", setting, `{"value":true}`, "Idempotency-Key", "k-1")
-			if first["events"] != float64(1) || first["version"] != float64(2) {
+			if first["events"] != float64(1) || first["version"] != float64(4) {
 				t.Errorf("change %v", first)
 			}
 			again := admin.expect(200, "PUT", setting, `{"value":true}`, "Idempotency-Key", "k-1")
 			if fmt.Sprint(again) != fmt.Sprint(first) {
 				t.Errorf("retry answered %v, first %v", again, first)
 			}
-			admin.expect(412, "PUT", setting, `{"value":false}`, "If-Match", `"1"`)
-			admin.expect(200, "PUT", "/v1/tenant/settings/conversation.inactivity_close_hours", `{"value":48}`, "If-Match", `"2"`)
+			admin.expect(412, "PUT", setting, `{"value":false}`, "If-Match", `"3"`)
+			admin.expect(200, "PUT", "/v1/tenant/settings/conversation.inactivity_close_hours", `{"value":48}`, "If-Match", `"4"`)
 			bad := admin.expect(422, "PUT", "/v1/tenant/settings/transfer.confirmation_timeout_seconds", `{"value":"soon"}`)
 			if bad["field"] != "transfer.confirmation_timeout_seconds" {
 				t.Errorf("problem %v", bad)
