@@ -90,6 +90,8 @@ func New(d Deps) (*echo.Echo, error) {
 		h.agentRoutes,
 		h.roleRoutes,
 		h.tokenRoutes,
+		h.teamRoutes,
+		h.timePlanRoutes,
 	} {
 		area(v1)
 	}

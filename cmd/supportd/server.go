@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -70,6 +71,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		Gatherer:      registry,
 		Logger:        log,
 		OperatorToken: cfg.OperatorToken,
+		TeamsOf: func(ctx context.Context, tenantID, agentID uuid.UUID) ([]string, error) {
+			ids, err := readmodels.TeamsOf(ctx, pool, tenantID, agentID)
+			teams := make([]string, len(ids))
+			for i, id := range ids {
+				teams[i] = id.String()
+			}
+			return teams, err
+		},
 	})
 	if err != nil {
 		return err
