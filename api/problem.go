@@ -24,7 +24,13 @@ type Problem struct {
 	Detail string `json:"detail,omitempty"`
 	Code   string `json:"code,omitempty"`
 	Field  string `json:"field,omitempty"`
+	// Errors lists the items of a multi-item input that broke a rule (the
+	// rows of a CSV import, by line number).
+	Errors any `json:"errors,omitempty"`
 }
+
+// itemErrors is a rule violation about several items of one input.
+type itemErrors interface{ Details() any }
 
 const problemBase = "https://supportd.dev/problems/"
 
@@ -41,6 +47,10 @@ func problemFor(err error) Problem {
 	switch {
 	case errors.As(err, &de):
 		p := Problem{Detail: de.Error(), Code: de.Code, Field: de.Field}
+		var ie itemErrors
+		if errors.As(err, &ie) {
+			p.Errors = ie.Details()
+		}
 		switch de.Kind {
 		case domain.Invalid:
 			p.Type, p.Title, p.Status = "validation", "Invalid input", http.StatusUnprocessableEntity
@@ -56,6 +66,8 @@ func problemFor(err error) Problem {
 		return Problem{Type: "precondition-failed", Title: "The resource changed", Status: http.StatusPreconditionFailed, Detail: err.Error()}
 	case errors.As(err, &wv), errors.Is(err, commands.ErrConflict):
 		return Problem{Type: "concurrent-update", Title: "Concurrent update", Status: http.StatusConflict, Detail: "the resource was changed by another request; try again"}
+	case errors.Is(err, readmodels.ErrInvalidFilter):
+		return Problem{Type: "validation", Title: "Invalid input", Status: http.StatusUnprocessableEntity, Detail: err.Error()}
 	case errors.Is(err, ErrNotFound), errors.Is(err, readmodels.ErrNotFound):
 		return Problem{Type: "not-found", Title: "Not found", Status: http.StatusNotFound}
 	case errors.Is(err, errUnauthorized):

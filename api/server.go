@@ -92,6 +92,9 @@ func New(d Deps) (*echo.Echo, error) {
 		h.tokenRoutes,
 		h.teamRoutes,
 		h.timePlanRoutes,
+		h.catalogueRoutes,
+		h.phraseRoutes,
+		h.knowledgeRoutes,
 	} {
 		area(v1)
 	}
@@ -101,12 +104,14 @@ func New(d Deps) (*echo.Echo, error) {
 type handlers struct{ d Deps }
 
 // meta builds a command's metadata from the request: the actor, and the
-// command ID from Idempotency-Key (scoped to the route, so one key cannot
-// collide across endpoints).
+// command ID from Idempotency-Key.
 func meta(c echo.Context) (commands.Meta, error) {
 	m := commands.Meta{Actor: actorOf(callerOf(c))}
 	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
-		m.CommandID = uuid.NewSHA1(idempotencyNamespace, []byte(c.Request().Method+" "+c.Request().URL.Path+" "+key))
+		// Scoped to the caller's tenant and the route, so that equal keys of
+		// two tenants, or of two endpoints, never name the same command.
+		scope := callerOf(c).tenantID.String()
+		m.CommandID = uuid.NewSHA1(idempotencyNamespace, []byte(scope+" "+c.Request().Method+" "+c.Request().URL.Path+" "+key))
 	} else {
 		m.CommandID = uuid.Must(uuid.NewV7())
 	}
