@@ -140,7 +140,9 @@ func TestRoster(t *testing.T) {
 			func(s tenant.State) ([]any, error) { return tenant.IssueChannelKey(s, tokenID, "pigeon", "Loft", "x") },
 			nil, domain.Invalid, "channel_key.channel"},
 		{"channel key", []any{created, added},
-			func(s tenant.State) ([]any, error) { return tenant.IssueChannelKey(s, tokenID, "web", " Site widget ", "x") },
+			func(s tenant.State) ([]any, error) {
+				return tenant.IssueChannelKey(s, tokenID, "web", " Site widget ", "x")
+			},
 			[]any{eventschema.ChannelKeyIssued{TenantID: id, KeyID: tokenID, Channel: "web", Name: "Site widget", KeyHash: "x"}}, 0, ""},
 		{"revoke another tenant's channel key", []any{created, added},
 			func(s tenant.State) ([]any, error) { return tenant.RevokeChannelKey(s, tokenID) },
