@@ -23,6 +23,7 @@ var errUnauthorized = errors.New("unauthorized")
 // (a signed-in user or an API token), or a channel (customer side).
 type caller struct {
 	operator  bool
+	channel   readmodels.ChannelKey
 	principal access.Principal
 	tenantID  uuid.UUID
 	agentID   uuid.UUID
@@ -43,6 +44,9 @@ func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Path() == "/v1/openapi.json" || (c.Path() == "/v1/sessions" && c.Request().Method == "POST") {
 			return next(c)
+		}
+		if key := c.Request().Header.Get(ChannelKeyHeader); key != "" {
+			return h.authenticateChannel(c, key, next)
 		}
 		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
@@ -76,6 +80,22 @@ func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(callerKey, caller{principal: p, tenantID: cred.TenantID, agentID: cred.AgentID, sessionID: cred.SessionID})
 		return next(c)
 	}
+}
+
+// ChannelKeyHeader carries a channel key: how web widgets, apps and
+// messaging bridges call the customer-side API.
+const ChannelKeyHeader = "X-Channel-Key"
+
+func (h *handlers) authenticateChannel(c echo.Context, key string, next echo.HandlerFunc) error {
+	k, err := readmodels.ChannelKeyByHash(c.Request().Context(), h.d.Reads, commands.HashSecret(key))
+	if errors.Is(err, readmodels.ErrNotFound) {
+		return h.unauthorized(c)
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(callerKey, caller{channel: k, tenantID: k.TenantID, principal: access.Principal{TenantID: k.TenantID.String(), Channel: k.Channel}})
+	return next(c)
 }
 
 func (h *handlers) unauthorized(c echo.Context) error {
@@ -116,7 +136,7 @@ func need(capability access.Capability) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			cl := callerOf(c)
-			if cl.tenantID == uuid.Nil {
+			if cl.tenantID == uuid.Nil || cl.channel.KeyID != uuid.Nil {
 				return domain.Errorf(domain.Forbidden, "access.tenant_only", "", "this endpoint acts for a tenant's user")
 			}
 			if err := cl.principal.Require(capability); err != nil {
@@ -124,6 +144,16 @@ func need(capability access.Capability) echo.MiddlewareFunc {
 			}
 			return next(c)
 		}
+	}
+}
+
+// channelOnly admits channels: the customer-side API.
+func channelOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if callerOf(c).channel.KeyID == uuid.Nil {
+			return domain.Errorf(domain.Forbidden, "access.channel_only", "", "this endpoint is for channels (X-Channel-Key)")
+		}
+		return next(c)
 	}
 }
 

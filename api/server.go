@@ -87,6 +87,7 @@ func New(d Deps) (*echo.Echo, error) {
 	for _, area := range []func(*echo.Group){
 		h.tenantRoutes,
 		h.sessionRoutes,
+		h.channelRoutes,
 		h.agentRoutes,
 		h.roleRoutes,
 		h.tokenRoutes,

@@ -376,10 +376,20 @@ func TestRolesAndCredentials(t *testing.T) {
 		t.Errorf("keys %v", keys)
 	}
 	admin.expect(422, "POST", "/v1/channel-keys", `{"channel":"pigeon"}`)
+	// The key authenticates the customer side, and nothing else.
+	widget := admin.as("none")
+	channel := widget.expect(200, "GET", "/v1/channel", "", "X-Channel-Key", key["key"].(string))
+	if channel["channel"] != "web" || channel["tenant_name"] != "Acme" {
+		t.Errorf("channel %v", channel)
+	}
+	widget.expect(403, "GET", "/v1/agents", "", "X-Channel-Key", key["key"].(string))
+	widget.expect(401, "GET", "/v1/channel", "", "X-Channel-Key", "not-a-key")
+	admin.expect(403, "GET", "/v1/channel", "")
 	res = admin.expect(200, "DELETE", "/v1/channel-keys/"+key["key_id"].(string), "")
 	if keys := admin.expect(200, "GET", "/v1/channel-keys"+at(res), "")["items"].([]any); len(keys) != 0 {
 		t.Errorf("revoked key still listed %v", keys)
 	}
+	widget.expect(401, "GET", "/v1/channel", "", "X-Channel-Key", key["key"].(string))
 	_ = tenant
 }
 
