@@ -13,5 +13,6 @@ func Catalog() *Registry {
 	registerTimePlans(r)
 	registerTeams(r)
 	registerCatalogues(r)
+	registerConversations(r)
 	return r
 }
