@@ -24,8 +24,8 @@ type ConversationStarted struct {
 	TenantID       uuid.UUID `json:"tenant_id"`
 	ConversationID uuid.UUID `json:"conversation_id"`
 	// Channel is web, app, wechat, whatsapp, line, messenger, email, …
-	Channel        string    `json:"channel" jsonschema:"minLength=1"`
-	ChannelAccount string    `json:"channel_account"`
+	Channel        string `json:"channel" jsonschema:"minLength=1"`
+	ChannelAccount string `json:"channel_account"`
 	// Entry is the entry point the customer came through (a page, a menu
 	// item); EntryTeamID the team that entry is bound to, if any.
 	Entry       string    `json:"entry"`
@@ -180,11 +180,11 @@ type MessageSent struct {
 	SenderID       string    `json:"sender_id"`
 	// Type is text, emoji, image, file, audio, video, location, url or
 	// custom.
-	Type       string          `json:"type" jsonschema:"enum=text,enum=emoji,enum=image,enum=file,enum=audio,enum=video,enum=location,enum=url,enum=custom"`
-	Text       string          `json:"text"`
-	File       *FileRef        `json:"file,omitempty"`
-	Location   *Location       `json:"location,omitempty"`
-	Custom     json.RawMessage `json:"custom,omitempty"`
+	Type     string          `json:"type" jsonschema:"enum=text,enum=emoji,enum=image,enum=file,enum=audio,enum=video,enum=location,enum=url,enum=custom"`
+	Text     string          `json:"text"`
+	File     *FileRef        `json:"file,omitempty"`
+	Location *Location       `json:"location,omitempty"`
+	Custom   json.RawMessage `json:"custom,omitempty"`
 	// SegmentID is the segment open when the message was sent (zero when no
 	// agent served the conversation then).
 	SegmentID uuid.UUID `json:"segment_id"`
