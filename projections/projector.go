@@ -60,7 +60,8 @@ type DB interface {
 // All returns every projector of supportd, decoding events with reg. The
 // server runs them all; `supportctl rebuild` finds them here by name.
 func All(reg *eventschema.Registry) []Projector {
-	return []Projector{NewTenants(reg), NewAccounts(reg), NewTeams(reg), NewTimePlans(reg), NewCatalogues(reg)}
+	return []Projector{NewTenants(reg), NewAccounts(reg), NewTeams(reg), NewTimePlans(reg), NewCatalogues(reg),
+		NewNotifications(reg)}
 }
 
 // Find returns the projector called name among ps.
