@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -19,6 +20,29 @@ func (h *handlers) sessionRoutes(g *echo.Group) {
 	g.GET("/me", h.getMe, signedIn)
 	g.PUT("/me/status", h.changeOwnStatus, signedIn)
 	g.PUT("/me/capacity", h.setOwnCapacity, signedIn)
+	g.GET("/me/notifications", h.listOwnNotifications, signedIn)
+}
+
+// listOwnNotifications lists the notices for the signed-in user: changes
+// others made to its account (capacity, role).
+func (h *handlers) listOwnNotifications(c echo.Context) error {
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	var before uuid.UUID
+	if b := c.QueryParam("before"); b != "" {
+		var err error
+		if before, err = uuid.Parse(b); err != nil {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, "before: not a notification ID")
+		}
+	}
+	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	cl := callerOf(c)
+	items, err := readmodels.ListNotifications(c.Request().Context(), h.d.Reads, cl.tenantID, cl.agentID, before, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
 
 func (h *handlers) signIn(c echo.Context) error {

@@ -121,6 +121,17 @@ func TestAgentAdministration(t *testing.T) {
 	if items := list["items"].([]any); len(items) != 0 {
 		t.Errorf("a refused add added %v", items)
 	}
+	// The admin's changes were noticed to the agent; its own was not.
+	notices := annC.expect(200, "GET", "/v1/me/notifications"+at(res), "")["items"].([]any)
+	var kinds []string
+	for _, n := range notices {
+		m := n.(map[string]any)
+		d := m["detail"].(map[string]any)
+		kinds = append(kinds, fmt.Sprintf("%v:%v%v", m["kind"], d["capacity"], d["to"]))
+	}
+	if got := strings.Join(kinds, " "); got != "capacity_changed:3<nil> role_changed:<nil>agent role_changed:<nil>admin capacity_changed:8<nil>" {
+		t.Errorf("notices %s, want the admin's capacity and role changes, newest first", got)
+	}
 	admin.expect(200, "PUT", "/v1/tenant/settings/agents.may_set_capacity", `{"value":false}`)
 
 	// Disabling: the live token stops working, sign-in is refused, the
