@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"maps"
 	"net/mail"
 	"slices"
 	"strings"
@@ -93,27 +94,19 @@ func (r *roster) evolve(event any) {
 		r.ChannelKeys = map[uuid.UUID]eventschema.ChannelKeyIssued{}
 		r.Seats = DefaultSeats
 	}
-	// The maps are shared with earlier states; copy before writing so a
-	// state once returned never changes.
-	accounts := func() map[uuid.UUID]Account {
-		m := make(map[uuid.UUID]Account, len(r.Accounts)+1)
-		for k, v := range r.Accounts {
-			m[k] = v
-		}
-		r.Accounts = m
-		return m
-	}
+	// The maps are shared with earlier states: every change writes a copy,
+	// so a state once returned never changes.
 	update := func(id uuid.UUID, f func(*Account)) {
 		if a, ok := r.Accounts[id]; ok {
 			f(&a)
-			accounts()[id] = a
+			r.Accounts = with(r.Accounts, id, a)
 		}
 	}
 	switch e := event.(type) {
 	case eventschema.TenantSeatsLicensed:
 		r.Seats = e.Seats
 	case eventschema.AgentAdded:
-		accounts()[e.AgentID] = Account{ID: e.AgentID, Email: e.Email, Nickname: e.Nickname, Role: e.Role, Enabled: e.Enabled, PasswordHash: e.PasswordHash}
+		r.Accounts = with(r.Accounts, e.AgentID, Account{ID: e.AgentID, Email: e.Email, Nickname: e.Nickname, Role: e.Role, Enabled: e.Enabled, PasswordHash: e.PasswordHash})
 	case eventschema.AgentRoleChanged:
 		update(e.AgentID, func(a *Account) { a.Role = e.To })
 	case eventschema.AgentEnabled:
@@ -125,58 +118,41 @@ func (r *roster) evolve(event any) {
 	case eventschema.AgentPasswordChanged:
 		update(e.AgentID, func(a *Account) { a.PasswordHash = e.PasswordHash })
 	case eventschema.AgentRemoved:
-		m := accounts()
-		delete(m, e.AgentID)
+		r.Accounts = without(r.Accounts, e.AgentID)
 	case eventschema.RoleDefined:
-		roles := make(map[uuid.UUID]access.Role, len(r.Roles)+1)
-		for k, v := range r.Roles {
-			roles[k] = v
-		}
 		caps := make([]access.Capability, len(e.Capabilities))
 		for i, c := range e.Capabilities {
 			caps[i] = access.Capability(c)
 		}
-		roles[e.RoleID] = access.Role{ID: e.RoleID.String(), Name: e.Name, Capabilities: caps, DataScope: access.Scope(e.DataScope)}
-		r.Roles = roles
+		r.Roles = with(r.Roles, e.RoleID, access.Role{ID: e.RoleID.String(), Name: e.Name, Capabilities: caps, DataScope: access.Scope(e.DataScope)})
 	case eventschema.RoleDeleted:
-		roles := make(map[uuid.UUID]access.Role, len(r.Roles))
-		for k, v := range r.Roles {
-			if k != e.RoleID {
-				roles[k] = v
-			}
-		}
-		r.Roles = roles
+		r.Roles = without(r.Roles, e.RoleID)
 	case eventschema.APITokenIssued:
-		m := make(map[uuid.UUID]eventschema.APITokenIssued, len(r.APITokens)+1)
-		for k, v := range r.APITokens {
-			m[k] = v
-		}
-		m[e.TokenID] = e
-		r.APITokens = m
+		r.APITokens = with(r.APITokens, e.TokenID, e)
 	case eventschema.APITokenRevoked:
-		m := make(map[uuid.UUID]eventschema.APITokenIssued, len(r.APITokens))
-		for k, v := range r.APITokens {
-			if k != e.TokenID {
-				m[k] = v
-			}
-		}
-		r.APITokens = m
+		r.APITokens = without(r.APITokens, e.TokenID)
 	case eventschema.ChannelKeyIssued:
-		m := make(map[uuid.UUID]eventschema.ChannelKeyIssued, len(r.ChannelKeys)+1)
-		for k, v := range r.ChannelKeys {
-			m[k] = v
-		}
-		m[e.KeyID] = e
-		r.ChannelKeys = m
+		r.ChannelKeys = with(r.ChannelKeys, e.KeyID, e)
 	case eventschema.ChannelKeyRevoked:
-		m := make(map[uuid.UUID]eventschema.ChannelKeyIssued, len(r.ChannelKeys))
-		for k, v := range r.ChannelKeys {
-			if k != e.KeyID {
-				m[k] = v
-			}
-		}
-		r.ChannelKeys = m
+		r.ChannelKeys = without(r.ChannelKeys, e.KeyID)
 	}
+}
+
+// with returns a copy of m with k set to v.
+func with[V any](m map[uuid.UUID]V, k uuid.UUID, v V) map[uuid.UUID]V {
+	c := maps.Clone(m)
+	if c == nil {
+		c = map[uuid.UUID]V{}
+	}
+	c[k] = v
+	return c
+}
+
+// without returns a copy of m without k.
+func without[V any](m map[uuid.UUID]V, k uuid.UUID) map[uuid.UUID]V {
+	c := maps.Clone(m)
+	delete(c, k)
+	return c
 }
 
 // NewAgent is what an admin fills in to add a user.
