@@ -14,5 +14,6 @@ func Catalog() *Registry {
 	registerTeams(r)
 	registerCatalogues(r)
 	registerConversations(r)
+	registerRouting(r)
 	return r
 }
