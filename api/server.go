@@ -52,6 +52,8 @@ type Deps struct {
 	OperatorToken string
 	// TeamsOf lists the teams a user belongs to, for team-scoped roles.
 	TeamsOf func(ctx context.Context, tenantID, agentID uuid.UUID) ([]string, error)
+	// Live pushes changes to consoles; nil turns live updates off.
+	Live *Live
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }
@@ -88,6 +90,7 @@ func New(d Deps) (*echo.Echo, error) {
 		h.tenantRoutes,
 		h.sessionRoutes,
 		h.channelRoutes,
+		h.liveRoutes,
 		h.agentRoutes,
 		h.roleRoutes,
 		h.tokenRoutes,

@@ -59,7 +59,20 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			return out, err
 		},
 	}
+	timers := &commands.TimerScheduler{
+		Handler: cmds, Clock: commands.SystemClock{}, Log: log, Kinds: timerKinds(),
+		Due: func(ctx context.Context, now time.Time, limit int) ([]commands.DueTimer, error) {
+			rows, err := readmodels.DueTimers(ctx, pool, now, limit)
+			out := make([]commands.DueTimer, len(rows))
+			for i, r := range rows {
+				out[i] = commands.DueTimer{ID: r.ID, TenantID: r.TenantID, Kind: r.Kind, DueAt: r.DueAt, Payload: r.Payload}
+			}
+			return out, err
+		},
+	}
+	live := api.NewLive()
 	handler, err := api.New(api.Deps{
+		Live:       live,
 		Commands:   cmds,
 		Reads:      pool,
 		Heartbeats: pool,
@@ -97,6 +110,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		return nil
 	})
 	g.Go(func() error { return presence.Run(gctx) })
+	g.Go(func() error { return timers.Run(gctx) })
+	g.Go(func() error {
+		return runner.FollowChanges(gctx, func(c projections.Change) {
+			_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
+				Version: c.Version, Position: c.Position.String(), Agents: c.Agents})
+		})
+	})
 	g.Go(func() error {
 		log.Info("supportd serving", "addr", ln.Addr().String(), "event_store", cfg.EventStore)
 		if started != nil {
@@ -111,6 +131,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		<-gctx.Done()
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 		defer cancel()
+		// Live streams never go idle: end them first, or Shutdown waits
+		// for them until its grace runs out.
+		_ = live.Shutdown(shutdown)
 		return srv.Shutdown(shutdown)
 	})
 	return g.Wait()
@@ -128,4 +151,10 @@ func projectorStatuses(in []projections.Status) []api.ProjectorStatus {
 		}
 	}
 	return out
+}
+
+// timerKinds maps each kind of durable timer to the command it fires. The
+// timers projector's rules (projections.TimerRules) schedule them.
+func timerKinds() map[string]commands.TimerFunc {
+	return map[string]commands.TimerFunc{}
 }

@@ -1,0 +1,109 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/eventschema"
+)
+
+// Change is a fact that consoles may want to see, announced once every
+// projector has applied it: a console that refetches on it reads the new
+// state (read-your-writes for live updates).
+type Change struct {
+	TenantID uuid.UUID            `json:"tenant_id"`
+	Type     string               `json:"type"`
+	Stream   string               `json:"stream"`
+	Version  uint64               `json:"version"`
+	Position eventschema.Position `json:"position"`
+	// Agents are the users the fact concerns: the owner of an agent
+	// stream, and any agent the payload names (agent_id, to_id of a
+	// transfer to an agent, …).
+	Agents []uuid.UUID `json:"agents,omitempty"`
+}
+
+// FollowChanges calls announce for every event after the most advanced
+// projector's checkpoint at start (what came before, consoles read as
+// state), in log order, once every projector of the runner has applied it.
+// It returns when ctx ends.
+func (r *Runner) FollowChanges(ctx context.Context, announce func(Change)) error {
+	var start eventschema.Position
+	for {
+		var err error
+		if start, err = r.fastest(ctx); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+	err := r.store.Subscribe(ctx, start, func(e eventschema.Envelope) error {
+		if err := r.WaitFor(ctx, e.Position); err != nil {
+			return err
+		}
+		announce(ChangeOf(e))
+		return nil
+	})
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return fmt.Errorf("follow changes: %w", err)
+}
+
+// ChangeOf describes an event as a change.
+func ChangeOf(e eventschema.Envelope) Change {
+	c := Change{TenantID: e.Metadata.TenantID, Type: e.Type, Stream: e.Stream, Version: e.StreamVersion, Position: e.Position}
+	seen := map[uuid.UUID]bool{}
+	add := func(id uuid.UUID) {
+		if id != uuid.Nil && !seen[id] {
+			seen[id] = true
+			c.Agents = append(c.Agents, id)
+		}
+	}
+	if rest, ok := strings.CutPrefix(e.Stream, "agent-"); ok {
+		if id, err := uuid.Parse(rest); err == nil {
+			add(id)
+		}
+	}
+	var named struct {
+		AgentID     uuid.UUID `json:"agent_id"`
+		FromAgentID uuid.UUID `json:"from_agent_id"`
+		ToKind      string    `json:"to_kind"`
+		ToID        uuid.UUID `json:"to_id"`
+	}
+	if json.Unmarshal(e.Data, &named) == nil {
+		add(named.AgentID)
+		add(named.FromAgentID)
+		if named.ToKind == "agent" {
+			add(named.ToID)
+		}
+	}
+	return c
+}
+
+// fastest returns the most advanced committed checkpoint of the runner's
+// projectors.
+func (r *Runner) fastest(ctx context.Context) (eventschema.Position, error) {
+	var max eventschema.Position
+	for _, st := range r.states {
+		if err := ensureCheckpoint(ctx, r.pool, st.p.Name()); err != nil {
+			return max, fmt.Errorf("projections: %w", err)
+		}
+		cp, err := loadCheckpoint(ctx, r.pool, st.p.Name())
+		if err != nil {
+			return max, fmt.Errorf("projections: %w", err)
+		}
+		if max.Less(cp) {
+			max = cp
+		}
+	}
+	return max, nil
+}
