@@ -99,6 +99,7 @@ func New(d Deps) (*echo.Echo, error) {
 		h.catalogueRoutes,
 		h.phraseRoutes,
 		h.knowledgeRoutes,
+		h.routingRoutes,
 	} {
 		area(v1)
 	}
