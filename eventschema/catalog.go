@@ -15,5 +15,6 @@ func Catalog() *Registry {
 	registerCatalogues(r)
 	registerConversations(r)
 	registerRouting(r)
+	registerCustomers(r)
 	return r
 }
