@@ -1,0 +1,187 @@
+// Package conversation is the conversation aggregate: one customer's chat
+// from its start to its close, with the segments of the agents who served
+// it, its stays in the queue, its messages, transfers, experts, tags and
+// rating. Stream: "conversation-{conversation id}".
+//
+// The events keep two nestings the reports rely on (METRICS.md): a segment
+// opens with AgentJoined and closes with AgentLeft, at most one open at a
+// time; a queue episode opens with ConversationQueued and ends once, with
+// the AgentJoined that names it or with ConversationLeftQueue. Every
+// decision here keeps them: closing ends the open segment and episode
+// first, a transfer closes the old segment before the new one opens.
+package conversation
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/eventschema"
+)
+
+// Stream returns the stream name of conversation id.
+func Stream(id uuid.UUID) string { return "conversation-" + id.String() }
+
+// Status is where a conversation stands, as the consoles list it.
+type Status string
+
+// The statuses.
+const (
+	// Open: started, neither queued nor served (unrouted, or with a robot).
+	Open    Status = "open"
+	Queued  Status = "queued"
+	Serving Status = "serving"
+	Closed  Status = "closed"
+)
+
+// Segment is the open service time of one agent.
+type Segment struct {
+	ID      uuid.UUID
+	AgentID uuid.UUID
+}
+
+// Episode is the open stay in the queue.
+type Episode struct {
+	ID     uuid.UUID
+	TeamID uuid.UUID
+}
+
+// Message is what recall needs to know of a sent message.
+type Message struct {
+	SenderKind string
+	SenderID   string
+	Recalled   bool
+}
+
+// Transfer is a transfer waiting for its target agent to accept.
+type Transfer struct {
+	ID          uuid.UUID
+	FromAgentID uuid.UUID
+	ToAgentID   uuid.UUID
+	Reason      string
+	Automatic   bool
+	ExpiresAt   time.Time
+}
+
+// State is what the conversation's decisions need.
+type State struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	Exists     bool
+	Channel    string
+	CustomerID uuid.UUID
+	VIP        bool
+	// TeamID is the team the conversation is routed to now: the entry
+	// team, then the team of the last queue episode or team transfer.
+	TeamID  uuid.UUID
+	Segment Segment // zero ID: nobody serves
+	Episode Episode // zero ID: not queued
+	// Pending is the transfer awaiting confirmation (zero ID: none).
+	Pending     Transfer
+	IsClosed    bool
+	Experts     map[uuid.UUID]bool
+	Tags        map[uuid.UUID]bool
+	Messages    map[uuid.UUID]Message
+	AgentInvite bool // the agent already invited a rating
+	Rated       bool
+}
+
+// Status is the conversation's status.
+func (s State) Status() Status {
+	switch {
+	case s.IsClosed:
+		return Closed
+	case s.Segment.ID != uuid.Nil:
+		return Serving
+	case s.Episode.ID != uuid.Nil:
+		return Queued
+	}
+	return Open
+}
+
+// with returns a copy of m with k set to v (or deleted when del): a state
+// once returned never changes.
+func with[K comparable, V any](m map[K]V, k K, v V, del bool) map[K]V {
+	out := make(map[K]V, len(m)+1)
+	for a, b := range m {
+		out[a] = b
+	}
+	if del {
+		delete(out, k)
+	} else {
+		out[k] = v
+	}
+	return out
+}
+
+// Evolve folds one event of the conversation's stream into the state.
+func Evolve(s State, event any) State {
+	switch e := event.(type) {
+	case eventschema.ConversationStarted:
+		s = State{ID: e.ConversationID, TenantID: e.TenantID, Exists: true, Channel: e.Channel,
+			CustomerID: e.CustomerID, VIP: e.VIP, TeamID: e.EntryTeamID}
+	case eventschema.ConversationQueued:
+		s.Episode = Episode{ID: e.EpisodeID, TeamID: e.TeamID}
+		s.TeamID = e.TeamID
+	case eventschema.ConversationLeftQueue:
+		if s.Episode.ID == e.EpisodeID {
+			s.Episode = Episode{}
+		}
+	case eventschema.AgentJoined:
+		s.Segment = Segment{ID: e.SegmentID, AgentID: e.AgentID}
+		if e.EpisodeID != uuid.Nil && s.Episode.ID == e.EpisodeID {
+			s.Episode = Episode{}
+		}
+		if e.TeamID != uuid.Nil {
+			s.TeamID = e.TeamID
+		}
+	case eventschema.AgentLeft:
+		if s.Segment.ID == e.SegmentID {
+			s.Segment = Segment{}
+		}
+	case eventschema.MessageSent:
+		s.Messages = with(s.Messages, e.MessageID, Message{SenderKind: e.SenderKind, SenderID: e.SenderID}, false)
+	case eventschema.MessageRecalled:
+		if m, ok := s.Messages[e.MessageID]; ok {
+			m.Recalled = true
+			s.Messages = with(s.Messages, e.MessageID, m, false)
+		}
+	case eventschema.TransferRequested:
+		if e.RequiresConfirmation {
+			s.Pending = Transfer{ID: e.TransferID, FromAgentID: e.FromAgentID, ToAgentID: e.ToID,
+				Reason: e.Reason, Automatic: e.Automatic, ExpiresAt: e.ExpiresAt}
+		}
+	case eventschema.TransferFailed:
+		if s.Pending.ID == e.TransferID {
+			s.Pending = Transfer{}
+		}
+	case eventschema.ConversationTransferred:
+		if s.Pending.ID == e.TransferID {
+			s.Pending = Transfer{}
+		}
+		if e.ToKind == "team" {
+			s.TeamID = e.ToID
+		}
+	case eventschema.ExpertInvited:
+		s.Experts = with(s.Experts, e.AgentID, true, false)
+	case eventschema.ExpertRemoved:
+		s.Experts = with(s.Experts, e.AgentID, false, true)
+	case eventschema.ConversationTagged:
+		for _, id := range e.TagIDs {
+			s.Tags = with(s.Tags, id, true, false)
+		}
+	case eventschema.ConversationUntagged:
+		for _, id := range e.TagIDs {
+			s.Tags = with(s.Tags, id, false, true)
+		}
+	case eventschema.RatingInvited:
+		if e.By == "agent" {
+			s.AgentInvite = true
+		}
+	case eventschema.ConversationRated:
+		s.Rated = true
+	case eventschema.ConversationClosed:
+		s.IsClosed = true
+	}
+	return s
+}
