@@ -66,6 +66,10 @@ type Handler struct {
 	// Retries bounds how often a command is decided again after another
 	// writer changed its stream first.
 	Retries int
+
+	// Blacklisted tells whether a customer is on the tenant's blacklist,
+	// for StartConversation; nil means nobody is.
+	Blacklisted func(ctx context.Context, tenantID, customerID uuid.UUID) (bool, error)
 }
 
 // NewHandler returns a command handler.

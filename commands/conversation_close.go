@@ -1,0 +1,113 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/domain/conversation"
+	"supportd/eventschema"
+)
+
+// TagConversation adds tags (with a remark) to a conversation, or removes
+// them (Remove).
+type TagConversation struct {
+	Scope
+	ConversationID uuid.UUID
+	TagIDs         []uuid.UUID
+	Remark         string
+	Remove         bool
+}
+
+// TagConversation handles the Tag and Untag commands.
+func (h *Handler) TagConversation(ctx context.Context, m Meta, c TagConversation) (Result, error) {
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		if c.Remove {
+			return conversation.Untag(s, c.TagIDs)
+		}
+		return conversation.Tag(s, c.TagIDs, c.Remark)
+	})
+}
+
+// InviteRating is the serving agent inviting the customer to rate.
+func (h *Handler) InviteRating(ctx context.Context, m Meta, sc Scope, conversationID, agentID uuid.UUID) (Result, error) {
+	return onConversation(ctx, h, m, sc, conversationID, func(s conversation.State) ([]any, error) {
+		return conversation.InviteRating(s, agentID)
+	})
+}
+
+// Rate is the customer's rating of a conversation.
+type Rate struct {
+	Scope
+	ConversationID uuid.UUID
+	Rating         conversation.Rating
+}
+
+// Rate handles the Rate command. It reads the tenant's rating.accept rule
+// and rating.window_minutes, measured from the close.
+func (h *Handler) Rate(ctx context.Context, m Meta, c Rate) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	var accept string
+	if raw, ok := t.state.Setting("rating.accept"); ok {
+		_ = json.Unmarshal(raw, &accept)
+	}
+	raw, _ := t.state.Setting("rating.window_minutes")
+	at, err := h.conversationTimes(ctx, c.ConversationID)
+	if err != nil {
+		return Result{}, err
+	}
+	rules := conversation.RatingRules{Accept: accept, Window: time.Duration(settingInt(raw, 480)) * time.Minute,
+		ClosedAt: at.closedAt, Now: h.clock.Now()}
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		return conversation.Rate(s, c.Rating, rules)
+	})
+}
+
+// CloseConversation ends a conversation.
+type CloseConversation struct {
+	Scope
+	ConversationID uuid.UUID
+	// Reason is an eventschema.ClosedBy… constant; By the closer's ID. A
+	// customer closer with an empty By is the conversation's customer.
+	Reason string
+	By     string
+}
+
+// CloseConversation handles the Close command. It reads the tenant's
+// conversation.force_tag switch.
+func (h *Handler) CloseConversation(ctx context.Context, m Meta, c CloseConversation) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	force := t.state.SettingBool("conversation.force_tag")
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		by := c.By
+		if c.Reason == eventschema.ClosedByCustomer && by == "" {
+			by = s.CustomerID.String()
+		}
+		return conversation.Close(s, conversation.CloseRequest{Reason: c.Reason, By: by, ForceTag: force})
+	})
+}
+
+// LeaveNote is a customer's note instead of waiting; it closes the
+// conversation.
+type LeaveNote struct {
+	Scope
+	ConversationID uuid.UUID
+	NoteID         uuid.UUID
+	Text           string
+	Contact        string
+}
+
+// LeaveNote handles the LeaveNote command.
+func (h *Handler) LeaveNote(ctx context.Context, m Meta, c LeaveNote) (Result, error) {
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		return conversation.LeaveNote(s, c.NoteID, s.CustomerID, c.Text, c.Contact)
+	})
+}

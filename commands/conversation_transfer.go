@@ -1,0 +1,138 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/domain"
+	"supportd/domain/conversation"
+)
+
+// RequestTransfer hands a served conversation to an agent or a team.
+type RequestTransfer struct {
+	Scope
+	ConversationID uuid.UUID
+	TransferID     uuid.UUID
+	By             conversation.Actor
+	ToKind         string
+	ToID           uuid.UUID
+	Reason         string
+	Automatic      bool
+	// EligibleAgent is, for a team, its member with the highest idle rate
+	// when one has a free slot (the dispatcher's choice); zero queues the
+	// conversation for the team.
+	EligibleAgent uuid.UUID
+}
+
+// RequestTransfer handles the RequestTransfer command. It reads the
+// tenant's transfer.require_confirmation and its timeout, the target
+// agent's status, or the target team's members.
+func (h *Handler) RequestTransfer(ctx context.Context, m Meta, c RequestTransfer) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	r := conversation.TransferRequest{TransferID: c.TransferID, By: c.By, ToKind: c.ToKind, ToID: c.ToID, Reason: c.Reason,
+		Automatic: c.Automatic, SegmentID: derivedID(m, "segment"), EpisodeID: derivedID(m, "episode"), EligibleAgent: c.EligibleAgent}
+	switch c.ToKind {
+	case conversation.ToAgent:
+		if a, ok := t.state.Account(c.ToID); ok && a.Enabled {
+			ag, err := load(ctx, h, agentAggregate(c.ToID), uuid.Nil)
+			if err != nil {
+				return Result{}, err
+			}
+			r.TargetAvailable = ag.state.CurrentStatus().AcceptsTransfers()
+		} else if !ok {
+			return Result{}, domain.Errorf(domain.NotFound, "agent.not_found", "to_id", "no such agent")
+		}
+		r.RequireConfirmation = t.state.SettingBool("transfer.require_confirmation")
+		raw, _ := t.state.Setting("transfer.confirmation_timeout_seconds")
+		r.ExpiresAt = h.clock.Now().Add(time.Duration(settingInt(raw, 240)) * time.Second)
+	case conversation.ToTeam:
+		tm, err := load(ctx, h, teamAggregate(c.ToID), uuid.Nil)
+		if err != nil {
+			return Result{}, err
+		}
+		if !tm.state.Exists || tm.state.Deleted || tm.state.TenantID != c.TenantID {
+			return Result{}, domain.Errorf(domain.NotFound, "team.not_found", "to_id", "no such team")
+		}
+		r.TeamMembers = len(tm.state.Members)
+		if c.EligibleAgent != uuid.Nil && !tm.state.Members[c.EligibleAgent] {
+			return Result{}, domain.Errorf(domain.Invalid, "transfer.eligible_agent", "to_id", "the agent is not in the team")
+		}
+	}
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		return conversation.RequestTransfer(s, r)
+	})
+}
+
+// AnswerTransfer is the target agent's answer to a transfer request.
+// TransferID zero means the conversation's waiting transfer.
+type AnswerTransfer struct {
+	Scope
+	ConversationID uuid.UUID
+	TransferID     uuid.UUID
+	AgentID        uuid.UUID
+}
+
+func (c AnswerTransfer) transfer(s conversation.State) uuid.UUID {
+	if c.TransferID == uuid.Nil {
+		return s.Pending.ID
+	}
+	return c.TransferID
+}
+
+// AcceptTransfer handles the target agent's acceptance.
+func (h *Handler) AcceptTransfer(ctx context.Context, m Meta, c AnswerTransfer) (Result, error) {
+	now := h.clock.Now()
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		return conversation.AcceptTransfer(s, c.transfer(s), c.AgentID, derivedID(m, "segment"), now)
+	})
+}
+
+// RejectTransfer handles the target agent's refusal.
+func (h *Handler) RejectTransfer(ctx context.Context, m Meta, c AnswerTransfer) (Result, error) {
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		return conversation.RejectTransfer(s, c.transfer(s), c.AgentID)
+	})
+}
+
+// ExpireTransfer ends a transfer request nobody answered in time; the
+// durable timer of transfer confirmations runs it.
+func (h *Handler) ExpireTransfer(ctx context.Context, m Meta, sc Scope, conversationID, transferID uuid.UUID) (Result, error) {
+	now := h.clock.Now()
+	return onConversation(ctx, h, m, sc, conversationID, func(s conversation.State) ([]any, error) {
+		return conversation.ExpireTransfer(s, transferID, now)
+	})
+}
+
+// Expert invites an agent into a conversation as an expert, or removes it.
+type Expert struct {
+	Scope
+	ConversationID uuid.UUID
+	AgentID        uuid.UUID
+	By             conversation.Actor
+}
+
+// InviteExpert handles the InviteExpert command.
+func (h *Handler) InviteExpert(ctx context.Context, m Meta, c Expert) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := t.state.RequireAccount(c.AgentID); err != nil {
+		return Result{}, err
+	}
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		return conversation.InviteExpert(s, c.AgentID, c.By)
+	})
+}
+
+// RemoveExpert handles the RemoveExpert command.
+func (h *Handler) RemoveExpert(ctx context.Context, m Meta, c Expert) (Result, error) {
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		return conversation.RemoveExpert(s, c.AgentID, c.By)
+	})
+}

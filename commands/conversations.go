@@ -1,0 +1,303 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/domain"
+	"supportd/domain/conversation"
+	"supportd/eventschema"
+	"supportd/eventstore"
+)
+
+func conversationAggregate(id uuid.UUID) Aggregate[conversation.State] {
+	return Aggregate[conversation.State]{Stream: conversation.Stream(id), Evolve: conversation.Evolve}
+}
+
+// Scope is whose conversation a command may touch: the caller's tenant
+// and, for a channel (the customer side), the channel its key belongs to.
+// A conversation outside the scope is reported as not found, exactly like
+// one that does not exist.
+type Scope struct {
+	TenantID uuid.UUID
+	// Channel, when set, must be the conversation's channel.
+	Channel string
+}
+
+func (sc Scope) check(s conversation.State) error {
+	if !s.Exists || s.TenantID != sc.TenantID || (sc.Channel != "" && s.Channel != sc.Channel) {
+		return domain.Errorf(domain.NotFound, "conversation.not_found", "", "no such conversation")
+	}
+	return nil
+}
+
+// onConversation runs decide on conversation id within scope.
+func onConversation(ctx context.Context, h *Handler, m Meta, sc Scope, id uuid.UUID, decide func(conversation.State) ([]any, error)) (Result, error) {
+	m.TenantID = sc.TenantID
+	return Execute(ctx, h, m, conversationAggregate(id), func(s conversation.State) ([]any, error) {
+		if err := sc.check(s); err != nil {
+			return nil, err
+		}
+		return decide(s)
+	})
+}
+
+// derivedID names a resource a command creates (segment, episode, message):
+// derived from the command ID, so a retried command names the same one.
+func derivedID(m Meta, what string) uuid.UUID {
+	return uuid.NewSHA1(m.CommandID, []byte(what))
+}
+
+// fold applies events to a state, for a command that decides in two steps
+// on one stream (start, then route).
+func fold(s conversation.State, events []any) conversation.State {
+	for _, e := range events {
+		s = conversation.Evolve(s, e)
+	}
+	return s
+}
+
+// times are when some facts of a conversation were recorded: what the
+// recall window and the rating window are measured from. The aggregate's
+// state holds no times (events carry them in their metadata), so commands
+// that need them read them here.
+type times struct {
+	sent     map[uuid.UUID]time.Time
+	closedAt time.Time
+}
+
+func (h *Handler) conversationTimes(ctx context.Context, id uuid.UUID) (times, error) {
+	t := times{sent: map[uuid.UUID]time.Time{}}
+	stream := conversation.Stream(id)
+	for from := uint64(0); ; {
+		page, err := h.store.ReadStream(ctx, stream, eventstore.Forwards, from, readPage)
+		if err != nil {
+			return t, fmt.Errorf("read %s: %w", stream, err)
+		}
+		for _, e := range page {
+			at := e.Metadata.OccurredAt
+			if at.IsZero() {
+				at = e.RecordedAt
+			}
+			switch e.Type {
+			case "MessageSent":
+				var p struct {
+					MessageID uuid.UUID `json:"message_id"`
+				}
+				if err := json.Unmarshal(e.Data, &p); err != nil {
+					return t, err
+				}
+				t.sent[p.MessageID] = at
+			case "ConversationClosed":
+				t.closedAt = at
+			}
+		}
+		if len(page) < readPage {
+			return t, nil
+		}
+		from = page[len(page)-1].StreamVersion + 1
+	}
+}
+
+// settingInt reads an integer setting of the tenant.
+func settingInt(raw json.RawMessage, def int) int {
+	var n int
+	if json.Unmarshal(raw, &n) != nil {
+		return def
+	}
+	return n
+}
+
+// StartConversation starts a conversation: a customer from a channel, or
+// an agent reaching out (StartedBy).
+type StartConversation struct {
+	TenantID       uuid.UUID
+	ConversationID uuid.UUID
+	Channel        string
+	ChannelAccount string
+	Entry          string
+	EntryTeamID    uuid.UUID
+	CustomerID     uuid.UUID
+	CustomerName   string
+	VIP            bool
+	StartedBy      uuid.UUID
+}
+
+// RouteDecision is where a new conversation goes: queued for TeamID, or,
+// with a zero TeamID, left unrouted.
+type RouteDecision struct {
+	TeamID uuid.UUID
+}
+
+// Route decides where a new customer conversation goes. It is the seam the
+// routing rules and the dispatcher will fill (rules by channel, channel
+// account, entry and customer profile; robots; direct assignment): for now
+// the conversation waits for its entry team, if the entry names one, and
+// stays unrouted otherwise.
+func (h *Handler) Route(ctx context.Context, c StartConversation) (RouteDecision, error) {
+	if c.EntryTeamID == uuid.Nil || c.StartedBy != uuid.Nil {
+		return RouteDecision{}, nil
+	}
+	t, err := load(ctx, h, teamAggregate(c.EntryTeamID), uuid.Nil)
+	if err != nil {
+		return RouteDecision{}, err
+	}
+	if !t.state.Exists || t.state.Deleted || t.state.TenantID != c.TenantID {
+		return RouteDecision{}, domain.Errorf(domain.Invalid, "conversation.entry_team", "entry_team_id", "no such team")
+	}
+	return RouteDecision{TeamID: c.EntryTeamID}, nil
+}
+
+// StartConversation handles the StartConversation command: the blacklist
+// is consulted, the conversation starts and Route places it.
+func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversation) (Result, error) {
+	blacklisted := false
+	if h.Blacklisted != nil && c.StartedBy == uuid.Nil {
+		var err error
+		if blacklisted, err = h.Blacklisted(ctx, c.TenantID, c.CustomerID); err != nil {
+			return Result{}, err
+		}
+	}
+	route, err := h.Route(ctx, c)
+	if err != nil {
+		return Result{}, err
+	}
+	m.TenantID = c.TenantID
+	return Execute(ctx, h, m, conversationAggregate(c.ConversationID), func(s conversation.State) ([]any, error) {
+		out, err := conversation.StartConversation(s, conversation.Start{TenantID: c.TenantID, ConversationID: c.ConversationID,
+			Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, EntryTeamID: c.EntryTeamID,
+			CustomerID: c.CustomerID, CustomerName: c.CustomerName, VIP: c.VIP, StartedBy: c.StartedBy,
+			SegmentID: derivedID(m, "segment")}, blacklisted)
+		if err != nil || route.TeamID == uuid.Nil {
+			return out, err
+		}
+		queued, err := conversation.Queue(fold(s, out), derivedID(m, "episode"), route.TeamID, eventschema.QueuedRouted)
+		if err != nil {
+			return nil, err
+		}
+		return append(out, queued...), nil
+	})
+}
+
+// SendMessage sends a message into a conversation.
+type SendMessage struct {
+	Scope
+	ConversationID uuid.UUID
+	MessageID      uuid.UUID
+	// Sender: Kind is an eventschema.Sender… constant. A customer sender
+	// with an empty ID is the conversation's customer (the channel side
+	// does not know the ID).
+	Sender   conversation.Actor
+	Type     string
+	Text     string
+	File     *eventschema.FileRef
+	Location *eventschema.Location
+	Custom   json.RawMessage
+	Notice   string
+}
+
+// SendMessage handles the SendMessage command.
+func (h *Handler) SendMessage(ctx context.Context, m Meta, c SendMessage) (Result, error) {
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		sender := c.Sender
+		if sender.Kind == eventschema.SenderCustomer && sender.ID == "" {
+			sender.ID = s.CustomerID.String()
+		}
+		return conversation.SendMessage(s, conversation.Send{MessageID: c.MessageID, Sender: sender, Type: c.Type,
+			Text: c.Text, File: c.File, Location: c.Location, Custom: c.Custom, Notice: c.Notice})
+	})
+}
+
+// RecallMessage takes a message back, within the tenant's recall window
+// (conversation.recall_window_seconds, 2 minutes by default).
+type RecallMessage struct {
+	Scope
+	ConversationID uuid.UUID
+	MessageID      uuid.UUID
+	By             conversation.Actor
+}
+
+// RecallMessage handles the RecallMessage command.
+func (h *Handler) RecallMessage(ctx context.Context, m Meta, c RecallMessage) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	raw, _ := t.state.Setting("conversation.recall_window_seconds")
+	window := time.Duration(settingInt(raw, 120)) * time.Second
+	at, err := h.conversationTimes(ctx, c.ConversationID)
+	if err != nil {
+		return Result{}, err
+	}
+	now := h.clock.Now()
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		by := c.By
+		if by.Kind == eventschema.SenderCustomer && by.ID == "" {
+			by.ID = s.CustomerID.String()
+		}
+		return conversation.RecallMessage(s, conversation.Recall{MessageID: c.MessageID, By: by,
+			SentAt: at.sent[c.MessageID], Now: now, Window: window})
+	})
+}
+
+// Whisper is an admin's message only the serving agent sees.
+type Whisper struct {
+	Scope
+	ConversationID uuid.UUID
+	WhisperID      uuid.UUID
+	AdminID        uuid.UUID
+	Text           string
+}
+
+// Whisper handles the Whisper command.
+func (h *Handler) Whisper(ctx context.Context, m Meta, c Whisper) (Result, error) {
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		return conversation.Whisper(s, c.WhisperID, c.AdminID, c.Text)
+	})
+}
+
+// JoinFromQueue is an agent joining a queued conversation from the queue
+// list, or an admin assigning one (Assign) to AgentID.
+type JoinFromQueue struct {
+	Scope
+	ConversationID uuid.UUID
+	AgentID        uuid.UUID
+	ByAdmin        bool
+	Assign         bool
+}
+
+// JoinFromQueue handles the JoinFromQueue command. It reads the tenant's
+// queue.allow_manual_join switch and the queued team's members.
+func (h *Handler) JoinFromQueue(ctx context.Context, m Meta, c JoinFromQueue) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	if a, err := t.state.RequireAccount(c.AgentID); err != nil {
+		return Result{}, err
+	} else if !a.Enabled {
+		return Result{}, domain.Errorf(domain.Conflict, "agent.disabled", "agent_id", "the account is disabled")
+	}
+	allow := t.state.SettingBool("queue.allow_manual_join")
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		member := false
+		if s.Episode.TeamID != uuid.Nil && !c.ByAdmin {
+			tm, err := load(ctx, h, teamAggregate(s.Episode.TeamID), uuid.Nil)
+			if err != nil {
+				return nil, err
+			}
+			member = tm.state.Members[c.AgentID]
+		}
+		return conversation.JoinFromQueue(s, conversation.FromQueue{AgentID: c.AgentID, SegmentID: derivedID(m, "segment"),
+			ByAdmin: c.ByAdmin, Assign: c.Assign, AllowManualJoin: allow, Member: member})
+	})
+}
+
+// AssignFromQueue is an admin handing a queued conversation to an agent.
+func (h *Handler) AssignFromQueue(ctx context.Context, m Meta, sc Scope, conversationID, agentID uuid.UUID) (Result, error) {
+	return h.JoinFromQueue(ctx, m, JoinFromQueue{Scope: sc, ConversationID: conversationID, AgentID: agentID, ByAdmin: true, Assign: true})
+}
