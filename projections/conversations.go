@@ -1,0 +1,213 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/google/uuid"
+
+	"supportd/eventschema"
+	"supportd/readmodels"
+)
+
+// Conversations projects the conversation streams into the conversation
+// list and detail, messages, transfer records, the queue and experts
+// (readmodels/conversations.go).
+type Conversations struct {
+	reg *eventschema.Registry
+}
+
+// NewConversations returns the conversations projector.
+func NewConversations(reg *eventschema.Registry) *Conversations { return &Conversations{reg: reg} }
+
+// Name implements Projector.
+func (*Conversations) Name() string { return "conversations" }
+
+// Tables implements Projector.
+func (*Conversations) Tables() []string {
+	return []string{readmodels.ConversationsTable, readmodels.ConversationMessagesTable, readmodels.ConversationTransfersTable,
+		readmodels.ConversationQueueTable, readmodels.ConversationExpertsTable}
+}
+
+var conversationEvents = map[string]bool{
+	"ConversationStarted": true, "ConversationRouted": true, "ConversationQueued": true, "ConversationLeftQueue": true,
+	"AgentJoined": true, "AgentLeft": true, "MessageSent": true, "MessageRecalled": true, "WhisperSent": true,
+	"TransferRequested": true, "TransferFailed": true, "ConversationTransferred": true, "ExpertInvited": true,
+	"ExpertRemoved": true, "ConversationTagged": true, "ConversationUntagged": true, "RatingInvited": true,
+	"ConversationRated": true, "ConversationClosed": true, "NoteLeft": true,
+}
+
+// convBehind guards the statements on the child tables: they apply only
+// while the conversation row is behind the event ($1 conversation, $2
+// version). The conversation row is updated last, so a replayed event
+// changes nothing.
+const convBehind = ` EXISTS (SELECT 1 FROM conversations WHERE conversation_id = $1 AND version < $2)`
+
+func nullID(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
+}
+
+func jsonOrNil(v any) *string {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// Apply implements Projector.
+func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope) error {
+	if !conversationEvents[e.Type] {
+		return nil
+	}
+	payload, err := p.reg.Decode(e)
+	if err != nil {
+		return err
+	}
+	v, at := int64(e.StreamVersion), occurredAt(e)
+	// bump moves the conversation row to this event, setting more columns
+	// ($3… are args).
+	bump := func(id uuid.UUID, set string, args ...any) error {
+		sql := `UPDATE conversations SET version = $2`
+		if set != "" {
+			sql += `, ` + set
+		}
+		return db.Exec(ctx, sql+` WHERE conversation_id = $1 AND version < $2`, append([]any{id, v}, args...)...)
+	}
+	child := func(sql string, args ...any) error { return db.Exec(ctx, sql, args...) }
+	switch ev := payload.(type) {
+	case eventschema.ConversationStarted:
+		return db.Exec(ctx, `
+			INSERT INTO conversations (conversation_id, tenant_id, channel, channel_account, entry, customer_id,
+				customer_name, vip, outbound, status, team_id, created_at, version)
+			VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12, $2) ON CONFLICT (conversation_id) DO NOTHING`,
+			ev.ConversationID, v, ev.TenantID, ev.Channel, ev.ChannelAccount, ev.Entry, ev.CustomerID, ev.CustomerName,
+			ev.VIP, ev.Outbound, nullID(ev.EntryTeamID), at)
+	case eventschema.ConversationRouted:
+		return bump(ev.ConversationID, "")
+	case eventschema.ConversationQueued:
+		if err := child(`
+			INSERT INTO conversation_queue (episode_id, conversation_id, tenant_id, team_id, channel, customer_id,
+				customer_name, vip, reason, queued_at, created_at)
+			SELECT $3, c.conversation_id, c.tenant_id, $4, c.channel, c.customer_id, c.customer_name, $5, $6, $7, c.created_at
+			FROM conversations c WHERE c.conversation_id = $1 AND c.version < $2
+			ON CONFLICT DO NOTHING`, ev.ConversationID, v, ev.EpisodeID, ev.TeamID, ev.VIP, ev.Reason, at); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, `status = 'queued', team_id = $3, episode_id = $4, queued_at = $5`, ev.TeamID, ev.EpisodeID, at)
+	case eventschema.ConversationLeftQueue:
+		if err := child(`DELETE FROM conversation_queue WHERE episode_id = $3 AND`+convBehind, ev.ConversationID, v, ev.EpisodeID); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, `episode_id = NULL, queued_at = NULL,
+			status = CASE WHEN agent_id IS NULL THEN 'open' ELSE 'serving' END`)
+	case eventschema.AgentJoined:
+		if err := child(`DELETE FROM conversation_queue WHERE conversation_id = $1 AND`+convBehind, ev.ConversationID, v); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, `status = 'serving', agent_id = $3, segment_id = $4, episode_id = NULL, queued_at = NULL,
+			team_id = COALESCE($5, team_id)`, ev.AgentID, ev.SegmentID, nullID(ev.TeamID))
+	case eventschema.AgentLeft:
+		return bump(ev.ConversationID, `agent_id = NULL, segment_id = NULL,
+			status = CASE WHEN episode_id IS NULL THEN 'open' ELSE 'queued' END`)
+	case eventschema.MessageSent:
+		if err := child(`
+			INSERT INTO conversation_messages (message_id, conversation_id, tenant_id, seq, sender_kind, sender_id, type,
+				text, file, location, custom, notice, segment_id, sent_at)
+			SELECT $3, $1, $4, $2, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE`+convBehind+`
+			ON CONFLICT DO NOTHING`, ev.ConversationID, v, ev.MessageID, ev.TenantID, ev.SenderKind, ev.SenderID, ev.Type,
+			ev.Text, jsonOrNil(ev.File), jsonOrNil(ev.Location), customJSON(ev.Custom), ev.Notice, nullID(ev.SegmentID), at); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, `last_message_at = $3, last_message_text = $4, last_message_type = $5,
+			last_message_sender = $6, message_count = message_count + 1,
+			unread = CASE $6 WHEN 'customer' THEN unread + 1 WHEN 'agent' THEN 0 ELSE unread END`,
+			at, ev.Text, ev.Type, ev.SenderKind)
+	case eventschema.MessageRecalled:
+		if err := child(`UPDATE conversation_messages SET recalled = true WHERE message_id = $3 AND`+convBehind,
+			ev.ConversationID, v, ev.MessageID); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, "")
+	case eventschema.WhisperSent:
+		if err := child(`
+			INSERT INTO conversation_messages (message_id, conversation_id, tenant_id, seq, sender_kind, sender_id, type,
+				text, whisper, sent_at)
+			SELECT $3, $1, $4, $2, 'admin', $5, 'text', $6, true, $7 WHERE`+convBehind+`
+			ON CONFLICT DO NOTHING`, ev.ConversationID, v, ev.WhisperID, ev.TenantID, ev.AdminID.String(), ev.Text, at); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, "")
+	case eventschema.TransferRequested:
+		if err := child(`
+			INSERT INTO conversation_transfers (transfer_id, conversation_id, tenant_id, from_agent_id, to_kind, to_id, reason,
+				automatic, requires_confirmation, expires_at, status, requested_at)
+			SELECT $3, $1, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12 WHERE`+convBehind+`
+			ON CONFLICT DO NOTHING`, ev.ConversationID, v, ev.TransferID, ev.TenantID, ev.FromAgentID, ev.ToKind, ev.ToID,
+			ev.Reason, ev.Automatic, ev.RequiresConfirmation, ev.ExpiresAt, at); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, `pending_transfer_id = $3`, ev.TransferID)
+	case eventschema.TransferFailed:
+		if err := child(`UPDATE conversation_transfers SET status = $4, decided_at = $5 WHERE transfer_id = $3 AND`+convBehind,
+			ev.ConversationID, v, ev.TransferID, ev.Outcome, at); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, `pending_transfer_id = NULL`)
+	case eventschema.ConversationTransferred:
+		if err := child(`
+			INSERT INTO conversation_transfers (transfer_id, conversation_id, tenant_id, from_agent_id, to_kind, to_id, reason,
+				automatic, status, confirmation, requested_at, decided_at)
+			SELECT $3, $1, $4, $5, $6, $7, $8, $9, 'transferred', $10, $11, $11 WHERE`+convBehind+`
+			ON CONFLICT (transfer_id) DO UPDATE SET status = 'transferred', confirmation = EXCLUDED.confirmation,
+				decided_at = EXCLUDED.decided_at`,
+			ev.ConversationID, v, ev.TransferID, ev.TenantID, ev.FromAgentID, ev.ToKind, ev.ToID, ev.Reason, ev.Automatic,
+			ev.Confirmation, at); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, `pending_transfer_id = NULL`)
+	case eventschema.ExpertInvited:
+		if err := child(`
+			INSERT INTO conversation_experts (conversation_id, agent_id, tenant_id, invited_by, invited_at)
+			SELECT $1, $3, $4, $5, $6 WHERE`+convBehind+` ON CONFLICT DO NOTHING`,
+			ev.ConversationID, v, ev.AgentID, ev.TenantID, ev.InvitedBy, at); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, "")
+	case eventschema.ExpertRemoved:
+		if err := child(`DELETE FROM conversation_experts WHERE conversation_id = $1 AND agent_id = $3 AND`+convBehind,
+			ev.ConversationID, v, ev.AgentID); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, "")
+	case eventschema.ConversationTagged:
+		return bump(ev.ConversationID, `tag_ids = ARRAY(SELECT DISTINCT t FROM unnest(tag_ids || $3::uuid[]) AS t ORDER BY t),
+			tag_remark = CASE WHEN $4 = '' THEN tag_remark ELSE $4 END`, ev.TagIDs, ev.Remark)
+	case eventschema.ConversationUntagged:
+		return bump(ev.ConversationID, `tag_ids = ARRAY(SELECT t FROM unnest(tag_ids) AS t WHERE t <> ALL($3::uuid[]) ORDER BY t)`, ev.TagIDs)
+	case eventschema.RatingInvited:
+		return bump(ev.ConversationID, `rating_invited = true`)
+	case eventschema.ConversationRated:
+		return bump(ev.ConversationID, `rating_stars = $3`, ev.Stars)
+	case eventschema.ConversationClosed:
+		return bump(ev.ConversationID, `status = 'closed', closed_at = $3, close_reason = $4, pending_transfer_id = NULL`, at, ev.Reason)
+	case eventschema.NoteLeft:
+		return bump(ev.ConversationID, "")
+	}
+	return nil
+}
+
+func customJSON(raw json.RawMessage) *string {
+	if len(raw) == 0 {
+		return nil
+	}
+	s := string(raw)
+	return &s
+}
