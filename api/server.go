@@ -100,6 +100,7 @@ func New(d Deps) (*echo.Echo, error) {
 		h.phraseRoutes,
 		h.knowledgeRoutes,
 		h.routingRoutes,
+		h.customerRoutes,
 	} {
 		area(v1)
 	}

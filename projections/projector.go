@@ -61,7 +61,7 @@ type DB interface {
 // server runs them all; `supportctl rebuild` finds them here by name.
 func All(reg *eventschema.Registry) []Projector {
 	return []Projector{NewTenants(reg), NewAccounts(reg), NewTeams(reg), NewTimePlans(reg), NewCatalogues(reg),
-		NewNotifications(reg), NewRoutingRules(reg)}
+		NewNotifications(reg), NewRoutingRules(reg), NewCustomers(reg), NewConversations(reg)}
 }
 
 // Find returns the projector called name among ps.
