@@ -61,7 +61,8 @@ type DB interface {
 // server runs them all; `supportctl rebuild` finds them here by name.
 func All(reg *eventschema.Registry) []Projector {
 	return []Projector{NewTenants(reg), NewAccounts(reg), NewTeams(reg), NewTimePlans(reg), NewCatalogues(reg),
-		NewNotifications(reg), NewRoutingRules(reg), NewCustomers(reg), NewConversations(reg)}
+		NewNotifications(reg), NewRoutingRules(reg), NewCustomers(reg), NewConversations(reg),
+		NewTimers(reg, TimerRules()...)}
 }
 
 // Find returns the projector called name among ps.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -157,5 +158,14 @@ func projectorStatuses(in []projections.Status) []api.ProjectorStatus {
 // timerKinds maps each kind of durable timer to the command it fires. The
 // timers projector's rules (projections.TimerRules) schedule them.
 func timerKinds() map[string]commands.TimerFunc {
-	return map[string]commands.TimerFunc{}
+	return map[string]commands.TimerFunc{
+		projections.TimerTransferConfirmation: func(ctx context.Context, h *commands.Handler, m commands.Meta, t commands.DueTimer) error {
+			var p projections.TransferTimerPayload
+			if err := json.Unmarshal(t.Payload, &p); err != nil {
+				return fmt.Errorf("transfer timer payload: %w", err)
+			}
+			_, err := h.ExpireTransfer(ctx, m, commands.Scope{TenantID: t.TenantID}, p.ConversationID, p.TransferID)
+			return err
+		},
+	}
 }
