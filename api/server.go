@@ -100,6 +100,9 @@ func New(d Deps) (*echo.Echo, error) {
 		h.phraseRoutes,
 		h.knowledgeRoutes,
 		h.routingRoutes,
+		h.conversationRoutes,
+		h.channelConversationRoutes,
+		h.queueRoutes,
 		h.customerRoutes,
 	} {
 		area(v1)

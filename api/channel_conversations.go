@@ -1,0 +1,188 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"supportd/commands"
+	"supportd/domain/conversation"
+	"supportd/eventschema"
+	"supportd/readmodels"
+)
+
+// channelConversationRoutes are the customer side of conversations, called
+// with a channel key: the channel is the key's, and a conversation of
+// another tenant or channel is not found.
+func (h *handlers) channelConversationRoutes(g *echo.Group) {
+	g.POST("/channel/conversations", h.startConversation, channelOnly)
+	g.POST("/channel/conversations/:conversation_id/messages", h.customerSendMessage, channelOnly)
+	g.GET("/channel/conversations/:conversation_id/messages", h.customerMessages, channelOnly)
+	g.POST("/channel/conversations/:conversation_id/messages/:message_id/recall", h.customerRecallMessage, channelOnly)
+	g.POST("/channel/conversations/:conversation_id/note", h.leaveNote, channelOnly)
+	g.POST("/channel/conversations/:conversation_id/rating", h.rateConversation, channelOnly)
+	g.POST("/channel/conversations/:conversation_id/close", h.customerClose, channelOnly)
+}
+
+func channelScope(c echo.Context) commands.Scope {
+	cl := callerOf(c)
+	return commands.Scope{TenantID: cl.tenantID, Channel: cl.channel.Channel}
+}
+
+// customerMeta is a command's metadata on the customer side: the actor is
+// the customer, named when known, else by the channel key that speaks for
+// it.
+func customerMeta(c echo.Context, customerID uuid.UUID) (commands.Meta, error) {
+	m, err := meta(c)
+	id := "channel-key:" + callerOf(c).channel.KeyID.String()
+	if customerID != uuid.Nil {
+		id = customerID.String()
+	}
+	m.Actor = eventschema.Actor{Kind: eventschema.ActorCustomer, ID: id}
+	return m, err
+}
+
+var customerSender = conversation.Actor{Kind: eventschema.SenderCustomer}
+
+type startRequest struct {
+	ConversationID uuid.UUID       `json:"conversation_id"`
+	CustomerID     uuid.UUID       `json:"customer_id"`
+	CustomerName   string          `json:"customer_name"`
+	Profile        json.RawMessage `json:"profile"`
+	VIP            bool            `json:"vip"`
+	Entry          string          `json:"entry"`
+	EntryTeamID    uuid.UUID       `json:"entry_team_id"`
+	ChannelAccount string          `json:"channel_account"`
+}
+
+// startConversation starts a customer's conversation on the key's channel.
+func (h *handlers) startConversation(c echo.Context) error {
+	var req startRequest
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	m, err := customerMeta(c, req.CustomerID)
+	if err != nil {
+		return err
+	}
+	id := newID(m, req.ConversationID)
+	sc := channelScope(c)
+	res, err := h.d.Commands.StartConversation(c.Request().Context(), m, commands.StartConversation{TenantID: sc.TenantID,
+		ConversationID: id, Channel: sc.Channel, ChannelAccount: req.ChannelAccount, Entry: req.Entry, EntryTeamID: req.EntryTeamID,
+		CustomerID: req.CustomerID, CustomerName: req.CustomerName, VIP: req.VIP})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"conversation_id": id, "stream": res.Stream, "version": res.Version,
+		"position": res.Position, "events": res.Events})
+}
+
+func (h *handlers) customerSendMessage(c echo.Context) error {
+	m, err := customerMeta(c, uuid.Nil)
+	if err != nil {
+		return err
+	}
+	return h.sendMessage(c, channelScope(c), customerSender, m)
+}
+
+func (h *handlers) customerRecallMessage(c echo.Context) error {
+	return h.recallMessage(c, channelScope(c), customerSender)
+}
+
+// customerMessages lists what the customer's chat window shows: no
+// whispers, recalled messages blanked.
+func (h *handlers) customerMessages(c echo.Context) error {
+	id, err := pathID(c, "conversation_id")
+	if err != nil {
+		return err
+	}
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	ctx, sc := c.Request().Context(), channelScope(c)
+	conv, err := readmodels.GetConversation(ctx, h.d.Reads, sc.TenantID, id)
+	if err != nil {
+		return err
+	}
+	if conv.Channel != sc.Channel {
+		return ErrNotFound
+	}
+	after, err := queryInt(c, "after")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
+	msgs, err := readmodels.ListMessages(ctx, h.d.Reads, id, false, uint64(max(after, 0)), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": conv.Status, "items": msgs})
+}
+
+func (h *handlers) leaveNote(c echo.Context) error {
+	id, err := pathID(c, "conversation_id")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Text    string `json:"text"`
+		Contact string `json:"contact"`
+	}
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	m, err := customerMeta(c, uuid.Nil)
+	if err != nil {
+		return err
+	}
+	noteID := newID(m, uuid.Nil)
+	res, err := h.d.Commands.LeaveNote(c.Request().Context(), m, commands.LeaveNote{Scope: channelScope(c), ConversationID: id,
+		NoteID: noteID, Text: req.Text, Contact: req.Contact})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"note_id": noteID, "stream": res.Stream, "version": res.Version,
+		"position": res.Position, "events": res.Events})
+}
+
+func (h *handlers) rateConversation(c echo.Context) error {
+	id, err := pathID(c, "conversation_id")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Stars    int      `json:"stars"`
+		Labels   []string `json:"labels"`
+		Remark   string   `json:"remark"`
+		Resolved *bool    `json:"resolved"`
+	}
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	m, err := customerMeta(c, uuid.Nil)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.Rate(c.Request().Context(), m, commands.Rate{Scope: channelScope(c), ConversationID: id,
+		Rating: conversation.Rating{Stars: req.Stars, Labels: req.Labels, Remark: req.Remark, Resolved: req.Resolved}})
+	return commandResult(c, res, err)
+}
+
+func (h *handlers) customerClose(c echo.Context) error {
+	id, err := pathID(c, "conversation_id")
+	if err != nil {
+		return err
+	}
+	m, err := customerMeta(c, uuid.Nil)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.CloseConversation(c.Request().Context(), m, commands.CloseConversation{Scope: channelScope(c),
+		ConversationID: id, Reason: eventschema.ClosedByCustomer})
+	return commandResult(c, res, err)
+}
