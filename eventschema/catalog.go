@@ -16,5 +16,6 @@ func Catalog() *Registry {
 	registerConversations(r)
 	registerRouting(r)
 	registerCustomers(r)
+	registerDispatch(r)
 	return r
 }
