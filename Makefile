@@ -20,7 +20,7 @@ test:
 
 ## bench: benchmarks and load figures recorded in docs/PERFORMANCE.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./eventstore/postgres/ ./projections/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./eventstore/postgres/ ./projections/ ./cmd/supportd/
 
 ## lint: formatting and vet
 lint:

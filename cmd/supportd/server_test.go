@@ -27,13 +27,13 @@ import (
 
 // startServer runs the whole server on a fresh database and returns its
 // base URL.
-func startServer(t *testing.T, eventStore, kurrentURL string) string {
+func startServer(t testing.TB, eventStore, kurrentURL string) string {
 	base, _ := startServerDB(t, eventStore, kurrentURL)
 	return base
 }
 
 // startServerDB is startServer that also answers the database URL.
-func startServerDB(t *testing.T, eventStore, kurrentURL string) (string, string) {
+func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string) {
 	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
 	cfg, err := parseConfig([]string{
@@ -69,7 +69,7 @@ func startServerDB(t *testing.T, eventStore, kurrentURL string) (string, string)
 }
 
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string // "" sends the operator token
 }
@@ -125,7 +125,7 @@ func (c client) expect(status int, method, path, body string, headers ...string)
 
 // newTenant creates a tenant as the operator and signs its first admin in.
 // It answers the tenant ID and a client acting as that admin.
-func newTenant(t *testing.T, c client) (string, client) {
+func newTenant(t testing.TB, c client) (string, client) {
 	t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
 	c.as("").expect(201, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Acme","time_zone":"Europe/Berlin","admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, id))
