@@ -349,6 +349,31 @@ type NoteLeft struct {
 	Contact        string    `json:"contact"`
 }
 
+// Alarm levels: 1 is a notice, 3 needs an admin at once.
+const (
+	AlarmLow    = 1
+	AlarmMedium = 2
+	AlarmHigh   = 3
+)
+
+// Alarm kinds.
+const (
+	// AlarmUnmatchedRouting: no routing rule matched a new conversation; it
+	// went to the default team, or stays unrouted when none is set.
+	AlarmUnmatchedRouting = "unmatched_routing_rule"
+)
+
+// AlarmRaised records an alert for the tenant's administrators about a
+// conversation. Alarms are facts of the conversation they concern, so the
+// consoles and the reports read them from its log.
+type AlarmRaised struct {
+	TenantID       uuid.UUID `json:"tenant_id"`
+	ConversationID uuid.UUID `json:"conversation_id"`
+	Kind           string    `json:"kind" jsonschema:"minLength=1"`
+	Level          int       `json:"level" jsonschema:"minimum=1,maximum=3"`
+	Detail         string    `json:"detail"`
+}
+
 func registerConversations(r *Registry) {
 	Register[ConversationStarted](r, "ConversationStarted", 1)
 	Register[ConversationRouted](r, "ConversationRouted", 1)
@@ -370,4 +395,5 @@ func registerConversations(r *Registry) {
 	Register[ConversationRated](r, "ConversationRated", 1)
 	Register[ConversationClosed](r, "ConversationClosed", 1)
 	Register[NoteLeft](r, "NoteLeft", 1)
+	Register[AlarmRaised](r, "AlarmRaised", 1)
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // Definition describes one setting: its documented default and what values
@@ -126,6 +128,8 @@ var Settings = map[string]Definition{
 	),
 	"conversation.notify_on_manual_close": boolSetting(false,
 		"send the customer a closing notice when an agent ends a conversation; default chosen (off)"),
+	"conversation.closing_message": textSetting("This conversation has ended. Thank you for contacting us!", 0, 500,
+		"the closing notice sent to the customer when an agent or admin ends a conversation with notify_on_manual_close on; empty sends nothing; text chosen"),
 	"conversation.confirm_end": boolSetting(false,
 		"consoles ask for confirmation before an agent ends a conversation; default chosen (off)"),
 	"conversation.recall_window_seconds": intSetting(120, 0, 600,
@@ -181,6 +185,14 @@ var Settings = map[string]Definition{
 	"welcome.team_menu": boolSetting(false,
 		"the welcome message offers a menu of teams to choose from"),
 
+	// Greetings.
+	"greetings.default_address": textSetting("Dear customer", 1, 50,
+		"what ##dear## in team and agent greetings becomes when the customer has no valid nickname (the manual lets admins customise it; text chosen)"),
+
+	// Routing.
+	"routing.default_team_id": uuidSetting(
+		"the team that receives a conversation no routing rule matches (its admins are alerted); empty: none, the conversation stays unrouted"),
+
 	// Alerts to the administrator.
 	"alerts.unmatched_routing_rule": boolSetting(true,
 		"alert the administrators when a conversation matches no routing rule; default chosen (on)"),
@@ -221,6 +233,32 @@ func intSetting(def, lo, hi int, doc string) Definition {
 				return nil, fmt.Errorf("must be a whole number from %d to %d", lo, hi)
 			}
 			return mustJSON(n), nil
+		},
+	}
+}
+
+// uuidSetting accepts a UUID in canonical form, or "" for none.
+func uuidSetting(doc string) Definition {
+	if doc != "" {
+		doc += " (a UUID or \"\")"
+	}
+	return Definition{
+		Default: mustJSON(""),
+		Doc:     doc,
+		Check: func(v json.RawMessage) (json.RawMessage, error) {
+			var s string
+			if err := strictDecode(v, &s); err != nil {
+				return nil, fmt.Errorf("must be a UUID or \"\"")
+			}
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return mustJSON(""), nil
+			}
+			id, err := uuid.Parse(s)
+			if err != nil || id == uuid.Nil || len(s) != 36 {
+				return nil, fmt.Errorf("must be a UUID or \"\"")
+			}
+			return mustJSON(id.String()), nil
 		},
 	}
 }

@@ -48,6 +48,14 @@ func TestSettingKinds(t *testing.T) {
 		{"no-reply actions are an enum list", "conversation.agent_no_reply", `{"actions":["shout"]}`, "", `actions: "shout" is not one of`},
 		{"no-reply", "conversation.customer_no_reply", `{"enabled":true,"timeout_seconds":300,"actions":["remind_agent","remind_customer"],"message":"Are you there?"}`,
 			`{"actions":["remind_agent","remind_customer"],"enabled":true,"message":"Are you there?","timeout_seconds":300}`, ""},
+		{"uuid", "routing.default_team_id", `"0190F3B0-0000-7000-8000-000000000004"`, `"0190f3b0-0000-7000-8000-000000000004"`, ""},
+		{"uuid may be empty", "routing.default_team_id", `"  "`, `""`, ""},
+		{"uuid rejects other text", "routing.default_team_id", `"support"`, "", "must be a UUID"},
+		{"uuid rejects the nil UUID", "routing.default_team_id", `"00000000-0000-0000-0000-000000000000"`, "", "must be a UUID"},
+		{"uuid rejects a number", "routing.default_team_id", `4`, "", "must be a UUID"},
+		{"default address", "greetings.default_address", `" Friend "`, `"Friend"`, ""},
+		{"default address not empty", "greetings.default_address", `""`, "", "1 to 50 characters"},
+		{"closing message", "conversation.closing_message", `""`, `""`, ""},
 		{"trailing data", "queue.allow_manual_join", `true false`, "", "true or false"},
 	}
 	for _, tc := range cases {
@@ -74,7 +82,7 @@ func TestSettingKinds(t *testing.T) {
 // description, and a key outside the documented groups would be lost in
 // the consoles.
 func TestEverySettingIsDocumented(t *testing.T) {
-	groups := []string{"transfer.", "queue.", "dispatch.", "conversation.", "rating.", "agents.", "alerts.", "welcome."}
+	groups := []string{"transfer.", "queue.", "dispatch.", "conversation.", "rating.", "agents.", "alerts.", "welcome.", "greetings.", "routing."}
 	for key, def := range tenant.Settings {
 		if def.Doc == "" {
 			t.Errorf("%s has no description", key)
