@@ -85,6 +85,9 @@ type State struct {
 	// was one (the profile given at the addition lives in the roster).
 	Profile    Profile
 	profileSet bool
+	// Slots are the dispatcher's open reservations by reservation ID:
+	// reserved and not yet released (see slots.go).
+	Slots map[uuid.UUID]Slot
 }
 
 // CurrentStatus is the status, offline when never signed in.
@@ -126,6 +129,8 @@ func Evolve(s State, event any) State {
 		s.ID, s.Status = e.AgentID, Status(e.To)
 	case eventschema.AgentCapacitySet:
 		s.ID, s.Capacity, s.capacitySet = e.AgentID, e.Capacity, true
+	case eventschema.AgentSlotReserved, eventschema.AgentSlotReleased:
+		s = evolveSlots(s, e)
 	case eventschema.AgentProfileEdited:
 		s.ID, s.profileSet = e.AgentID, true
 		s.Profile = Profile{Nickname: e.Nickname, RealName: e.RealName, Phone: e.Phone, EmployeeID: e.EmployeeID,
