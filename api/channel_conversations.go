@@ -1,14 +1,18 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"supportd/commands"
+	"supportd/domain"
 	"supportd/domain/conversation"
+	"supportd/domain/routing"
 	"supportd/eventschema"
 	"supportd/readmodels"
 )
@@ -24,6 +28,44 @@ func (h *handlers) channelConversationRoutes(g *echo.Group) {
 	g.POST("/channel/conversations/:conversation_id/note", h.leaveNote, channelOnly)
 	g.POST("/channel/conversations/:conversation_id/rating", h.rateConversation, channelOnly)
 	g.POST("/channel/conversations/:conversation_id/close", h.customerClose, channelOnly)
+	g.POST("/channel/conversations/:conversation_id/agent-request", h.requestAgent, channelOnly)
+}
+
+// routeLookups answers routing from the read models: the tenant's time
+// plans in its zone and the teams of an agent.
+type routeLookups struct{ h *handlers }
+
+func (l routeLookups) RoutingPlans(ctx context.Context, tenantID uuid.UUID) (routing.Plans, error) {
+	plans, _, err := l.h.routingPlans(ctx, tenantID)
+	return plans, err
+}
+
+func (l routeLookups) TeamsOf(ctx context.Context, tenantID, agentID uuid.UUID) ([]uuid.UUID, error) {
+	return readmodels.TeamsOf(ctx, l.h.d.Reads, tenantID, agentID)
+}
+
+// profileValues reads the profile of a start: a JSON object whose string,
+// number and boolean values are kept as text; other values (objects,
+// lists, null) are no profile values and are dropped, as fields the
+// catalogue does not know are.
+func profileValues(raw json.RawMessage) (map[string]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var in map[string]any
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, domain.Errorf(domain.Invalid, "conversation.profile", "profile", "must be an object of field values")
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case float64, bool:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out, nil
 }
 
 func channelScope(c echo.Context) commands.Scope {
@@ -67,11 +109,15 @@ func (h *handlers) startConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	profile, err := profileValues(req.Profile)
+	if err != nil {
+		return err
+	}
 	id := newID(m, req.ConversationID)
 	sc := channelScope(c)
 	res, err := h.d.Commands.StartConversation(c.Request().Context(), m, commands.StartConversation{TenantID: sc.TenantID,
 		ConversationID: id, Channel: sc.Channel, ChannelAccount: req.ChannelAccount, Entry: req.Entry, EntryTeamID: req.EntryTeamID,
-		CustomerID: req.CustomerID, CustomerName: req.CustomerName, VIP: req.VIP})
+		CustomerID: req.CustomerID, CustomerName: req.CustomerName, VIP: req.VIP, Profile: profile, Lookups: routeLookups{h}})
 	if err != nil {
 		return err
 	}
@@ -184,5 +230,34 @@ func (h *handlers) customerClose(c echo.Context) error {
 	}
 	res, err := h.d.Commands.CloseConversation(c.Request().Context(), m, commands.CloseConversation{Scope: channelScope(c),
 		ConversationID: id, Reason: eventschema.ClosedByCustomer})
+	return commandResult(c, res, err)
+}
+
+// requestAgent is the customer asking for an agent while a robot hosts the
+// conversation; the profile, if given, lets customer-profile rules choose
+// the team.
+func (h *handlers) requestAgent(c echo.Context) error {
+	id, err := pathID(c, "conversation_id")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Profile json.RawMessage `json:"profile"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := c.Bind(&req); err != nil {
+			return err
+		}
+	}
+	profile, err := profileValues(req.Profile)
+	if err != nil {
+		return err
+	}
+	m, err := customerMeta(c, uuid.Nil)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.RequestAgent(c.Request().Context(), m, commands.RequestAgent{Scope: channelScope(c),
+		ConversationID: id, Profile: profile, Lookups: routeLookups{h}})
 	return commandResult(c, res, err)
 }

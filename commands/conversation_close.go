@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"supportd/domain/conversation"
+	"supportd/domain/tenant"
 	"supportd/eventschema"
 )
 
@@ -79,20 +80,53 @@ type CloseConversation struct {
 }
 
 // CloseConversation handles the Close command. It reads the tenant's
-// conversation.force_tag switch.
+// conversation.force_tag switch, the closing notices
+// (conversation.notify_on_manual_close with conversation.closing_message,
+// conversation.inactivity_close_message,
+// conversation.close_on_customer_no_reply) and the rating.* settings of the
+// automatic rating invitation.
 func (h *Handler) CloseConversation(ctx context.Context, m Meta, c CloseConversation) (Result, error) {
 	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
 	if err != nil {
 		return Result{}, err
 	}
 	force := t.state.SettingBool("conversation.force_tag")
+	notices := closeNotices(t.state)
 	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
 		by := c.By
 		if c.Reason == eventschema.ClosedByCustomer && by == "" {
 			by = s.CustomerID.String()
 		}
-		return conversation.Close(s, conversation.CloseRequest{Reason: c.Reason, By: by, ForceTag: force})
+		return conversation.CloseWithNotices(s, conversation.CloseRequest{Reason: c.Reason, By: by, ForceTag: force}, notices)
 	})
+}
+
+// closeNotices reads the settings of what a close sends.
+func closeNotices(t tenant.State) conversation.CloseNotices {
+	text := func(key string) string {
+		var v string
+		if raw, ok := t.Setting(key); ok {
+			_ = json.Unmarshal(raw, &v)
+		}
+		return v
+	}
+	var noReply struct {
+		CloseMessage string `json:"close_message"`
+	}
+	if raw, ok := t.Setting("conversation.close_on_customer_no_reply"); ok {
+		_ = json.Unmarshal(raw, &noReply)
+	}
+	var channels map[string]bool
+	if raw, ok := t.Setting("rating.auto_invite"); ok {
+		_ = json.Unmarshal(raw, &channels)
+	}
+	return conversation.CloseNotices{
+		Closing: conversation.ClosingTexts{NotifyOnManualClose: t.SettingBool("conversation.notify_on_manual_close"),
+			Manual: text("conversation.closing_message"), Inactivity: text("conversation.inactivity_close_message"),
+			NoReply: noReply.CloseMessage},
+		Invite: conversation.AutoInvite{Channels: channels, SkipSingleMessage: t.SettingBool("rating.skip_single_message"),
+			SkipAutoClosed: t.SettingBool("rating.skip_when_auto_closed"), RobotOnly: t.SettingBool("rating.invite_robot_only")},
+	}
 }
 
 // LeaveNote is a customer's note instead of waiting; it closes the

@@ -10,6 +10,7 @@ import (
 
 	"supportd/domain"
 	"supportd/domain/conversation"
+	"supportd/domain/routing"
 	"supportd/eventschema"
 	"supportd/eventstore"
 )
@@ -125,36 +126,96 @@ type StartConversation struct {
 	CustomerName   string
 	VIP            bool
 	StartedBy      uuid.UUID
+	// Profile is the customer's profile as the channel sends it: saved to
+	// the customer (SaveCustomerProfile, source conversation) and matched
+	// by customer-profile routing rules.
+	Profile map[string]string
+	// Lookups answers what routing reads from the read models; nil: no
+	// time plans (split rules take their working-hours target) and agents
+	// in no team.
+	Lookups RouteLookups
 }
 
-// RouteDecision is where a new conversation goes: queued for TeamID, or,
-// with a zero TeamID, left unrouted.
+// RouteLookups are the read-model answers routing needs: the tenant's time
+// plans in its zone, and the teams of an agent a rule targets.
+type RouteLookups interface {
+	RoutingPlans(ctx context.Context, tenantID uuid.UUID) (routing.Plans, error)
+	TeamsOf(ctx context.Context, tenantID, agentID uuid.UUID) ([]uuid.UUID, error)
+}
+
+// RouteDecision is where a new customer conversation goes: the placement
+// conversation.Place decides from (its episode ID aside). Skip: an
+// outbound conversation, which its agent serves and nothing routes.
 type RouteDecision struct {
-	TeamID uuid.UUID
+	Skip      bool
+	Placement conversation.Placement
 }
 
-// Route decides where a new customer conversation goes. It is the seam the
-// routing rules and the dispatcher will fill (rules by channel, channel
-// account, entry and customer profile; robots; direct assignment): for now
-// the conversation waits for its entry team, if the entry names one, and
-// stays unrouted otherwise.
+// Route decides where a new customer conversation goes, by the tenant's
+// routing rules (routing.Decide): facts of the start (channel, channel
+// account, entry, profile), the time plans' working time in the tenant's
+// zone, the default team of routing.default_team_id. Familiarity needs the
+// dispatcher's eligibility (online, capacity), which routing does not
+// repeat: until the dispatcher answers it, the familiar agent is never
+// eligible and the rule's team receives the conversation.
 func (h *Handler) Route(ctx context.Context, c StartConversation) (RouteDecision, error) {
-	if c.EntryTeamID == uuid.Nil || c.StartedBy != uuid.Nil {
-		return RouteDecision{}, nil
+	if c.StartedBy != uuid.Nil {
+		return RouteDecision{Skip: true}, nil
 	}
-	t, err := load(ctx, h, teamAggregate(c.EntryTeamID), uuid.Nil)
+	if c.EntryTeamID != uuid.Nil {
+		t, err := load(ctx, h, teamAggregate(c.EntryTeamID), uuid.Nil)
+		if err != nil {
+			return RouteDecision{}, err
+		}
+		if !t.state.Exists || t.state.Deleted || t.state.TenantID != c.TenantID {
+			return RouteDecision{}, domain.Errorf(domain.Invalid, "conversation.entry_team", "entry_team_id", "no such team")
+		}
+	}
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
 	if err != nil {
 		return RouteDecision{}, err
 	}
-	if !t.state.Exists || t.state.Deleted || t.state.TenantID != c.TenantID {
-		return RouteDecision{}, domain.Errorf(domain.Invalid, "conversation.entry_team", "entry_team_id", "no such team")
+	rules, _, err := h.RoutingRules(ctx, c.TenantID)
+	if err != nil {
+		return RouteDecision{}, err
 	}
-	return RouteDecision{TeamID: c.EntryTeamID}, nil
+	plans := routing.Plans{}
+	if c.Lookups != nil {
+		if plans, err = c.Lookups.RoutingPlans(ctx, c.TenantID); err != nil {
+			return RouteDecision{}, err
+		}
+	}
+	var defaultTeam string
+	if raw, ok := t.state.Setting("routing.default_team_id"); ok {
+		_ = json.Unmarshal(raw, &defaultTeam)
+	}
+	opts := routing.Options{Familiarity: t.state.SettingBool("dispatch.familiarity")}
+	opts.DefaultTeam, _ = uuid.Parse(defaultTeam)
+	facts := routing.Facts{Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, Profile: c.Profile}
+	d := routing.Decide(rules, facts, h.clock.Now(), plans.WorkingTime, opts)
+	p := conversation.Placement{Decision: d, EntryTeamID: c.EntryTeamID,
+		AlertUnmatched: t.state.SettingBool("alerts.unmatched_routing_rule")}
+	if d.TargetKind == routing.TargetAgent && c.Lookups != nil {
+		teams, err := c.Lookups.TeamsOf(ctx, c.TenantID, d.TargetID)
+		if err != nil {
+			return RouteDecision{}, err
+		}
+		if len(teams) > 0 {
+			p.AgentTeamID = teams[0]
+		}
+	}
+	return RouteDecision{Placement: p}, nil
 }
 
 // StartConversation handles the StartConversation command: the blacklist
-// is consulted, the conversation starts and Route places it.
+// is consulted, the customer's profile saved, the conversation starts,
+// Route places it and the welcome message greets the customer.
 func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversation) (Result, error) {
+	if m.CommandID == uuid.Nil {
+		// The episode, the segment and the profile save derive their IDs
+		// from it.
+		m.CommandID = uuid.Must(uuid.NewV7())
+	}
 	blacklisted := false
 	if h.Blacklisted != nil && c.StartedBy == uuid.Nil {
 		var err error
@@ -162,9 +223,20 @@ func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversa
 			return Result{}, err
 		}
 	}
+	if err := h.saveStartProfile(ctx, m, c, blacklisted); err != nil {
+		return Result{}, err
+	}
 	route, err := h.Route(ctx, c)
 	if err != nil {
 		return Result{}, err
+	}
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	var welcome string
+	if raw, ok := t.state.Setting("welcome.message"); ok {
+		_ = json.Unmarshal(raw, &welcome)
 	}
 	m.TenantID = c.TenantID
 	return Execute(ctx, h, m, conversationAggregate(c.ConversationID), func(s conversation.State) ([]any, error) {
@@ -172,14 +244,24 @@ func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversa
 			Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, EntryTeamID: c.EntryTeamID,
 			CustomerID: c.CustomerID, CustomerName: c.CustomerName, VIP: c.VIP, StartedBy: c.StartedBy,
 			SegmentID: derivedID(m, "segment")}, blacklisted)
-		if err != nil || route.TeamID == uuid.Nil {
+		if err != nil || route.Skip {
 			return out, err
 		}
-		queued, err := conversation.Queue(fold(s, out), derivedID(m, "episode"), route.TeamID, eventschema.QueuedRouted)
+		p := route.Placement
+		p.EpisodeID = derivedID(m, "episode")
+		placed, err := conversation.Place(fold(s, out), p)
 		if err != nil {
 			return nil, err
 		}
-		return append(out, queued...), nil
+		out = append(out, placed...)
+		if n, ok := conversation.Welcome(c.Channel, t.state.SettingBool("welcome.enabled"), welcome); ok {
+			sent, err := conversation.SendNotices(fold(s, out), c.ConversationID, []conversation.Notice{n})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sent...)
+		}
+		return out, nil
 	})
 }
 

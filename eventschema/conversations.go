@@ -361,6 +361,9 @@ const (
 	// AlarmUnmatchedRouting: no routing rule matched a new conversation; it
 	// went to the default team, or stays unrouted when none is set.
 	AlarmUnmatchedRouting = "unmatched_routing_rule"
+	// AlarmUnroutable: a rule named an agent who is in no team, so the
+	// conversation could not be queued.
+	AlarmUnroutable = "unroutable"
 )
 
 // AlarmRaised records an alert for the tenant's administrators about a

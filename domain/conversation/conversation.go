@@ -38,6 +38,9 @@ const (
 type Segment struct {
 	ID      uuid.UUID
 	AgentID uuid.UUID
+	// How is how the agent joined (eventschema.Joined…): greetings are
+	// skipped on transfers when the tenant says so.
+	How string
 }
 
 // Episode is the open stay in the queue.
@@ -71,6 +74,16 @@ type State struct {
 	Channel    string
 	CustomerID uuid.UUID
 	VIP        bool
+	// CustomerName, ChannelAccount and Entry are the start's facts that
+	// greetings and the robot's hand-over need.
+	CustomerName   string
+	ChannelAccount string
+	Entry          string
+	// Robot is the robot hosting the conversation (zero: none); it hosts
+	// until the conversation is queued or an agent joins.
+	Robot uuid.UUID
+	// Served: an agent joined at some time.
+	Served bool
 	// TeamID is the team the conversation is routed to now: the entry
 	// team, then the team of the last queue episode or team transfer.
 	TeamID  uuid.UUID
@@ -119,16 +132,23 @@ func Evolve(s State, event any) State {
 	switch e := event.(type) {
 	case eventschema.ConversationStarted:
 		s = State{ID: e.ConversationID, TenantID: e.TenantID, Exists: true, Channel: e.Channel,
-			CustomerID: e.CustomerID, VIP: e.VIP, TeamID: e.EntryTeamID}
+			CustomerID: e.CustomerID, VIP: e.VIP, TeamID: e.EntryTeamID, CustomerName: e.CustomerName,
+			ChannelAccount: e.ChannelAccount, Entry: e.Entry}
+	case eventschema.ConversationRouted:
+		if e.TargetKind == "robot" {
+			s.Robot = e.TargetID
+		}
 	case eventschema.ConversationQueued:
 		s.Episode = Episode{ID: e.EpisodeID, TeamID: e.TeamID}
 		s.TeamID = e.TeamID
+		s.Robot = uuid.Nil
 	case eventschema.ConversationLeftQueue:
 		if s.Episode.ID == e.EpisodeID {
 			s.Episode = Episode{}
 		}
 	case eventschema.AgentJoined:
-		s.Segment = Segment{ID: e.SegmentID, AgentID: e.AgentID}
+		s.Segment = Segment{ID: e.SegmentID, AgentID: e.AgentID, How: e.How}
+		s.Served, s.Robot = true, uuid.Nil
 		if e.EpisodeID != uuid.Nil && s.Episode.ID == e.EpisodeID {
 			s.Episode = Episode{}
 		}

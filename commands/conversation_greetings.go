@@ -1,0 +1,62 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/google/uuid"
+
+	"supportd/domain/agent"
+	"supportd/domain/conversation"
+)
+
+// GreetJoined sends the greetings of the agent serving a conversation now:
+// the greeting of the team the conversation is routed to, then the agent's
+// own, with ##dear## replaced by the customer's name or the tenant's
+// greetings.default_address; none on a transfer when
+// transfer.skip_greetings is on (conversation.Greetings). The messages'
+// IDs derive from the segment, so greeting one segment twice sends once:
+// every way an agent joins (the queue, the dispatcher, transfers) calls it
+// after its join is recorded.
+func (h *Handler) GreetJoined(ctx context.Context, m Meta, sc Scope, conversationID uuid.UUID) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(sc.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	var address string
+	if raw, ok := t.state.Setting("greetings.default_address"); ok {
+		_ = json.Unmarshal(raw, &address)
+	}
+	skip := t.state.SettingBool("transfer.skip_greetings")
+	c, err := load(ctx, h, conversationAggregate(conversationID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	seg, team := c.state.Segment, c.state.TeamID
+	g := conversation.Greeting{DefaultAddress: address, SkipOnTransfer: skip, How: seg.How}
+	if team != uuid.Nil {
+		tm, err := load(ctx, h, teamAggregate(team), uuid.Nil)
+		if err != nil {
+			return Result{}, err
+		}
+		if tm.state.TenantID == sc.TenantID && !tm.state.Deleted {
+			g.TeamGreeting = tm.state.Greeting
+		}
+	}
+	if seg.AgentID != uuid.Nil {
+		a, err := load(ctx, h, Aggregate[agent.State]{Stream: agent.Stream(seg.AgentID), Evolve: agent.Evolve}, uuid.Nil)
+		if err != nil {
+			return Result{}, err
+		}
+		g.AgentGreeting = a.state.Profile.Greeting
+	}
+	return onConversation(ctx, h, m, sc, conversationID, func(s conversation.State) ([]any, error) {
+		if s.Segment.ID == uuid.Nil || s.Segment.ID != seg.ID {
+			// Nobody serves, or another agent took over meanwhile: that
+			// join greets on its own.
+			return nil, nil
+		}
+		g.CustomerName = s.CustomerName
+		return conversation.SendNotices(s, s.Segment.ID, conversation.Greetings(g))
+	})
+}

@@ -1,0 +1,54 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/google/uuid"
+
+	"supportd/domain/conversation"
+	"supportd/domain/routing"
+)
+
+// RequestAgent is the customer asking for an agent while a robot hosts the
+// conversation.
+type RequestAgent struct {
+	Scope
+	ConversationID uuid.UUID
+	// Profile is the customer's profile for customer-profile rules; nil
+	// matches none of them.
+	Profile map[string]string
+	Lookups RouteLookups
+}
+
+// RequestAgent handles the RequestAgent command: the conversation is
+// queued for the team routing.HandOver names (the next rule's team at
+// this time, else the default team). Robots have no settings of their own
+// yet, so no robot team is consulted.
+func (h *Handler) RequestAgent(ctx context.Context, m Meta, c RequestAgent) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	rules, _, err := h.RoutingRules(ctx, c.TenantID)
+	if err != nil {
+		return Result{}, err
+	}
+	plans := routing.Plans{}
+	if c.Lookups != nil {
+		if plans, err = c.Lookups.RoutingPlans(ctx, c.TenantID); err != nil {
+			return Result{}, err
+		}
+	}
+	var defaultTeam string
+	if raw, ok := t.state.Setting("routing.default_team_id"); ok {
+		_ = json.Unmarshal(raw, &defaultTeam)
+	}
+	def, _ := uuid.Parse(defaultTeam)
+	now := h.clock.Now()
+	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		facts := routing.Facts{Channel: s.Channel, ChannelAccount: s.ChannelAccount, Entry: s.Entry, Profile: c.Profile}
+		team := routing.HandOver(rules, facts, now, plans.WorkingTime, uuid.Nil, def)
+		return conversation.RequestAgent(s, derivedID(m, "episode"), team)
+	})
+}
