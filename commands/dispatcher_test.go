@@ -1,0 +1,714 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+
+	"supportd/commands"
+	"supportd/domain/agent"
+	"supportd/domain/conversation"
+	"supportd/eventschema"
+	"supportd/eventstore"
+	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
+)
+
+// logQueue is the queue as a read model would keep it, projected in the
+// test from the live log: the dispatchers read it, lagging like the real
+// one. It remembers when each episode was applied and when each reader
+// last read, for the order checker.
+type logQueue struct {
+	mu      sync.Mutex
+	created map[uuid.UUID]time.Time // conversation → started
+	vip     map[uuid.UUID]bool
+	open    map[uuid.UUID]commands.QueuedConversation // by episode
+	applied map[uuid.UUID]time.Time                   // episode → applied
+	reads   map[int][]time.Time                       // reader → read times
+}
+
+func newLogQueue() *logQueue {
+	return &logQueue{created: map[uuid.UUID]time.Time{}, vip: map[uuid.UUID]bool{},
+		open: map[uuid.UUID]commands.QueuedConversation{}, applied: map[uuid.UUID]time.Time{}, reads: map[int][]time.Time{}}
+}
+
+func (q *logQueue) follow(ctx context.Context, store eventstore.Store, reg *eventschema.Registry) error {
+	return store.Subscribe(ctx, eventschema.Start, func(e eventschema.Envelope) error {
+		p, err := reg.Decode(e)
+		if err != nil {
+			return err
+		}
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		switch p := p.(type) {
+		case eventschema.ConversationStarted:
+			q.created[p.ConversationID], q.vip[p.ConversationID] = e.Metadata.OccurredAt, p.VIP
+		case eventschema.ConversationQueued:
+			q.open[p.EpisodeID] = commands.QueuedConversation{TenantID: p.TenantID, ConversationID: p.ConversationID,
+				EpisodeID: p.EpisodeID, TeamID: p.TeamID, VIP: p.VIP, CreatedAt: q.created[p.ConversationID]}
+			q.applied[p.EpisodeID] = time.Now()
+		case eventschema.AgentJoined:
+			delete(q.open, p.EpisodeID)
+		case eventschema.ConversationLeftQueue:
+			delete(q.open, p.EpisodeID)
+		}
+		return nil
+	})
+}
+
+// reader returns the Queue func of dispatcher n.
+func (q *logQueue) reader(n int) func(context.Context) ([]commands.QueuedConversation, error) {
+	return func(context.Context) ([]commands.QueuedConversation, error) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		q.reads[n] = append(q.reads[n], time.Now())
+		out := make([]commands.QueuedConversation, 0, len(q.open))
+		for _, c := range q.open {
+			out = append(out, c)
+		}
+		return out, nil
+	}
+}
+
+// only reports whether conv is the only conversation waiting.
+func (q *logQueue) only(conv uuid.UUID) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, c := range q.open {
+		if c.ConversationID != conv {
+			return false
+		}
+	}
+	return len(q.open) == 1
+}
+
+func (q *logQueue) waiting() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.open)
+}
+
+// snapshotBefore is the latest time before t at which every reader had
+// read the queue: a reservation at t was decided on a snapshot at least
+// that fresh.
+func (q *logQueue) snapshotBefore(t time.Time) time.Time {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	// Readers that had not read before t cannot have made it.
+	var least time.Time
+	for _, reads := range q.reads {
+		var last time.Time
+		for _, r := range reads {
+			if r.Before(t) {
+				last = r
+			}
+		}
+		if !last.IsZero() && (least.IsZero() || last.Before(least)) {
+			least = last
+		}
+	}
+	return least
+}
+
+// world is a tenant with teams and signed-in agents.
+type world struct {
+	h       *commands.Handler
+	store   eventstore.Store
+	tenant  uuid.UUID
+	teams   []uuid.UUID
+	members map[uuid.UUID][]uuid.UUID // team → agents
+	agents  []uuid.UUID
+}
+
+func newWorld(t *testing.T, h *commands.Handler, store eventstore.Store, teams int, agentsOf func(i int) []int, nAgents int) *world {
+	t.Helper()
+	ctx := context.Background()
+	w := &world{h: h, store: store, tenant: uuid.Must(uuid.NewV7()), members: map[uuid.UUID][]uuid.UUID{}}
+	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: w.tenant, Name: "Acme", TimeZone: "UTC", Admin: boss}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.LicenseSeats(ctx, admin(), commands.LicenseSeats{TenantID: w.tenant, Seats: nAgents + 1}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range teams {
+		id := uuid.Must(uuid.NewV7())
+		if _, err := h.CreateTeam(ctx, admin(), commands.CreateTeam{TenantID: w.tenant, TeamID: id, Name: fmt.Sprintf("Team %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		w.teams = append(w.teams, id)
+	}
+	for i := range nAgents {
+		email := fmt.Sprintf("agent%d@acme.example", i)
+		a, err := h.AddAgent(ctx, admin(), commands.AddAgent{TenantID: w.tenant, Email: email, Nickname: fmt.Sprintf("Agent %d", i),
+			Role: "agent", Password: "correct-horse"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.SignIn(ctx, admin(), commands.SignIn{TenantID: w.tenant, Email: email, Password: "correct-horse"}); err != nil {
+			t.Fatal(err)
+		}
+		w.agents = append(w.agents, a.AgentID)
+		for _, team := range agentsOf(i) {
+			w.members[w.teams[team]] = append(w.members[w.teams[team]], a.AgentID)
+		}
+	}
+	for team, ids := range w.members {
+		if _, err := h.UpdateTeamMembers(ctx, admin(), commands.UpdateTeamMembers{TenantID: w.tenant, TeamID: team, Add: ids}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+func (w *world) candidates(_ context.Context, _, team uuid.UUID) ([]commands.Candidate, error) {
+	var out []commands.Candidate
+	for _, a := range w.members[team] {
+		out = append(out, commands.Candidate{AgentID: a})
+	}
+	return out, nil
+}
+
+func (w *world) start(t *testing.T, team uuid.UUID, vip bool) (uuid.UUID, uuid.UUID) {
+	t.Helper()
+	conv, customer := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	if _, err := w.h.StartConversation(context.Background(), admin(), commands.StartConversation{TenantID: w.tenant, ConversationID: conv,
+		Channel: "web", EntryTeamID: team, CustomerID: customer, VIP: vip}); err != nil {
+		t.Error(err)
+	}
+	return conv, customer
+}
+
+func (w *world) status(ctx context.Context, a uuid.UUID, s agent.Status) error {
+	_, err := w.h.ChangeStatus(ctx, admin(), commands.ChangeStatus{TenantID: w.tenant, AgentID: a, Status: s, ByAdmin: true})
+	return err
+}
+
+func (w *world) capacity(ctx context.Context, a uuid.UUID, n int) error {
+	_, err := w.h.SetCapacity(ctx, admin(), commands.SetCapacity{TenantID: w.tenant, AgentID: a, Capacity: n, ByAdmin: true})
+	return err
+}
+
+func newHandlerClock(t *testing.T, clock commands.Clock) (*commands.Handler, eventstore.Store) {
+	t.Helper()
+	pool := pgtest.NewPool(t)
+	if err := postgres.Migrate(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.New(pool)
+	t.Cleanup(store.Close)
+	h := commands.NewHandler(store, eventschema.Catalog(), clock)
+	h.Passwords = commands.Bcrypt{Cost: bcrypt.MinCost}
+	return h, store
+}
+
+// readLog reads the whole log.
+func readLog(t *testing.T, store eventstore.Store, reg *eventschema.Registry) ([]eventschema.Envelope, []any) {
+	t.Helper()
+	var (
+		envs     []eventschema.Envelope
+		payloads []any
+	)
+	for after := eventschema.Start; ; {
+		page, err := store.ReadAll(context.Background(), after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page {
+			p, err := reg.Decode(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			envs, payloads = append(envs, e), append(payloads, p)
+		}
+		if len(page) < 1000 {
+			return envs, payloads
+		}
+		after = page[len(page)-1].Position
+	}
+}
+
+func joinedOf(t *testing.T, store eventstore.Store, reg *eventschema.Registry, conv uuid.UUID) []eventschema.AgentJoined {
+	t.Helper()
+	page, err := store.ReadStream(context.Background(), conversation.Stream(conv), eventstore.Forwards, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []eventschema.AgentJoined
+	for _, e := range page {
+		p, err := reg.Decode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j, ok := p.(eventschema.AgentJoined); ok {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
+	t.Parallel()
+	h, store := newHandlerClock(t, commands.SystemClock{})
+	ctx := context.Background()
+	// Agents 0-2 in team 0, agent 3 in team 1 only.
+	w := newWorld(t, h, store, 2, func(i int) []int {
+		if i == 3 {
+			return []int{1}
+		}
+		return []int{0}
+	}, 4)
+	a0, a1, a2, a3 := w.agents[0], w.agents[1], w.agents[2], w.agents[3]
+	// a0: 1 of 2 free (0.5) after one assignment; a1: 4 free of 4 (1.0)
+	// but busy; a2: capacity 10, 10 free (1.0), online; a3: not in team.
+	for _, err := range []error{w.capacity(ctx, a0, 2), w.capacity(ctx, a1, 4), w.status(ctx, a1, agent.Busy), w.capacity(ctx, a2, 10)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := newLogQueue()
+	qctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = q.follow(qctx, store, eventschema.Catalog()) }()
+	d := &commands.Dispatcher{Handler: h, Queue: q.reader(0), Candidates: w.candidates, Clock: commands.SystemClock{}}
+	// sweep waits until the projected queue is exactly conv, then sweeps.
+	sweep := func(conv uuid.UUID) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !q.only(conv) && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := d.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assignedTo := func(conv uuid.UUID) uuid.UUID {
+		t.Helper()
+		js := joinedOf(t, store, eventschema.Catalog(), conv)
+		if len(js) != 1 || js[0].How != eventschema.JoinedAuto || js[0].ReservationID == uuid.Nil {
+			t.Fatalf("joins of %s: %+v", conv, js)
+		}
+		return js[0].AgentID
+	}
+
+	// a0 (2 of 2 free) and a2 (10 of 10) tie at 1.0 and were never
+	// assigned: the lower ID takes the first one, the other the second.
+	c1, _ := w.start(t, w.teams[0], false)
+	sweep(c1)
+	first, lower := assignedTo(c1), a0
+	if a2.String() < a0.String() {
+		lower = a2
+	}
+	if first != lower {
+		t.Fatalf("c1 went to %s", first)
+	}
+	c2, _ := w.start(t, w.teams[0], false)
+	sweep(c2)
+	second := assignedTo(c2)
+	if second == first || (second != a0 && second != a2) {
+		t.Fatalf("c2 went to %s after %s", second, first)
+	}
+	// a0 now holds 1 of 2 (0.5), a2 1 of 10 (0.9): a2 again.
+	c3, _ := w.start(t, w.teams[0], false)
+	sweep(c3)
+	if got := assignedTo(c3); got != a2 {
+		t.Fatalf("c3 went to %s, want a2 (highest idle rate)", got)
+	}
+	// Team 1's conversation goes to its only member.
+	c4, _ := w.start(t, w.teams[1], false)
+	sweep(c4)
+	if got := assignedTo(c4); got != a3 {
+		t.Fatalf("c4 went to %s, want a3", got)
+	}
+	// A busy agent gets nothing, however idle.
+	if err := w.status(ctx, a2, agent.Busy); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.capacity(ctx, a0, 1); err != nil { // a0 full: 1 of 1
+		t.Fatal(err)
+	}
+	c5, _ := w.start(t, w.teams[0], false)
+	sweep(c5)
+	if js := joinedOf(t, store, eventschema.Catalog(), c5); len(js) != 0 {
+		t.Fatalf("c5 assigned while nobody eligible: %+v", js)
+	}
+	// The slot a0 holds for c1 or c2 is freed when that conversation closes.
+	var a0conv uuid.UUID
+	for _, c := range []uuid.UUID{c1, c2} {
+		if assignedTo(c) == a0 {
+			a0conv = c
+		}
+	}
+	if _, err := h.CloseConversation(ctx, admin(), commands.CloseConversation{Scope: commands.Scope{TenantID: w.tenant},
+		ConversationID: a0conv, Reason: eventschema.ClosedByAgent, By: a0.String()}); err != nil {
+		t.Fatal(err)
+	}
+	sweep(c5)
+	if got := assignedTo(c5); got != a0 {
+		t.Fatalf("c5 went to %s, want a0 once its slot was freed", got)
+	}
+	_, payloads := readLog(t, store, eventschema.Catalog())
+	released := 0
+	for _, p := range payloads {
+		if r, ok := p.(eventschema.AgentSlotReleased); ok && r.AgentID == a0 && r.Reason == eventschema.SlotConversationLeft {
+			released++
+		}
+	}
+	if released != 1 {
+		t.Fatalf("a0's slot released %d times", released)
+	}
+}
+
+func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
+	t.Parallel()
+	clock := &movingClock{t: time.Now().UTC()}
+	h, store := newHandlerClock(t, clock)
+	ctx := context.Background()
+	w := newWorld(t, h, store, 1, func(int) []int { return []int{0} }, 2)
+	q := newLogQueue()
+	qctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = q.follow(qctx, store, eventschema.Catalog()) }()
+	reg := eventschema.Catalog()
+
+	waitQueued := func(n int) []commands.QueuedConversation {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for q.waiting() != n && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		list, _ := q.reader(9)(ctx)
+		return list
+	}
+	// Two conversations; a dispatcher reserves a slot for each and stops
+	// before confirming. Then one of them is closed.
+	keep, _ := w.start(t, w.teams[0], false)
+	gone, goneCustomer := w.start(t, w.teams[0], false)
+	crashed := &commands.Dispatcher{Handler: h, Queue: q.reader(0), Candidates: w.candidates, Clock: clock}
+	reservations := map[uuid.UUID]commands.Reservation{}
+	for _, c := range waitQueued(2) {
+		r, err := crashed.Reserve(ctx, c, w.agents[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		reservations[c.ConversationID] = r
+	}
+	if _, err := h.CloseConversation(ctx, admin(), commands.CloseConversation{Scope: commands.Scope{TenantID: w.tenant},
+		ConversationID: gone, Reason: eventschema.ClosedByCustomer, By: goneCustomer.String()}); err != nil {
+		t.Fatal(err)
+	}
+	waitQueued(1)
+
+	// A restarted dispatcher (its own agent list, as the server's read
+	// model gives it) repairs what the crashed one left once the grace is
+	// over: it confirms the one still waiting and releases the one whose
+	// conversation closed.
+	restarted := &commands.Dispatcher{Handler: h, Queue: q.reader(1), Candidates: w.candidates, Clock: clock,
+		Holders: func(context.Context) ([]commands.AgentRef, error) {
+			return []commands.AgentRef{{TenantID: w.tenant, AgentID: w.agents[0]}}, nil
+		}}
+	clock.add(10 * time.Second)
+	if err := restarted.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js := joinedOf(t, store, reg, keep)
+	if len(js) != 1 || js[0].AgentID != w.agents[0] || js[0].ReservationID != reservations[keep].ID {
+		t.Fatalf("the waiting conversation's joins: %+v", js)
+	}
+	if js := joinedOf(t, store, reg, gone); len(js) != 0 {
+		t.Fatalf("the closed conversation's joins: %+v", js)
+	}
+	_, payloads := readLog(t, store, reg)
+	var releases []eventschema.AgentSlotReleased
+	for _, p := range payloads {
+		if r, ok := p.(eventschema.AgentSlotReleased); ok {
+			releases = append(releases, r)
+		}
+	}
+	if len(releases) != 1 || releases[0].ReservationID != reservations[gone].ID || releases[0].Reason != eventschema.SlotCompensated {
+		t.Fatalf("releases: %+v", releases)
+	}
+	// Repairing again changes nothing: every step is idempotent.
+	before := len(payloads)
+	clock.add(time.Second)
+	if err := restarted.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := crashed.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, payloads := readLog(t, store, reg); len(payloads) != before {
+		t.Fatalf("a second repair wrote %d events", len(payloads)-before)
+	}
+}
+
+// TestDispatchUnderConcurrency runs two dispatchers (as two replicas
+// would) while conversations arrive, close, and agents change status and
+// capacity at random; then a checker reads the event log and finds no
+// capacity breach, no assignment of an agent not online or not in the
+// team, no conversation assigned while one ahead of it in its team's queue
+// waited, and no slot leaked.
+func TestDispatchUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	const (
+		nConversations = 200
+		nAgents        = 30
+		nTeams         = 3
+	)
+	h, store := newHandlerClock(t, commands.SystemClock{})
+	reg := eventschema.Catalog()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	w := newWorld(t, h, store, nTeams, func(i int) []int {
+		if i%5 == 0 {
+			return []int{i % nTeams, (i + 1) % nTeams}
+		}
+		return []int{i % nTeams}
+	}, nAgents)
+	q := newLogQueue()
+	qctx, stopQueue := context.WithCancel(ctx)
+	defer stopQueue()
+	go func() { _ = q.follow(qctx, store, reg) }()
+
+	dctx, stopDispatchers := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for n := range 2 {
+		d := &commands.Dispatcher{Handler: h, Queue: q.reader(n), Candidates: w.candidates, Clock: commands.SystemClock{},
+			Every: 20 * time.Millisecond, Grace: time.Second}
+		wg.Go(func() { _ = d.Run(dctx) })
+	}
+
+	// Agents change status and capacity at random.
+	chaosCtx, stopChaos := context.WithCancel(ctx)
+	var chaos sync.WaitGroup
+	for range 3 {
+		chaos.Go(func() {
+			statuses := []agent.Status{agent.Online, agent.Online, agent.Busy, agent.Away}
+			for chaosCtx.Err() == nil {
+				a := w.agents[rand.IntN(len(w.agents))]
+				var err error
+				if rand.IntN(2) == 0 {
+					err = w.status(chaosCtx, a, statuses[rand.IntN(len(statuses))])
+				} else {
+					err = w.capacity(chaosCtx, a, rand.IntN(4))
+				}
+				if err != nil && chaosCtx.Err() == nil && !errors.Is(err, commands.ErrConflict) {
+					t.Errorf("chaos: %v", err)
+				}
+				time.Sleep(time.Duration(rand.IntN(10)) * time.Millisecond)
+			}
+		})
+	}
+	// Conversations arrive; some close while queued or served.
+	type started struct{ conv, customer uuid.UUID }
+	var (
+		mu   sync.Mutex
+		all  []started
+		arrv sync.WaitGroup
+	)
+	for g := range 4 {
+		arrv.Go(func() {
+			for i := range nConversations / 4 {
+				c, cu := w.start(t, w.teams[(g+i)%nTeams], rand.IntN(8) == 0)
+				mu.Lock()
+				all = append(all, started{c, cu})
+				mu.Unlock()
+				time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond)
+			}
+		})
+	}
+	closer := make(chan struct{})
+	go func() {
+		defer close(closer)
+		for chaosCtx.Err() == nil {
+			mu.Lock()
+			var pick started
+			if len(all) > 0 {
+				pick = all[rand.IntN(len(all))]
+			}
+			mu.Unlock()
+			if pick.conv != uuid.Nil {
+				_, _ = h.CloseConversation(chaosCtx, admin(), commands.CloseConversation{Scope: commands.Scope{TenantID: w.tenant},
+					ConversationID: pick.conv, Reason: eventschema.ClosedByCustomer, By: pick.customer.String()})
+			}
+			time.Sleep(time.Duration(10+rand.IntN(20)) * time.Millisecond)
+		}
+	}()
+	arrv.Wait()
+	time.Sleep(500 * time.Millisecond)
+	stopChaos()
+	chaos.Wait()
+	<-closer
+	// Everyone online with room: the dispatchers drain the queue.
+	for _, a := range w.agents {
+		if err := w.status(ctx, a, agent.Online); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.capacity(ctx, a, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for q.waiting() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := q.waiting(); n > 0 {
+		t.Errorf("%d conversations still wait for online agents with free slots", n)
+	}
+	stopDispatchers()
+	wg.Wait()
+	// A last repair with no grace settles every reservation.
+	final := &commands.Dispatcher{Handler: h, Queue: q.reader(99), Candidates: w.candidates, Clock: commands.SystemClock{}, Grace: time.Nanosecond,
+		Holders: func(context.Context) ([]commands.AgentRef, error) {
+			out := make([]commands.AgentRef, len(w.agents))
+			for i, a := range w.agents {
+				out[i] = commands.AgentRef{TenantID: w.tenant, AgentID: a}
+			}
+			return out, nil
+		}}
+	if err := final.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	envs, payloads := readLog(t, store, reg)
+	checkDispatchLog(t, w, q, envs, payloads)
+}
+
+// checkDispatchLog replays the log and checks the dispatch invariants at
+// every reservation and auto join.
+func checkDispatchLog(t *testing.T, w *world, q *logQueue, envs []eventschema.Envelope, payloads []any) {
+	t.Helper()
+	type agentFacts struct {
+		status   string
+		capacity int
+		open     map[uuid.UUID]eventschema.AgentSlotReserved
+	}
+	type waiting struct {
+		conv, team uuid.UUID
+		vip        bool
+		created    time.Time
+		applied    time.Time
+	}
+	agents := map[uuid.UUID]*agentFacts{}
+	facts := func(id uuid.UUID) *agentFacts {
+		if agents[id] == nil {
+			agents[id] = &agentFacts{status: "offline", capacity: agent.DefaultCapacity, open: map[uuid.UUID]eventschema.AgentSlotReserved{}}
+		}
+		return agents[id]
+	}
+	member := map[[2]uuid.UUID]bool{}
+	for team, ids := range w.members {
+		for _, a := range ids {
+			member[[2]uuid.UUID{team, a}] = true
+		}
+	}
+	created := map[uuid.UUID]time.Time{}
+	vip := map[uuid.UUID]bool{}
+	queued := map[uuid.UUID]waiting{} // by episode
+	serving := map[uuid.UUID]uuid.UUID{}
+	ahead := func(a, b waiting) bool { // a before b in queue order
+		if a.vip != b.vip {
+			return a.vip
+		}
+		if !a.created.Equal(b.created) {
+			return a.created.Before(b.created)
+		}
+		return a.conv.String() < b.conv.String()
+	}
+	reservations, joins, releases, violations := 0, 0, 0, 0
+	report := func(format string, args ...any) {
+		violations++
+		if violations <= 10 {
+			t.Errorf(format, args...)
+		}
+	}
+	for i, p := range payloads {
+		e := envs[i]
+		switch p := p.(type) {
+		case eventschema.AgentStatusChanged:
+			facts(p.AgentID).status = p.To
+		case eventschema.AgentCapacitySet:
+			facts(p.AgentID).capacity = p.Capacity
+		case eventschema.ConversationStarted:
+			created[p.ConversationID], vip[p.ConversationID] = e.Metadata.OccurredAt, p.VIP
+		case eventschema.ConversationQueued:
+			q.mu.Lock()
+			applied := q.applied[p.EpisodeID]
+			q.mu.Unlock()
+			queued[p.EpisodeID] = waiting{conv: p.ConversationID, team: p.TeamID, vip: vip[p.ConversationID], created: created[p.ConversationID], applied: applied}
+		case eventschema.ConversationLeftQueue:
+			delete(queued, p.EpisodeID)
+		case eventschema.AgentJoined:
+			serving[p.ConversationID] = p.AgentID
+			delete(queued, p.EpisodeID)
+			if p.How == eventschema.JoinedAuto {
+				joins++
+				slot, held := facts(p.AgentID).open[p.ReservationID]
+				if !held || slot.EpisodeID != p.EpisodeID {
+					report("auto join of %s by %s without a held reservation", p.ConversationID, p.AgentID)
+				}
+			}
+		case eventschema.AgentLeft:
+			if serving[p.ConversationID] == p.AgentID {
+				delete(serving, p.ConversationID)
+			}
+		case eventschema.AgentSlotReserved:
+			reservations++
+			a := facts(p.AgentID)
+			if a.status != "online" {
+				report("reserved %s while %s", p.AgentID, a.status)
+			}
+			if len(a.open) >= a.capacity {
+				report("reserved %s holding %d of %d", p.AgentID, len(a.open), a.capacity)
+			}
+			if !member[[2]uuid.UUID{p.TeamID, p.AgentID}] {
+				report("reserved %s outside team %s", p.AgentID, p.TeamID)
+			}
+			me, ok := queued[p.EpisodeID]
+			if !ok {
+				// Taken or closed between the dispatcher's look and its
+				// reservation: the confirm fails and the slot is released.
+				a.open[p.ReservationID] = p
+				break
+			}
+			snapshot := q.snapshotBefore(e.Metadata.OccurredAt)
+			reserved := map[uuid.UUID]bool{}
+			for _, f := range agents {
+				for _, s := range f.open {
+					reserved[s.EpisodeID] = true
+				}
+			}
+			for ep, other := range queued {
+				if ep == p.EpisodeID || other.team != me.team || reserved[ep] || !ahead(other, me) {
+					continue
+				}
+				if !other.applied.IsZero() && other.applied.Before(snapshot) {
+					report("%s (vip %v, %s) assigned while %s (vip %v, %s) waited ahead of it", me.conv, me.vip, me.created, other.conv, other.vip, other.created)
+				}
+			}
+			a.open[p.ReservationID] = p
+		case eventschema.AgentSlotReleased:
+			releases++
+			delete(facts(p.AgentID).open, p.ReservationID)
+		}
+	}
+	// No leak: every slot still open is a conversation its agent serves.
+	open := 0
+	for id, a := range agents {
+		for _, s := range a.open {
+			open++
+			if serving[s.ConversationID] != id {
+				report("slot of %s for %s leaked", id, s.ConversationID)
+			}
+		}
+	}
+	t.Logf("%d reservations, %d auto joins, %d releases, %d slots open at the end", reservations, joins, releases, open)
+	if joins == 0 {
+		t.Error("nothing was assigned")
+	}
+}
