@@ -194,7 +194,7 @@ type CloseNotices struct {
 
 // CloseWithNotices decides a close (Close) with its closing notice, sent
 // first while the segment is still open, and the automatic rating
-// invitation, recorded last.
+// invitation, recorded right before ConversationClosed.
 func CloseWithNotices(s State, c CloseRequest, n CloseNotices) ([]any, error) {
 	closing, err := Close(s, c)
 	if err != nil {
@@ -206,9 +206,11 @@ func CloseWithNotices(s State, c CloseRequest, n CloseNotices) ([]any, error) {
 			return nil, err
 		}
 	}
-	out = append(out, closing...)
 	if InviteOnClose(s, c.Reason, n.Invite) {
-		out = append(out, eventschema.RatingInvited{TenantID: s.TenantID, ConversationID: s.ID, By: "auto"})
+		// Just before ConversationClosed, which stays the last word of the
+		// conversation (only tags and ratings follow it).
+		last := len(closing) - 1
+		closing = append(closing[:last:last], eventschema.RatingInvited{TenantID: s.TenantID, ConversationID: s.ID, By: "auto"}, closing[last])
 	}
-	return out, nil
+	return append(out, closing...), nil
 }

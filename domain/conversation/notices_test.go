@@ -134,8 +134,8 @@ func TestCloseWithNotices(t *testing.T) {
 	left := eventschema.AgentLeft{TenantID: tenant, ConversationID: conv, AgentID: ann, SegmentID: seg1, How: "closed"}
 	byAnn := c.CloseRequest{Reason: "agent", By: ann.String()}
 	run(t, []tcase{
-		{"notice first, invitation last", talk, func(s c.State) ([]any, error) { return c.CloseWithNotices(s, byAnn, n) },
-			[]any{notice, left, closed, eventschema.RatingInvited{TenantID: tenant, ConversationID: conv, By: "auto"}}, ""},
+		{"notice first, invitation before the close", talk, func(s c.State) ([]any, error) { return c.CloseWithNotices(s, byAnn, n) },
+			[]any{notice, left, eventschema.RatingInvited{TenantID: tenant, ConversationID: conv, By: "auto"}, closed}, ""},
 		{"nothing configured: the close alone", talk, func(s c.State) ([]any, error) { return c.CloseWithNotices(s, byAnn, c.CloseNotices{}) },
 			[]any{left, closed}, ""},
 		{"a refused close sends nothing", talk, func(s c.State) ([]any, error) {
