@@ -3,6 +3,7 @@ package commands
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"supportd/domain/agent"
 	"supportd/domain/conversation"
 	"supportd/domain/dispatch"
+	"supportd/domain/timeplan"
 	"supportd/eventschema"
 	"supportd/eventstore"
 )
@@ -60,9 +62,11 @@ type Dispatcher struct {
 	// Holders, when set, lists the agents holding slots, so that slots of
 	// agents no queued team asks for are freed too; without it only the
 	// candidates' slots are maintained (which are the only ones that count).
-	Holders func(ctx context.Context) ([]AgentRef, error)
-	Clock   Clock
-	Log     *slog.Logger
+	// They are swept every HoldersEvery (1 s by default).
+	Holders      func(ctx context.Context) ([]AgentRef, error)
+	HoldersEvery time.Duration
+	Clock        Clock
+	Log          *slog.Logger
 	// Every is the sweep interval (100 ms by default); Wake, when set,
 	// starts a sweep at once (e.g. on a live change).
 	Every time.Duration
@@ -75,6 +79,8 @@ type Dispatcher struct {
 	// serving remembers slots seen confirmed and in use, so they are not
 	// read again at every sweep.
 	serving map[uuid.UUID]time.Time
+	// holdersAt is when the holders were last swept.
+	holdersAt time.Time
 }
 
 // servingRecheck is how long a slot seen in use is trusted to still be.
@@ -125,7 +131,7 @@ func (d *Dispatcher) grace() time.Duration {
 // team has the same candidates, so assigning one would jump the queue.
 func (d *Dispatcher) Sweep(ctx context.Context) error {
 	var errs []error
-	if d.Holders != nil {
+	if d.Holders != nil && d.holdersDue() {
 		holders, err := d.Holders(ctx)
 		if err != nil {
 			errs = append(errs, err)
@@ -159,6 +165,53 @@ func (d *Dispatcher) Sweep(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// holdersDue reports whether the holders are to be swept now: at the first
+// sweep, then every HoldersEvery.
+func (d *Dispatcher) holdersDue() bool {
+	every := d.HoldersEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	now := d.Clock.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.holdersAt.IsZero() && now.Sub(d.holdersAt) < every && now.After(d.holdersAt) {
+		return false
+	}
+	d.holdersAt = now
+	return true
+}
+
+// TeamCandidates applies the team-level rules to a team's members: with
+// hoursOnly (the tenant's dispatch.team_business_hours_only) nobody is a
+// candidate outside the working hours of the team's time plan (schedule,
+// as stored; timeZone the tenant's). A team without any plan has no hours
+// to keep, so the switch does not stop its dispatch.
+func TeamCandidates(members []uuid.UUID, hoursOnly bool, timeZone string, schedule json.RawMessage, now time.Time) ([]Candidate, error) {
+	if hoursOnly && len(schedule) > 0 && string(schedule) != "null" {
+		var sc eventschema.TimePlanSchedule
+		if err := json.Unmarshal(schedule, &sc); err != nil {
+			return nil, fmt.Errorf("time plan schedule: %w", err)
+		}
+		plan, _, err := timeplan.ParseSchedule(sc)
+		if err != nil {
+			return nil, err
+		}
+		loc, err := time.LoadLocation(timeZone)
+		if err != nil {
+			return nil, err
+		}
+		if !plan.IsWorkingTime(now, loc) {
+			return nil, nil
+		}
+	}
+	out := make([]Candidate, len(members))
+	for i, m := range members {
+		out[i] = Candidate{AgentID: m}
+	}
+	return out, nil
 }
 
 // QueueOrder sorts conversations of one team into queue order: VIP first,

@@ -208,15 +208,24 @@ func newHandlerClock(t *testing.T, clock commands.Clock) (*commands.Handler, eve
 	return h, store
 }
 
-// readLog reads the whole log.
-func readLog(t *testing.T, store eventstore.Store, reg *eventschema.Registry) ([]eventschema.Envelope, []any) {
+// readLog reads the whole log, up to a marker event written now: the log
+// holds back events while older transactions of the database server (other
+// tests' too) are open, so the test waits for everything written before.
+func (w *world) readLog(t *testing.T) ([]eventschema.Envelope, []any) {
 	t.Helper()
+	reg := eventschema.Catalog()
+	mark, err := w.h.EditAgentProfile(context.Background(), admin(), commands.EditAgentProfile{
+		AgentRef: commands.AgentRef{TenantID: w.tenant, AgentID: w.agents[0]}, Profile: agent.Profile{Nickname: "Marker " + uuid.NewString()[:8]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
 	var (
 		envs     []eventschema.Envelope
 		payloads []any
 	)
 	for after := eventschema.Start; ; {
-		page, err := store.ReadAll(context.Background(), after, 1000)
+		page, err := w.store.ReadAll(context.Background(), after, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,11 +235,17 @@ func readLog(t *testing.T, store eventstore.Store, reg *eventschema.Registry) ([
 				t.Fatal(err)
 			}
 			envs, payloads = append(envs, e), append(payloads, p)
+			after = e.Position
 		}
-		if len(page) < 1000 {
+		if !after.Less(mark.Position) {
 			return envs, payloads
 		}
-		after = page[len(page)-1].Position
+		if len(page) < 1000 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the log stops at %s before %s", after, mark.Position)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 
@@ -280,8 +295,11 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	// sweep waits until the projected queue is exactly conv, then sweeps.
 	sweep := func(conv uuid.UUID) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for !q.only(conv) && time.Now().Before(deadline) {
+		deadline := time.Now().Add(20 * time.Second)
+		for !q.only(conv) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the queue never held just %s", conv)
+			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		if err := d.Sweep(ctx); err != nil {
@@ -353,7 +371,7 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	if got := assignedTo(c5); got != a0 {
 		t.Fatalf("c5 went to %s, want a0 once its slot was freed", got)
 	}
-	_, payloads := readLog(t, store, eventschema.Catalog())
+	_, payloads := w.readLog(t)
 	released := 0
 	for _, p := range payloads {
 		if r, ok := p.(eventschema.AgentSlotReleased); ok && r.AgentID == a0 && r.Reason == eventschema.SlotConversationLeft {
@@ -379,8 +397,11 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 
 	waitQueued := func(n int) []commands.QueuedConversation {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for q.waiting() != n && time.Now().Before(deadline) {
+		deadline := time.Now().Add(20 * time.Second)
+		for q.waiting() != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d queued, want %d", q.waiting(), n)
+			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		list, _ := q.reader(9)(ctx)
@@ -424,7 +445,7 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 	if js := joinedOf(t, store, reg, gone); len(js) != 0 {
 		t.Fatalf("the closed conversation's joins: %+v", js)
 	}
-	_, payloads := readLog(t, store, reg)
+	_, payloads := w.readLog(t)
 	var releases []eventschema.AgentSlotReleased
 	for _, p := range payloads {
 		if r, ok := p.(eventschema.AgentSlotReleased); ok {
@@ -435,7 +456,16 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 		t.Fatalf("releases: %+v", releases)
 	}
 	// Repairing again changes nothing: every step is idempotent.
-	before := len(payloads)
+	dispatchEvents := func(payloads []any) (n int) {
+		for _, p := range payloads {
+			switch p.(type) {
+			case eventschema.AgentSlotReserved, eventschema.AgentSlotReleased, eventschema.AgentJoined:
+				n++
+			}
+		}
+		return n
+	}
+	before := dispatchEvents(payloads)
 	clock.add(time.Second)
 	if err := restarted.Sweep(ctx); err != nil {
 		t.Fatal(err)
@@ -443,8 +473,8 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 	if err := crashed.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, payloads := readLog(t, store, reg); len(payloads) != before {
-		t.Fatalf("a second repair wrote %d events", len(payloads)-before)
+	if _, payloads := w.readLog(t); dispatchEvents(payloads) != before {
+		t.Fatalf("a second repair wrote %d events", dispatchEvents(payloads)-before)
 	}
 }
 
@@ -575,7 +605,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	if err := final.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	envs, payloads := readLog(t, store, reg)
+	envs, payloads := w.readLog(t)
 	checkDispatchLog(t, w, q, envs, payloads)
 }
 
@@ -710,5 +740,33 @@ func checkDispatchLog(t *testing.T, w *world, q *logQueue, envs []eventschema.En
 	t.Logf("%d reservations, %d auto joins, %d releases, %d slots open at the end", reservations, joins, releases, open)
 	if joins == 0 {
 		t.Error("nothing was assigned")
+	}
+}
+
+func TestTeamCandidatesKeepWorkingHours(t *testing.T) {
+	members := []uuid.UUID{uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b1")}
+	office := []byte(`{"weekly":{"monday":[{"from":"09:00","to":"17:00"}]}}`)
+	monday := func(h int) time.Time { return time.Date(2026, 11, 23, h, 0, 0, 0, time.UTC) }
+	cases := []struct {
+		name      string
+		hoursOnly bool
+		schedule  []byte
+		zone      string
+		at        time.Time
+		want      int
+	}{
+		{"switch off: any time", false, office, "UTC", monday(20), 1},
+		{"inside the hours", true, office, "UTC", monday(10), 1},
+		{"outside the hours", true, office, "UTC", monday(20), 0},
+		{"the tenant's zone decides", true, office, "Asia/Shanghai", monday(10), 0}, // 18:00 there
+		{"no plan: no hours to keep", true, nil, "UTC", monday(20), 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := commands.TeamCandidates(members, c.hoursOnly, c.zone, c.schedule, c.at)
+			if err != nil || len(got) != c.want {
+				t.Fatalf("got %v, %v; want %d", got, err, c.want)
+			}
+		})
 	}
 }

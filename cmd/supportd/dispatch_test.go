@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"supportd/commands"
+	"supportd/eventschema"
+	"supportd/eventstore/postgres"
+	"supportd/readmodels"
+)
+
+// readModelDispatcher is a dispatcher fed by the read models, as a server
+// replica runs it: the queue, the team's online members and working hours,
+// and the agents holding slots.
+func readModelDispatcher(h *commands.Handler, pool *pgxpool.Pool) *commands.Dispatcher {
+	return &commands.Dispatcher{
+		Handler: h, Clock: commands.SystemClock{},
+		Queue: func(ctx context.Context) ([]commands.QueuedConversation, error) {
+			rows, err := readmodels.DispatchQueue(ctx, pool)
+			out := make([]commands.QueuedConversation, len(rows))
+			for i, r := range rows {
+				out[i] = commands.QueuedConversation(r)
+			}
+			return out, err
+		},
+		Candidates: func(ctx context.Context, tenantID, teamID uuid.UUID) ([]commands.Candidate, error) {
+			t, err := readmodels.GetDispatchTeam(ctx, pool, tenantID, teamID)
+			if err != nil {
+				return nil, err
+			}
+			return commands.TeamCandidates(t.Members, t.HoursOnly, t.TimeZone, t.Schedule, time.Now())
+		},
+		Holders: func(ctx context.Context) ([]commands.AgentRef, error) {
+			rows, err := readmodels.SlotHolders(ctx, pool)
+			out := make([]commands.AgentRef, len(rows))
+			for i, r := range rows {
+				out[i] = commands.AgentRef(r)
+			}
+			return out, err
+		},
+	}
+}
+
+// TestDispatchOverHTTP starts conversations over the channel API and lets a
+// read-model-fed dispatcher assign them: each goes to the online member of
+// the team with the highest idle rate; an agent outside the team gets
+// none; closing frees the slot.
+func TestDispatchOverHTTP(t *testing.T) {
+	t.Parallel()
+	base, dbURL := startServerDB(t, "postgres", "")
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	store := postgres.New(pool)
+	t.Cleanup(store.Close)
+	d := readModelDispatcher(commands.NewHandler(store, eventschema.Catalog(), commands.SystemClock{}), pool)
+
+	op := client{t: t, base: base}
+	tenant, admin := newTenant(t, op)
+	annID, ann := teamUser(t, admin, tenant, "ann@acme.example", "Ann", "agent")
+	bobID, _ := teamUser(t, admin, tenant, "bob@acme.example", "Bob", "agent")
+	cyID, _ := teamUser(t, admin, tenant, "cy@acme.example", "Cy", "agent")
+	admin.expect(200, "PUT", "/v1/agents/"+annID+"/capacity", `{"capacity":1}`)
+	admin.expect(200, "PUT", "/v1/agents/"+bobID+"/capacity", `{"capacity":4}`)
+	admin.expect(200, "PUT", "/v1/agents/"+cyID+"/capacity", `{"capacity":20}`)
+	team := admin.expect(201, "POST", "/v1/teams", `{"name":"Support"}`)["team_id"].(string)
+	members := admin.expect(200, "PUT", "/v1/teams/"+team+"/members", fmt.Sprintf(`{"add":[%q,%q]}`, annID, bobID))
+	admin.expect(200, "GET", "/v1/teams/"+team+"/members"+at(members), "")
+	issued := admin.expect(201, "POST", "/v1/channel-keys", `{"channel":"web","name":"Widget"}`)
+	admin.expect(200, "GET", "/v1/channel-keys"+at(issued), "")
+	key := issued["key"].(string)
+
+	// assign starts a conversation, sweeps once the queue shows it, and
+	// answers who serves it.
+	assign := func() (string, string) {
+		t.Helper()
+		start := admin.as("none").expect(201, "POST", "/v1/channel/conversations",
+			fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q}`, uuid.NewString(), team), "X-Channel-Key", key)
+		conv := start["conversation_id"].(string)
+		admin.expect(200, "GET", "/v1/queue"+at(start), "")
+		if err := d.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			c := admin.expect(200, "GET", "/v1/conversations/"+conv, "")["conversation"].(map[string]any)
+			if c["status"] == "serving" {
+				return conv, c["agent_id"].(string)
+			}
+		}
+		t.Fatalf("%s was not assigned", conv)
+		return "", ""
+	}
+	// Ann (1 free of 1) and Bob (4 of 4) are equally idle; whoever gets
+	// the first, the other is idler for the second, and Bob (3 of 4, or
+	// 2 of 4 against Ann's 0 of 1) gets the third. Cy is in no team.
+	c1, first := assign()
+	c2, second := assign()
+	_, third := assign()
+	if first == second || (first != annID && first != bobID) || (second != annID && second != bobID) || third != bobID {
+		t.Fatalf("assigned to %s, %s, %s (ann %s, bob %s)", first, second, third, annID, bobID)
+	}
+	if holders, err := readmodels.SlotHolders(ctx, pool); err != nil || len(holders) > 2 {
+		t.Fatalf("holders %v, %v", holders, err)
+	}
+	// Ann is full. Once she closes her conversation her slot is free
+	// again and, Bob being at 2 of 4, the next one is hers.
+	annConv := c1
+	if second == annID {
+		annConv = c2
+	}
+	ann.expect(200, "POST", "/v1/conversations/"+annConv+"/close", "")
+	if _, fourth := assign(); fourth != annID {
+		t.Fatalf("after her close the next went to %s, not Ann", fourth)
+	}
+}
