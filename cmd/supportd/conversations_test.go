@@ -25,6 +25,10 @@ func TestConversationsOverHTTP(t *testing.T) {
 	tenant, admin := newTenant(t, op)
 	annID, ann := teamUser(t, admin, tenant, "ann@acme.example", "Ann", "agent")
 	bobID, bob := teamUser(t, admin, tenant, "bob@acme.example", "Bob", "agent")
+	// Busy agents keep their conversations and take transfers but get no
+	// auto-assignment: the queue stays for this test to drive by hand.
+	ann.expect(200, "PUT", "/v1/me/status", `{"status":"busy"}`)
+	bob.expect(200, "PUT", "/v1/me/status", `{"status":"busy"}`)
 	_, other := newTenant(t, op)
 
 	team := admin.expect(201, "POST", "/v1/teams", `{"name":"Support"}`)["team_id"].(string)

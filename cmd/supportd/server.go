@@ -72,6 +72,32 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			return out, err
 		},
 	}
+	dispatcher := &commands.Dispatcher{
+		Handler: cmds, Clock: commands.SystemClock{}, Log: log,
+		Queue: func(ctx context.Context) ([]commands.QueuedConversation, error) {
+			rows, err := readmodels.DispatchQueue(ctx, pool)
+			out := make([]commands.QueuedConversation, len(rows))
+			for i, r := range rows {
+				out[i] = commands.QueuedConversation(r)
+			}
+			return out, err
+		},
+		Candidates: func(ctx context.Context, tenantID, teamID uuid.UUID) ([]commands.Candidate, error) {
+			t, err := readmodels.GetDispatchTeam(ctx, pool, tenantID, teamID)
+			if err != nil {
+				return nil, err
+			}
+			return commands.TeamCandidates(t.Members, t.HoursOnly, t.TimeZone, t.Schedule, time.Now())
+		},
+		Holders: func(ctx context.Context) ([]commands.AgentRef, error) {
+			rows, err := readmodels.SlotHolders(ctx, pool)
+			out := make([]commands.AgentRef, len(rows))
+			for i, r := range rows {
+				out[i] = commands.AgentRef(r)
+			}
+			return out, err
+		},
+	}
 	live := api.NewLive()
 	handler, err := api.New(api.Deps{
 		Live:       live,
@@ -113,6 +139,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	})
 	g.Go(func() error { return presence.Run(gctx) })
 	g.Go(func() error { return timers.Run(gctx) })
+	g.Go(func() error { return dispatcher.Run(gctx) })
 	g.Go(func() error {
 		return runner.FollowChanges(gctx, func(c projections.Change) {
 			_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
