@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"supportd/eventschema"
 
 	"github.com/google/uuid"
 
@@ -59,4 +61,26 @@ func (h *Handler) GreetJoined(ctx context.Context, m Meta, sc Scope, conversatio
 		g.CustomerName = s.CustomerName
 		return conversation.SendNotices(s, s.Segment.ID, conversation.Greetings(g))
 	})
+}
+
+// greetAfter follows a command that may have let an agent join: when it
+// succeeded, the joined agent's greetings are sent (once per segment: a
+// command that opened no segment re-greets the current one, which sends
+// nothing new). A failed greeting fails the request, so a client retry
+// with the same Idempotency-Key sends it; the join itself is not repeated.
+func (h *Handler) greetAfter(ctx context.Context, m Meta, sc Scope, conversationID uuid.UUID, res Result, err error) (Result, error) {
+	if err != nil || res.Events == 0 {
+		return res, err
+	}
+	gm := Meta{TenantID: sc.TenantID, Actor: eventschema.Actor{Kind: eventschema.ActorSystem, ID: "greetings"},
+		CommandID: uuid.NewSHA1(m.CommandID, []byte("greet")), CorrelationID: m.CommandID, CausationID: m.CommandID}
+	g, err := h.GreetJoined(ctx, gm, sc, conversationID)
+	if err != nil {
+		return res, fmt.Errorf("greet joined agent: %w", err)
+	}
+	if g.Events > 0 {
+		res.Version, res.Position = g.Version, g.Position
+		res.Events += g.Events
+	}
+	return res, nil
 }

@@ -63,9 +63,11 @@ func (h *Handler) RequestTransfer(ctx context.Context, m Meta, c RequestTransfer
 			return Result{}, domain.Errorf(domain.Invalid, "transfer.eligible_agent", "to_id", "the agent is not in the team")
 		}
 	}
-	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+	res, err := onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
 		return conversation.RequestTransfer(s, r)
 	})
+	// A transfer without confirmation lets the target join at once.
+	return h.greetAfter(ctx, m, c.Scope, c.ConversationID, res, err)
 }
 
 // AnswerTransfer is the target agent's answer to a transfer request.
@@ -87,9 +89,10 @@ func (c AnswerTransfer) transfer(s conversation.State) uuid.UUID {
 // AcceptTransfer handles the target agent's acceptance.
 func (h *Handler) AcceptTransfer(ctx context.Context, m Meta, c AnswerTransfer) (Result, error) {
 	now := h.clock.Now()
-	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+	res, err := onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
 		return conversation.AcceptTransfer(s, c.transfer(s), c.AgentID, derivedID(m, "segment"), now)
 	})
+	return h.greetAfter(ctx, m, c.Scope, c.ConversationID, res, err)
 }
 
 // RejectTransfer handles the target agent's refusal.

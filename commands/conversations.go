@@ -355,6 +355,11 @@ type JoinFromQueue struct {
 // JoinFromQueue handles the JoinFromQueue command. It reads the tenant's
 // queue.allow_manual_join switch and the queued team's members.
 func (h *Handler) JoinFromQueue(ctx context.Context, m Meta, c JoinFromQueue) (Result, error) {
+	res, err := h.joinFromQueue(ctx, m, c)
+	return h.greetAfter(ctx, m, c.Scope, c.ConversationID, res, err)
+}
+
+func (h *Handler) joinFromQueue(ctx context.Context, m Meta, c JoinFromQueue) (Result, error) {
 	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
 	if err != nil {
 		return Result{}, err

@@ -344,10 +344,18 @@ func (d *Dispatcher) meta(tenantID, reservationID uuid.UUID, step string) Meta {
 // reservation. When the conversation no longer waits for it, the slot is
 // released instead; confirm then answers false.
 func (d *Dispatcher) confirm(ctx context.Context, r Reservation) (bool, error) {
-	_, err := onConversation(ctx, d.Handler, d.meta(r.Who.TenantID, r.ID, "confirm"), Scope{TenantID: r.Who.TenantID}, r.Slot.ConversationID,
+	m, sc := d.meta(r.Who.TenantID, r.ID, "confirm"), Scope{TenantID: r.Who.TenantID}
+	res, err := onConversation(ctx, d.Handler, m, sc, r.Slot.ConversationID,
 		func(s conversation.State) ([]any, error) {
 			return dispatch.Confirm(s, r.Slot.EpisodeID, r.Who.AgentID, uuid.NewSHA1(r.ID, []byte("segment")), r.ID)
 		})
+	if err == nil {
+		// The join is recorded: a failed greeting does not undo it.
+		if _, gerr := d.Handler.greetAfter(ctx, m, sc, r.Slot.ConversationID, res, nil); gerr != nil {
+			d.Log.Warn("greeting an auto-assigned agent failed", "conversation", r.Slot.ConversationID, "err", gerr)
+		}
+		return true, nil
+	}
 	var de *domain.Error
 	if errors.As(err, &de) {
 		return false, d.release(ctx, r.Who, r.ID, dispatch.ReleaseReason(err))
