@@ -350,9 +350,13 @@ func (d *Dispatcher) confirm(ctx context.Context, r Reservation) (bool, error) {
 			return dispatch.Confirm(s, r.Slot.EpisodeID, r.Who.AgentID, uuid.NewSHA1(r.ID, []byte("segment")), r.ID)
 		})
 	if err == nil {
-		// The join is recorded: a failed greeting does not undo it.
-		if _, gerr := d.Handler.greetAfter(ctx, m, sc, r.Slot.ConversationID, res, nil); gerr != nil {
-			d.Log.Warn("greeting an auto-assigned agent failed", "conversation", r.Slot.ConversationID, "err", gerr)
+		// The join is recorded: a failed greeting does not undo it. A
+		// conversation closed meanwhile refuses greetings; that is no fault.
+		if _, gerr := d.Handler.greetAfter(ctx, m, sc, r.Slot.ConversationID, res, nil); gerr != nil && d.Log != nil {
+			var de *domain.Error
+			if !errors.As(gerr, &de) {
+				d.Log.Warn("greeting an auto-assigned agent failed", "conversation", r.Slot.ConversationID, "err", gerr)
+			}
 		}
 		return true, nil
 	}
