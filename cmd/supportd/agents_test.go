@@ -14,7 +14,7 @@ import (
 // database: every endpoint, the rules they enforce, and who may call them.
 
 // signIn signs a user of tenant in and answers a client acting as it.
-func signIn(t *testing.T, c client, tenant, email, password string) client {
+func signIn(t testing.TB, c client, tenant, email, password string) client {
 	t.Helper()
 	s := c.as("none").expect(201, "POST", "/v1/sessions", fmt.Sprintf(`{"tenant_id":%q,"email":%q,"password":%q}`, tenant, email, password))
 	return c.as(s["token"].(string))
