@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -48,6 +49,26 @@ func userActor(c echo.Context) conversation.Actor {
 		return conversation.Actor{Kind: "admin", ID: cl.agentID.String()}
 	}
 	return conversation.Actor{Kind: "agent", ID: cl.agentID.String()}
+}
+
+// commandOnConversation is the shape of most commands on one
+// conversation: its ID from the path, the body bound into R, the command's
+// metadata from the request; it answers the command's result.
+func commandOnConversation[R any](c echo.Context, run func(ctx context.Context, m commands.Meta, id uuid.UUID, req R) (commands.Result, error)) error {
+	id, err := pathID(c, "conversation_id")
+	if err != nil {
+		return err
+	}
+	var req R
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	m, err := meta(c)
+	if err != nil {
+		return err
+	}
+	res, err := run(c.Request().Context(), m, id, req)
+	return commandResult(c, res, err)
 }
 
 func commandResult(c echo.Context, res commands.Result, err error) error {
@@ -254,62 +275,31 @@ func (h *handlers) acceptTransfer(c echo.Context) error { return h.answerTransfe
 func (h *handlers) rejectTransfer(c echo.Context) error { return h.answerTransfer(c, false) }
 
 func (h *handlers) inviteExpert(c echo.Context) error {
-	id, err := pathID(c, "conversation_id")
-	if err != nil {
-		return err
-	}
-	var req struct {
+	return commandOnConversation(c, func(ctx context.Context, m commands.Meta, id uuid.UUID, req struct {
 		AgentID uuid.UUID `json:"agent_id"`
-	}
-	if err := c.Bind(&req); err != nil {
-		return err
-	}
-	m, err := meta(c)
-	if err != nil {
-		return err
-	}
-	res, err := h.d.Commands.InviteExpert(c.Request().Context(), m, commands.Expert{Scope: userScope(c), ConversationID: id,
-		AgentID: req.AgentID, By: userActor(c)})
-	return commandResult(c, res, err)
+	}) (commands.Result, error) {
+		return h.d.Commands.InviteExpert(ctx, m, commands.Expert{Scope: userScope(c), ConversationID: id, AgentID: req.AgentID, By: userActor(c)})
+	})
 }
 
 func (h *handlers) removeExpert(c echo.Context) error {
-	id, err := pathID(c, "conversation_id")
-	if err != nil {
-		return err
-	}
-	agentID, err := pathID(c, "agent_id")
-	if err != nil {
-		return err
-	}
-	m, err := meta(c)
-	if err != nil {
-		return err
-	}
-	res, err := h.d.Commands.RemoveExpert(c.Request().Context(), m, commands.Expert{Scope: userScope(c), ConversationID: id,
-		AgentID: agentID, By: userActor(c)})
-	return commandResult(c, res, err)
+	return commandOnConversation(c, func(ctx context.Context, m commands.Meta, id uuid.UUID, _ struct{}) (commands.Result, error) {
+		agentID, err := pathID(c, "agent_id")
+		if err != nil {
+			return commands.Result{}, err
+		}
+		return h.d.Commands.RemoveExpert(ctx, m, commands.Expert{Scope: userScope(c), ConversationID: id, AgentID: agentID, By: userActor(c)})
+	})
 }
 
 func (h *handlers) tagConversation(c echo.Context) error {
-	id, err := pathID(c, "conversation_id")
-	if err != nil {
-		return err
-	}
-	var req struct {
+	return commandOnConversation(c, func(ctx context.Context, m commands.Meta, id uuid.UUID, req struct {
 		TagIDs []uuid.UUID `json:"tag_ids"`
 		Remark string      `json:"remark"`
-	}
-	if err := c.Bind(&req); err != nil {
-		return err
-	}
-	m, err := meta(c)
-	if err != nil {
-		return err
-	}
-	res, err := h.d.Commands.TagConversation(c.Request().Context(), m, commands.TagConversation{Scope: userScope(c),
-		ConversationID: id, TagIDs: req.TagIDs, Remark: req.Remark})
-	return commandResult(c, res, err)
+	}) (commands.Result, error) {
+		return h.d.Commands.TagConversation(ctx, m, commands.TagConversation{Scope: userScope(c),
+			ConversationID: id, TagIDs: req.TagIDs, Remark: req.Remark})
+	})
 }
 
 func (h *handlers) untagConversation(c echo.Context) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -88,34 +89,16 @@ func (h *handlers) joinFromQueue(c echo.Context) error {
 }
 
 func (h *handlers) assignFromQueue(c echo.Context) error {
-	id, err := pathID(c, "conversation_id")
-	if err != nil {
-		return err
-	}
-	var req struct {
+	return commandOnConversation(c, func(ctx context.Context, m commands.Meta, id uuid.UUID, req struct {
 		AgentID uuid.UUID `json:"agent_id"`
-	}
-	if err := c.Bind(&req); err != nil {
-		return err
-	}
-	m, err := meta(c)
-	if err != nil {
-		return err
-	}
-	res, err := h.d.Commands.AssignFromQueue(c.Request().Context(), m, userScope(c), id, req.AgentID)
-	return commandResult(c, res, err)
+	}) (commands.Result, error) {
+		return h.d.Commands.AssignFromQueue(ctx, m, userScope(c), id, req.AgentID)
+	})
 }
 
 func (h *handlers) closeFromQueue(c echo.Context) error {
-	id, err := pathID(c, "conversation_id")
-	if err != nil {
-		return err
-	}
-	m, err := meta(c)
-	if err != nil {
-		return err
-	}
-	res, err := h.d.Commands.CloseConversation(c.Request().Context(), m, commands.CloseConversation{Scope: userScope(c),
-		ConversationID: id, Reason: eventschema.ClosedByAdmin, By: callerOf(c).agentID.String()})
-	return commandResult(c, res, err)
+	return commandOnConversation(c, func(ctx context.Context, m commands.Meta, id uuid.UUID, _ struct{}) (commands.Result, error) {
+		return h.d.Commands.CloseConversation(ctx, m, commands.CloseConversation{Scope: userScope(c),
+			ConversationID: id, Reason: eventschema.ClosedByAdmin, By: callerOf(c).agentID.String()})
+	})
 }
