@@ -17,5 +17,7 @@ func Catalog() *Registry {
 	registerRouting(r)
 	registerCustomers(r)
 	registerDispatch(r)
+	registerKeywords(r)
+	registerColleagues(r)
 	return r
 }
