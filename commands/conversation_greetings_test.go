@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -94,7 +95,10 @@ func TestGreetJoined(t *testing.T) {
 	if !transferred {
 		t.Errorf("Bob did not take the transfer over")
 	}
-	if len(texts) != 1 || texts[0] != "team_greeting:Hello Friend!" {
-		t.Errorf("greetings %q", texts)
+	// The transfer sends its notice (transfer.notify_customer is on by
+	// default), but no greetings.
+	want := []string{"team_greeting:Hello Friend!", "transfer_notice:Your conversation has been transferred to another agent. Please wait a moment."}
+	if !slices.Equal(texts, want) {
+		t.Errorf("system messages %q, want %q", texts, want)
 	}
 }

@@ -2,12 +2,14 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
 
 	"supportd/domain"
 	"supportd/domain/conversation"
+	"supportd/domain/tenant"
 )
 
 // RequestTransfer hands a served conversation to an agent or a team.
@@ -35,7 +37,8 @@ func (h *Handler) RequestTransfer(ctx context.Context, m Meta, c RequestTransfer
 		return Result{}, err
 	}
 	r := conversation.TransferRequest{TransferID: c.TransferID, By: c.By, ToKind: c.ToKind, ToID: c.ToID, Reason: c.Reason,
-		Automatic: c.Automatic, SegmentID: derivedID(m, "segment"), EpisodeID: derivedID(m, "episode"), EligibleAgent: c.EligibleAgent}
+		Automatic: c.Automatic, SegmentID: derivedID(m, "segment"), EpisodeID: derivedID(m, "episode"), EligibleAgent: c.EligibleAgent,
+		Notice: transferNotice(t.state)}
 	switch c.ToKind {
 	case conversation.ToAgent:
 		if a, ok := t.state.Account(c.ToID); ok && a.Enabled {
@@ -86,11 +89,28 @@ func (c AnswerTransfer) transfer(s conversation.State) uuid.UUID {
 	return c.TransferID
 }
 
+// transferNotice is the tenant's transfer notice: the text of
+// transfer.notice_message when transfer.notify_customer is on, else none.
+func transferNotice(t tenant.State) string {
+	if !t.SettingBool("transfer.notify_customer") {
+		return ""
+	}
+	var text string
+	if raw, ok := t.Setting("transfer.notice_message"); ok {
+		_ = json.Unmarshal(raw, &text)
+	}
+	return text
+}
+
 // AcceptTransfer handles the target agent's acceptance.
 func (h *Handler) AcceptTransfer(ctx context.Context, m Meta, c AnswerTransfer) (Result, error) {
-	now := h.clock.Now()
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	now, notice := h.clock.Now(), transferNotice(t.state)
 	res, err := onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
-		return conversation.AcceptTransfer(s, c.transfer(s), c.AgentID, derivedID(m, "segment"), now)
+		return conversation.AcceptTransfer(s, c.transfer(s), c.AgentID, derivedID(m, "segment"), notice, now)
 	})
 	return h.greetAfter(ctx, m, c.Scope, c.ConversationID, res, err)
 }

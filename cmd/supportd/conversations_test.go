@@ -133,9 +133,23 @@ func TestConversationsOverHTTP(t *testing.T) {
 	}
 
 	// Transfer without confirmation: Bob serves at once.
+	// The customer is told (transfer.notify_customer is on by default).
+	admin.expect(200, "PUT", "/v1/tenant/settings/transfer.notice_message", `{"value":"Bob takes over."}`)
 	moved := ann.expect(200, "POST", "/v1/conversations/"+conv+"/transfer", fmt.Sprintf(`{"to_kind":"agent","to_id":%q,"reason":"billing"}`, bobID))
-	if moved["events"] != float64(3) {
+	if moved["events"] != float64(4) {
 		t.Errorf("transfer %v", moved)
+	}
+	notices := func(res map[string]any) (texts []any) {
+		t.Helper()
+		for _, m := range ch(200, "GET", "/v1/channel/conversations/"+conv+"/messages"+at(res), "")["items"].([]any) {
+			if m := m.(map[string]any); m["notice"] == "transfer_notice" {
+				texts = append(texts, m["text"])
+			}
+		}
+		return texts
+	}
+	if n := notices(moved); fmt.Sprint(n) != "[Bob takes over.]" {
+		t.Errorf("transfer notices the customer sees: %v", n)
 	}
 	servedBy := func(res map[string]any) any {
 		t.Helper()
@@ -149,8 +163,10 @@ func TestConversationsOverHTTP(t *testing.T) {
 		t.Errorf("to an empty team: %v", p)
 	}
 
-	// With confirmation: rejected, it stays; accepted, it moves.
+	// With confirmation: rejected, it stays; accepted, it moves (silently:
+	// the tenant turns the notice off).
 	admin.expect(200, "PUT", "/v1/tenant/settings/transfer.require_confirmation", `{"value":true}`)
+	admin.expect(200, "PUT", "/v1/tenant/settings/transfer.notify_customer", `{"value":false}`)
 	asking := bob.expect(200, "POST", "/v1/conversations/"+conv+"/transfer", fmt.Sprintf(`{"to_kind":"agent","to_id":%q}`, annID))
 	if asking["events"] != float64(1) {
 		t.Errorf("transfer request %v", asking)
@@ -175,6 +191,9 @@ func TestConversationsOverHTTP(t *testing.T) {
 	}
 	if fmt.Sprint(statuses) != "[transferred rejected transferred]" {
 		t.Errorf("transfer records %v", statuses)
+	}
+	if n := notices(accepted); len(n) != 1 {
+		t.Errorf("transfer notices after a silent transfer: %v", n)
 	}
 
 	// Experts write without serving.

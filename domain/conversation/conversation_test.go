@@ -259,15 +259,33 @@ func TestTransfer(t *testing.T) {
 	req := func(r c.TransferRequest) func(c.State) ([]any, error) {
 		return func(s c.State) ([]any, error) { return c.RequestTransfer(s, r) }
 	}
+	// The transfer notice is a system message in the old agent's segment,
+	// named after the transfer.
+	notice := eventschema.MessageSent{TenantID: tenant, ConversationID: conv, MessageID: uuid.NewSHA1(tr1, []byte("transfer_notice")),
+		SenderKind: "system", Type: "text", Text: "moved", SegmentID: seg1, Notice: "transfer_notice"}
+	noticed := func(r c.TransferRequest) c.TransferRequest { r.Notice = "moved"; return r }
+	automatic := func(r c.TransferRequest) c.TransferRequest { r.Notice, r.Automatic = "moved", true; return r }
+	autoTransferred := transferred("team", otherTm, "none")
+	autoTransferred.Automatic = true
 	run(t, []tcase{
+		{"notice on a transfer to an agent", serving, req(noticed(toBob)), []any{transferred("agent", bob, "none"), notice, annLeft, bobJoin(team)}, ""},
+		{"notice on a transfer to a busy team", serving, req(noticed(toTeam)),
+			[]any{transferred("team", otherTm, "none"), notice, annLeft,
+				eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv, EpisodeID: ep2, TeamID: otherTm, Reason: "transferred_to_team"}}, ""},
+		{"no notice while a transfer waits for confirmation", serving, req(noticed(confirm)), []any{pending}, ""},
+		{"no notice on an automatic transfer", serving, req(automatic(toTeam)),
+			[]any{autoTransferred, annLeft,
+				eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv, EpisodeID: ep2, TeamID: otherTm, Reason: "transferred_to_team"}}, ""},
 		{"to an agent at once", serving, req(toBob), []any{transferred("agent", bob, "none"), annLeft, bobJoin(team)}, ""},
 		{"with confirmation: a request that expires", serving, req(confirm), []any{pending}, ""},
 		{"only one pending transfer", with(serving, pending), req(confirm), nil, "transfer.pending"},
-		{"accept", with(serving, pending), func(s c.State) ([]any, error) { return c.AcceptTransfer(s, tr1, bob, seg2, now) },
+		{"accept", with(serving, pending), func(s c.State) ([]any, error) { return c.AcceptTransfer(s, tr1, bob, seg2, "", now) },
 			[]any{transferred("agent", bob, "accepted"), annLeft, bobJoin(team)}, ""},
-		{"accept by another agent", with(serving, pending), func(s c.State) ([]any, error) { return c.AcceptTransfer(s, tr1, cid, seg2, now) }, nil, "transfer.not_target"},
-		{"accept too late", with(serving, pending), func(s c.State) ([]any, error) { return c.AcceptTransfer(s, tr1, bob, seg2, now.Add(5*time.Minute)) }, nil, "transfer.expired"},
-		{"accept unknown", serving, func(s c.State) ([]any, error) { return c.AcceptTransfer(s, tr1, bob, seg2, now) }, nil, "transfer.not_found"},
+		{"accept with a notice", with(serving, pending), func(s c.State) ([]any, error) { return c.AcceptTransfer(s, tr1, bob, seg2, " moved ", now) },
+			[]any{transferred("agent", bob, "accepted"), notice, annLeft, bobJoin(team)}, ""},
+		{"accept by another agent", with(serving, pending), func(s c.State) ([]any, error) { return c.AcceptTransfer(s, tr1, cid, seg2, "", now) }, nil, "transfer.not_target"},
+		{"accept too late", with(serving, pending), func(s c.State) ([]any, error) { return c.AcceptTransfer(s, tr1, bob, seg2, "", now.Add(5*time.Minute)) }, nil, "transfer.expired"},
+		{"accept unknown", serving, func(s c.State) ([]any, error) { return c.AcceptTransfer(s, tr1, bob, seg2, "", now) }, nil, "transfer.not_found"},
 		{"reject: it stays", with(serving, pending), func(s c.State) ([]any, error) { return c.RejectTransfer(s, tr1, bob) },
 			[]any{eventschema.TransferFailed{TenantID: tenant, ConversationID: conv, TransferID: tr1, Outcome: "rejected"}}, ""},
 		{"expire when due", with(serving, pending), func(s c.State) ([]any, error) { return c.ExpireTransfer(s, tr1, now.Add(4*time.Minute)) },

@@ -15,6 +15,7 @@ const (
 	NoticeTeamGreeting  = "team_greeting"
 	NoticeAgentGreeting = "agent_greeting"
 	NoticeClosing       = "closing_notice"
+	NoticeTransfer      = "transfer_notice"
 )
 
 // Placeholder in greetings stands for how the customer is addressed.

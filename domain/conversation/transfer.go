@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -40,6 +41,12 @@ type TransferRequest struct {
 	// with the highest idle rate, if one is free (zero: none is).
 	TeamMembers   int
 	EligibleAgent uuid.UUID
+
+	// Notice is the transfer notice sent to the customer when the transfer
+	// happens (transfer.notify_customer, transfer.notice_message); empty
+	// sends none. Automatic transfers send none: the setting is about an
+	// agent's manual transfer.
+	Notice string
 }
 
 // RequestTransfer decides a transfer. To an agent: with confirmation
@@ -84,7 +91,8 @@ func RequestTransfer(s State, r TransferRequest) ([]any, error) {
 				FromAgentID: from, ToKind: ToAgent, ToID: r.ToID, Reason: r.Reason, RequiresConfirmation: true,
 				ExpiresAt: r.ExpiresAt, Automatic: r.Automatic}}, nil
 		}
-		return []any{transferred, left, s.joined(r.ToID, r.SegmentID, eventschema.JoinedTransfer, s.TeamID, r.TransferID, uuid.Nil)}, nil
+		return s.withNotice(r.TransferID, r.Notice, r.Automatic, transferred, left,
+			s.joined(r.ToID, r.SegmentID, eventschema.JoinedTransfer, s.TeamID, r.TransferID, uuid.Nil))
 	case ToTeam:
 		if r.TeamMembers == 0 {
 			return nil, domain.Errorf(domain.Conflict, "transfer.team_empty", "to_id", "the team has no agents")
@@ -93,12 +101,30 @@ func RequestTransfer(s State, r TransferRequest) ([]any, error) {
 			return nil, domain.Errorf(domain.Invalid, "transfer.same_agent", "to_id", "the agent already serves the conversation")
 		}
 		if r.EligibleAgent != uuid.Nil {
-			return []any{transferred, left, s.joined(r.EligibleAgent, r.SegmentID, eventschema.JoinedTransfer, r.ToID, r.TransferID, uuid.Nil)}, nil
+			return s.withNotice(r.TransferID, r.Notice, r.Automatic, transferred, left,
+				s.joined(r.EligibleAgent, r.SegmentID, eventschema.JoinedTransfer, r.ToID, r.TransferID, uuid.Nil))
 		}
-		return []any{transferred, left, eventschema.ConversationQueued{TenantID: s.TenantID, ConversationID: s.ID,
-			EpisodeID: r.EpisodeID, TeamID: r.ToID, VIP: s.VIP, Reason: eventschema.QueuedTransferredTeam}}, nil
+		return s.withNotice(r.TransferID, r.Notice, r.Automatic, transferred, left, eventschema.ConversationQueued{TenantID: s.TenantID,
+			ConversationID: s.ID, EpisodeID: r.EpisodeID, TeamID: r.ToID, VIP: s.VIP, Reason: eventschema.QueuedTransferredTeam})
 	}
 	return nil, domain.Errorf(domain.Invalid, "transfer.kind", "to_kind", "must be agent or team")
+}
+
+// withNotice returns the events of a transfer that happens: the
+// ConversationTransferred, then the transfer notice to the customer (a
+// system message, still in the old agent's segment, whose ID derives from
+// the transfer), then the rest. Automatic transfers and empty notices send
+// nothing.
+func (s State) withNotice(transferID uuid.UUID, notice string, automatic bool, transferred eventschema.ConversationTransferred, rest ...any) ([]any, error) {
+	out := []any{transferred}
+	if !automatic && strings.TrimSpace(notice) != "" {
+		sent, err := SendNotices(fold(s, out), transferID, []Notice{{Kind: NoticeTransfer, Text: strings.TrimSpace(notice)}})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sent...)
+	}
+	return append(out, rest...), nil
 }
 
 // pending finds the waiting transfer id.
@@ -113,8 +139,9 @@ func (s State) pending(id uuid.UUID) error {
 }
 
 // AcceptTransfer decides the target agent's acceptance before the request
-// expires: the old segment closes, the target's opens.
-func AcceptTransfer(s State, transferID, agentID, segmentID uuid.UUID, now time.Time) ([]any, error) {
+// expires: the old segment closes, the target's opens; notice is the
+// transfer notice (see TransferRequest.Notice).
+func AcceptTransfer(s State, transferID, agentID, segmentID uuid.UUID, notice string, now time.Time) ([]any, error) {
 	if err := s.pending(transferID); err != nil {
 		return nil, err
 	}
@@ -125,13 +152,13 @@ func AcceptTransfer(s State, transferID, agentID, segmentID uuid.UUID, now time.
 	if !now.Before(p.ExpiresAt) {
 		return nil, domain.Errorf(domain.Conflict, "transfer.expired", "", "the transfer request expired")
 	}
-	return []any{
+	return s.withNotice(p.ID, notice, p.Automatic,
 		eventschema.ConversationTransferred{TenantID: s.TenantID, ConversationID: s.ID, TransferID: p.ID,
 			FromAgentID: p.FromAgentID, ToKind: ToAgent, ToID: p.ToAgentID, Reason: p.Reason, Confirmation: "accepted", Automatic: p.Automatic},
 		eventschema.AgentLeft{TenantID: s.TenantID, ConversationID: s.ID, AgentID: s.Segment.AgentID, SegmentID: s.Segment.ID,
 			How: eventschema.LeftTransferred},
 		s.joined(p.ToAgentID, segmentID, eventschema.JoinedTransfer, s.TeamID, p.ID, uuid.Nil),
-	}, nil
+	)
 }
 
 // RejectTransfer decides the target agent's refusal: the conversation stays

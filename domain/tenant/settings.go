@@ -50,6 +50,8 @@ var Settings = map[string]Definition{
 		"team and agent greetings are not sent when a transferred conversation is picked up"),
 	"transfer.notify_customer": boolSetting(true,
 		"after an agent transfers a conversation manually, the customer is told; default chosen (on) because the manual leaves it open and silence confuses customers"),
+	"transfer.notice_message": textSetting("Your conversation has been transferred to another agent. Please wait a moment.", 0, 500,
+		"the transfer notice sent to the customer with transfer.notify_customer on; empty sends nothing; text chosen"),
 	"transfer.auto_reassign": objectSetting(
 		"reassign a conversation to another agent by the assignment rules when its agent does not answer a new customer message in time; off by default (chosen), 3 minutes when turned on (chosen)",
 		nil,
