@@ -17,6 +17,7 @@ func Catalog() *Registry {
 	registerRouting(r)
 	registerCustomers(r)
 	registerDispatch(r)
+	registerWebhooks(r)
 	registerKeywords(r)
 	registerColleagues(r)
 	return r
