@@ -1,0 +1,26 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"supportd/domain/webhook"
+	"supportd/eventschema"
+)
+
+// ChangeWebhook replaces an endpoint's definition (enabling or disabling
+// it too). An empty Secret keeps the current one.
+type ChangeWebhook struct {
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	Endpoint   eventschema.WebhookEndpoint
+}
+
+// ChangeWebhook handles the ChangeWebhook command.
+func (h *Handler) ChangeWebhook(ctx context.Context, m Meta, c ChangeWebhook) (Result, error) {
+	m.TenantID = c.TenantID
+	return Execute(ctx, h, m, webhooksAggregate(c.TenantID), func(s webhook.State) ([]any, error) {
+		return webhook.Change(s, c.TenantID, c.EndpointID, c.Endpoint)
+	})
+}
