@@ -20,5 +20,6 @@ func Catalog() *Registry {
 	registerWebhooks(r)
 	registerKeywords(r)
 	registerColleagues(r)
+	registerTimeouts(r)
 	return r
 }
