@@ -100,6 +100,10 @@ var Settings = map[string]Definition{
 	"conversation.inactivity_close_message": textSetting(
 		"I'm going to close this conversation. Thank you for your time. Have a nice day!", 0, 500,
 		"sent to the customer when an inactive conversation is closed; empty sends nothing"),
+	"conversation.inactivity_close_tag_ids": uuidListSetting(50,
+		"conversation tags added to an inactive conversation as it is closed (the manual's \"add the following tags and remarks\"); none by default (chosen)"),
+	"conversation.inactivity_close_remark": textSetting("", 0, 1000,
+		"the remark that goes with those tags (none without tags); empty by default (chosen)"),
 	"conversation.force_tag": boolSetting(false,
 		"an agent must add at least one conversation tag before closing a conversation"),
 	"conversation.customer_no_reply": objectSetting(
@@ -261,6 +265,39 @@ func uuidSetting(doc string) Definition {
 				return nil, fmt.Errorf("must be a UUID or \"\"")
 			}
 			return mustJSON(id.String()), nil
+		},
+	}
+}
+
+// uuidListSetting accepts a list of at most max distinct UUIDs (not the
+// nil UUID), in canonical form and in the order given.
+func uuidListSetting(max int, doc string) Definition {
+	if doc != "" {
+		doc = fmt.Sprintf("%s (a list of at most %d distinct UUIDs)", doc, max)
+	}
+	return Definition{
+		Default: mustJSON([]string{}),
+		Doc:     doc,
+		Check: func(v json.RawMessage) (json.RawMessage, error) {
+			var in []string
+			if err := strictDecode(v, &in); err != nil || in == nil {
+				return nil, fmt.Errorf("must be a list of UUIDs")
+			}
+			if len(in) > max {
+				return nil, fmt.Errorf("must list at most %d UUIDs", max)
+			}
+			out := make([]string, 0, len(in))
+			for _, s := range in {
+				id, err := uuid.Parse(strings.TrimSpace(s))
+				if err != nil || id == uuid.Nil || len(strings.TrimSpace(s)) != 36 {
+					return nil, fmt.Errorf("%q is not a UUID", s)
+				}
+				if slices.Contains(out, id.String()) {
+					return nil, fmt.Errorf("%q is listed twice", s)
+				}
+				out = append(out, id.String())
+			}
+			return mustJSON(out), nil
 		},
 	}
 }

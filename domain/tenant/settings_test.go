@@ -57,6 +57,14 @@ func TestSettingKinds(t *testing.T) {
 		{"default address not empty", "greetings.default_address", `""`, "", "1 to 50 characters"},
 		{"closing message", "conversation.closing_message", `""`, `""`, ""},
 		{"trailing data", "queue.allow_manual_join", `true false`, "", "true or false"},
+		{"uuid list", "conversation.inactivity_close_tag_ids", `["0190F3B0-0000-7000-8000-000000000004"," 0190f3b0-0000-7000-8000-000000000003"]`,
+			`["0190f3b0-0000-7000-8000-000000000004","0190f3b0-0000-7000-8000-000000000003"]`, ""},
+		{"uuid list may be empty", "conversation.inactivity_close_tag_ids", `[]`, `[]`, ""},
+		{"uuid list rejects duplicates", "conversation.inactivity_close_tag_ids", `["0190f3b0-0000-7000-8000-000000000004","0190F3B0-0000-7000-8000-000000000004"]`, "", "listed twice"},
+		{"uuid list rejects other text", "conversation.inactivity_close_tag_ids", `["vip"]`, "", `"vip" is not a UUID`},
+		{"uuid list rejects the nil UUID", "conversation.inactivity_close_tag_ids", `["00000000-0000-0000-0000-000000000000"]`, "", "is not a UUID"},
+		{"uuid list rejects null", "conversation.inactivity_close_tag_ids", `null`, "", "list of UUIDs"},
+		{"uuid list is bounded", "conversation.inactivity_close_tag_ids", `[` + strings.TrimSuffix(strings.Repeat(`"0190f3b0-0000-7000-8000-000000000004",`, 51), ",") + `]`, "", "at most 50"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
