@@ -62,7 +62,7 @@ type DB interface {
 func All(reg *eventschema.Registry) []Projector {
 	return []Projector{NewTenants(reg), NewAccounts(reg), NewTeams(reg), NewTimePlans(reg), NewCatalogues(reg),
 		NewNotifications(reg), NewRoutingRules(reg), NewCustomers(reg), NewConversations(reg),
-		NewTimers(reg, TimerRules()...), NewDispatch(reg)}
+		NewTimers(reg, TimerRules()...), NewDispatch(reg), NewWebhooks(reg)}
 }
 
 // Find returns the projector called name among ps.

@@ -1,0 +1,59 @@
+package projections
+
+import (
+	"context"
+
+	"supportd/eventschema"
+	"supportd/readmodels"
+)
+
+// Webhooks projects the tenants' webhook endpoint streams into the
+// endpoints read model (readmodels/webhooks.go), which the API lists and
+// the delivery worker signs with.
+type Webhooks struct {
+	reg *eventschema.Registry
+}
+
+// NewWebhooks returns the webhooks projector.
+func NewWebhooks(reg *eventschema.Registry) *Webhooks { return &Webhooks{reg: reg} }
+
+// Name implements Projector.
+func (*Webhooks) Name() string { return "webhooks" }
+
+// Tables implements Projector.
+func (*Webhooks) Tables() []string { return []string{readmodels.WebhookEndpointsTable} }
+
+var webhookEvents = map[string]bool{
+	"WebhookEndpointRegistered": true, "WebhookEndpointChanged": true, "WebhookEndpointDeleted": true,
+}
+
+// Apply implements Projector. Rows are guarded by the tenant stream's
+// version, so replaying an older event changes nothing.
+func (p *Webhooks) Apply(ctx context.Context, db DB, e eventschema.Envelope) error {
+	if !webhookEvents[e.Type] {
+		return nil
+	}
+	payload, err := p.reg.Decode(e)
+	if err != nil {
+		return err
+	}
+	v, at := int64(e.StreamVersion), occurredAt(e)
+	switch ev := payload.(type) {
+	case eventschema.WebhookEndpointRegistered:
+		ep := ev.Endpoint
+		return db.Exec(ctx, `
+			INSERT INTO webhook_endpoints (endpoint_id, tenant_id, url, secret, channels, enabled, description, created_at, updated_at, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) ON CONFLICT (endpoint_id) DO NOTHING`,
+			ev.EndpointID, ev.TenantID, ep.URL, ep.Secret, nonNil(ep.Channels), ep.Enabled, ep.Description, at, v)
+	case eventschema.WebhookEndpointChanged:
+		ep := ev.Endpoint
+		return db.Exec(ctx, `
+			UPDATE webhook_endpoints SET url = $2, secret = $3, channels = $4, enabled = $5, description = $6, updated_at = $7, version = $8
+			WHERE endpoint_id = $1 AND version < $8`,
+			ev.EndpointID, ep.URL, ep.Secret, nonNil(ep.Channels), ep.Enabled, ep.Description, at, v)
+	case eventschema.WebhookEndpointDeleted:
+		return db.Exec(ctx, `UPDATE webhook_endpoints SET deleted = true, enabled = false, updated_at = $2, version = $3
+			WHERE endpoint_id = $1 AND version < $3`, ev.EndpointID, at, v)
+	}
+	return nil
+}
