@@ -283,14 +283,24 @@ type SendMessage struct {
 }
 
 // SendMessage handles the SendMessage command.
+// The message's keyword rules and sensitive words are applied in the same
+// append (messageReaction).
 func (h *Handler) SendMessage(ctx context.Context, m Meta, c SendMessage) (Result, error) {
+	react, err := h.messageReaction(ctx, c.TenantID, c.Sender.Kind)
+	if err != nil {
+		return Result{}, err
+	}
 	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
 		sender := c.Sender
 		if sender.Kind == eventschema.SenderCustomer && sender.ID == "" {
 			sender.ID = s.CustomerID.String()
 		}
-		return conversation.SendMessage(s, conversation.Send{MessageID: c.MessageID, Sender: sender, Type: c.Type,
+		out, err := conversation.SendMessage(s, conversation.Send{MessageID: c.MessageID, Sender: sender, Type: c.Type,
 			Text: c.Text, File: c.File, Location: c.Location, Custom: c.Custom, Notice: c.Notice})
+		if err != nil {
+			return nil, err
+		}
+		return react(s, out)
 	})
 }
 
