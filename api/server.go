@@ -104,6 +104,7 @@ func New(d Deps) (*echo.Echo, error) {
 		h.channelConversationRoutes,
 		h.queueRoutes,
 		h.customerRoutes,
+		h.alarmRoutes,
 	} {
 		area(v1)
 	}

@@ -364,6 +364,9 @@ const (
 	// AlarmUnroutable: a rule named an agent who is in no team, so the
 	// conversation could not be queued.
 	AlarmUnroutable = "unroutable"
+	// AlarmExcessiveWaiting: more conversations of one channel wait in the
+	// queue than the tenant's alerts.excessive_waiting threshold.
+	AlarmExcessiveWaiting = "excessive_waiting"
 )
 
 // AlarmRaised records an alert for the tenant's administrators about a

@@ -62,7 +62,8 @@ type DB interface {
 func All(reg *eventschema.Registry) []Projector {
 	return []Projector{NewTenants(reg), NewAccounts(reg), NewTeams(reg), NewTimePlans(reg), NewCatalogues(reg),
 		NewNotifications(reg), NewRoutingRules(reg), NewCustomers(reg), NewConversations(reg),
-		NewTimers(reg, TimerRules()...), NewDispatch(reg), NewWebhooks(reg)}
+		NewKeywords(reg), NewColleagues(reg),
+		NewTimers(reg, TimerRules()...), NewDispatch(reg), NewAlarms(reg), NewWebhooks(reg)}
 }
 
 // Find returns the projector called name among ps.

@@ -61,6 +61,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			return out, err
 		},
 	}
+	waiting := &commands.WaitingWatch{
+		Handler: cmds, Log: log, Every: time.Second,
+		Waiting: func(ctx context.Context) ([]commands.ChannelWaiting, error) {
+			rows, err := readmodels.WaitingByChannel(ctx, pool)
+			out := make([]commands.ChannelWaiting, len(rows))
+			for i, r := range rows {
+				out[i] = commands.ChannelWaiting(r)
+			}
+			return out, err
+		},
+	}
 	timers := &commands.TimerScheduler{
 		Handler: cmds, Clock: commands.SystemClock{}, Log: log, Kinds: timerKinds(),
 		Due: func(ctx context.Context, now time.Time, limit int) ([]commands.DueTimer, error) {
@@ -138,6 +149,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		return nil
 	})
 	g.Go(func() error { return presence.Run(gctx) })
+	g.Go(func() error { return waiting.Run(gctx) })
 	g.Go(func() error { return timers.Run(gctx) })
 	g.Go(func() error { return dispatcher.Run(gctx) })
 	g.Go(func() error {

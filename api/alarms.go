@@ -1,0 +1,47 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"supportd/domain/access"
+	"supportd/readmodels"
+)
+
+func (h *handlers) alarmRoutes(g *echo.Group) {
+	g.GET("/alarms", h.listAlarms, need(access.Monitor))
+}
+
+// listAlarms lists the alerts raised for the tenant's administrators,
+// newest first, filtered by kind, minimum level, conversation and time.
+func (h *handlers) listAlarms(c echo.Context) error {
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	f := readmodels.AlarmFilter{Kind: c.QueryParam("kind")}
+	var err error
+	if f.After, f.Limit, err = pageParams(c); err != nil {
+		return err
+	}
+	if f.MinLevel, err = queryInt(c, "min_level"); err != nil {
+		return err
+	}
+	if f.ConversationID, err = queryUUID(c, "conversation_id"); err != nil {
+		return err
+	}
+	if v := c.QueryParam("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, "since: want an RFC 3339 time")
+		}
+		f.Since = &t
+	}
+	cl := callerOf(c)
+	items, next, err := readmodels.ListAlarms(c.Request().Context(), h.d.Reads, cl.tenantID, f)
+	if err != nil {
+		return err
+	}
+	return page(c, items, next)
+}
