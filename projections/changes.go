@@ -24,7 +24,7 @@ type Change struct {
 	Position eventschema.Position `json:"position"`
 	// Agents are the users the fact concerns: the owner of an agent
 	// stream, and any agent the payload names (agent_id, to_id of a
-	// transfer to an agent, …).
+	// transfer to an agent, to_agent_id of a colleague's message, …).
 	Agents []uuid.UUID `json:"agents,omitempty"`
 }
 
@@ -78,6 +78,7 @@ func ChangeOf(e eventschema.Envelope) Change {
 		FromAgentID uuid.UUID `json:"from_agent_id"`
 		ToKind      string    `json:"to_kind"`
 		ToID        uuid.UUID `json:"to_id"`
+		ToAgentID   uuid.UUID `json:"to_agent_id"`
 	}
 	if json.Unmarshal(e.Data, &named) == nil {
 		add(named.AgentID)
@@ -85,6 +86,7 @@ func ChangeOf(e eventschema.Envelope) Change {
 		if named.ToKind == "agent" {
 			add(named.ToID)
 		}
+		add(named.ToAgentID)
 	}
 	return c
 }
