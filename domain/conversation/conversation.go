@@ -97,6 +97,9 @@ type State struct {
 	Messages    map[uuid.UUID]Message
 	AgentInvite bool // the agent already invited a rating
 	Rated       bool
+	// Runs are the pending runs of the conversation's timeouts, by kind
+	// (TimeoutRuns): a firing timer decides only on the run still pending.
+	Runs map[string]Run
 }
 
 // Status is the conversation's status.
@@ -203,5 +206,6 @@ func Evolve(s State, event any) State {
 	case eventschema.ConversationClosed:
 		s.IsClosed = true
 	}
+	s.Runs = evolveRuns(s.Runs, event)
 	return s
 }
