@@ -104,6 +104,8 @@ func New(d Deps) (*echo.Echo, error) {
 		h.channelConversationRoutes,
 		h.queueRoutes,
 		h.customerRoutes,
+		h.keywordRoutes,
+		h.colleagueRoutes,
 		h.alarmRoutes,
 	} {
 		area(v1)
