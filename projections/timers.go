@@ -3,10 +3,13 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 
+	"supportd/domain/tenant"
 	"supportd/eventschema"
 	"supportd/readmodels"
 )
@@ -16,6 +19,15 @@ import (
 type TimerChange struct {
 	Schedule []ScheduledTimer
 	Cancel   []uuid.UUID
+	// End ends the timers of some kinds that time one subject, whichever
+	// run they are in.
+	End []SubjectTimers
+}
+
+// SubjectTimers names the timers of Kinds that time Subject.
+type SubjectTimers struct {
+	Subject uuid.UUID
+	Kinds   []string
 }
 
 // ScheduledTimer is a timeout to fire at DueAt by the scheduler's handler
@@ -25,16 +37,33 @@ type ScheduledTimer struct {
 	Kind    string
 	DueAt   time.Time
 	Payload any
+
+	// Subject, when set, is what the timer times (a conversation): it has
+	// one timer of each kind at a time, which a new one replaces, and
+	// StartedAt is when that timer's run started. A zero DueAt keeps the
+	// run without a due time (its timeout is switched off).
+	Subject   uuid.UUID
+	StartedAt time.Time
+	// Keep: a timer of the kind already timing Subject goes on; only a run
+	// kept without a due time gets one, counted from its own start.
+	Keep bool
 }
 
+// Settings answers a tenant's setting as of an event's position in the
+// log: the value changed last before the event, else the documented
+// default.
+type Settings func(key string) (json.RawMessage, bool)
+
 // TimerRule maps one decoded event to its effect on timers. Rules are pure:
-// the same event always gives the same change, so a rebuild reproduces the
+// the same event, with the tenant's settings as they stood at its position
+// in the log, always gives the same change, so a rebuild reproduces the
 // table. A timer's ID must be derived from what it times (e.g. the
 // transfer's ID), so that the event its firing records can cancel it.
-type TimerRule func(e eventschema.Envelope, payload any) TimerChange
+type TimerRule func(e eventschema.Envelope, payload any, settings Settings) TimerChange
 
 // Timers keeps the durable timers table from the events that start and end
-// timeouts. The scheduler (commands.TimerScheduler) only reads it.
+// timeouts, and its own copy of the tenants' settings that time them. The
+// scheduler (commands.TimerScheduler) only reads the timers.
 type Timers struct {
 	reg   *eventschema.Registry
 	rules []TimerRule
@@ -49,7 +78,12 @@ func NewTimers(reg *eventschema.Registry, rules ...TimerRule) *Timers {
 func (*Timers) Name() string { return "timers" }
 
 // Tables implements Projector.
-func (*Timers) Tables() []string { return []string{readmodels.TimersTable} }
+func (*Timers) Tables() []string {
+	return []string{readmodels.TimersTable, readmodels.TimerSettingsTable}
+}
+
+// never is the due time of a run whose timeout is off.
+var never = pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}
 
 // Apply implements Projector.
 func (p *Timers) Apply(ctx context.Context, db DB, e eventschema.Envelope) error {
@@ -63,25 +97,108 @@ func (p *Timers) Apply(ctx context.Context, db DB, e eventschema.Envelope) error
 	if err != nil {
 		return err
 	}
+	if ch, ok := payload.(eventschema.TenantSettingChanged); ok {
+		if err := db.Exec(ctx, `
+			INSERT INTO timer_settings (tenant_id, key, value) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, key) DO UPDATE SET value = excluded.value`,
+			ch.TenantID, ch.Key, string(ch.Value)); err != nil {
+			return err
+		}
+	}
+	settings := &settingsAt{ctx: ctx, db: db, tenantID: e.Metadata.TenantID}
 	for _, rule := range p.rules {
-		change := rule(e, payload)
+		change := rule(e, payload, settings.get)
+		if settings.err != nil {
+			return settings.err
+		}
 		for _, id := range change.Cancel {
 			if err := db.Exec(ctx, `DELETE FROM timers WHERE timer_id = $1`, id); err != nil {
 				return err
 			}
 		}
-		for _, t := range change.Schedule {
-			body, err := json.Marshal(t.Payload)
-			if err != nil {
+		for _, end := range change.End {
+			if err := db.Exec(ctx, `DELETE FROM timers WHERE subject = $1 AND kind = ANY($2)`, end.Subject, end.Kinds); err != nil {
 				return err
 			}
-			if err := db.Exec(ctx, `
-				INSERT INTO timers (timer_id, tenant_id, kind, due_at, payload) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (timer_id) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload`,
-				t.ID, e.Metadata.TenantID, t.Kind, t.DueAt, body); err != nil {
+		}
+		for _, t := range change.Schedule {
+			if err := p.schedule(ctx, db, e.Metadata.TenantID, t); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+func (p *Timers) schedule(ctx context.Context, db DB, tenantID uuid.UUID, t ScheduledTimer) error {
+	body, err := json.Marshal(t.Payload)
+	if err != nil {
+		return err
+	}
+	if t.Subject == uuid.Nil {
+		return db.Exec(ctx, `
+			INSERT INTO timers (timer_id, tenant_id, kind, due_at, payload) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (timer_id) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload`,
+			t.ID, tenantID, t.Kind, t.DueAt, body)
+	}
+	due, delay := never, 0.0
+	if !t.DueAt.IsZero() {
+		due = pgtype.Timestamptz{Time: t.DueAt, Valid: true}
+		delay = t.DueAt.Sub(t.StartedAt).Seconds()
+	}
+	const insert = `
+		INSERT INTO timers (timer_id, tenant_id, kind, due_at, payload, subject, started_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (subject, kind) WHERE subject IS NOT NULL DO UPDATE SET `
+	if t.Keep {
+		return db.Exec(ctx, insert+`due_at = timers.started_at + make_interval(secs => $8)
+			WHERE timers.due_at = 'infinity' AND excluded.due_at < 'infinity'`,
+			t.ID, tenantID, t.Kind, due, body, t.Subject, t.StartedAt, delay)
+	}
+	return db.Exec(ctx, insert+`timer_id = excluded.timer_id, due_at = excluded.due_at, payload = excluded.payload,
+		started_at = excluded.started_at`, t.ID, tenantID, t.Kind, due, body, t.Subject, t.StartedAt)
+}
+
+// settingsAt reads a tenant's settings from the projector's copy, once per
+// event and only when a rule asks: the copy is as of the event, since the
+// projector applies the log in order.
+type settingsAt struct {
+	ctx      context.Context
+	db       DB
+	tenantID uuid.UUID
+	state    *tenant.State
+	err      error
+}
+
+func (s *settingsAt) get(key string) (json.RawMessage, bool) {
+	if s.state == nil && s.err == nil {
+		s.state, s.err = s.load()
+	}
+	if s.err != nil {
+		return nil, false
+	}
+	return s.state.Setting(key)
+}
+
+func (s *settingsAt) load() (*tenant.State, error) {
+	rows, err := s.db.Query(s.ctx, `SELECT key, value FROM timer_settings WHERE tenant_id = $1`, s.tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("timer settings of %s: %w", s.tenantID, err)
+	}
+	defer rows.Close()
+	st := &tenant.State{Settings: map[string]json.RawMessage{}}
+	for rows.Next() {
+		var (
+			key   string
+			value []byte
+		)
+		if err := rows.Scan(&key, &value); err != nil {
+			return nil, fmt.Errorf("timer settings of %s: %w", s.tenantID, err)
+		}
+		st.Settings[key] = value
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("timer settings of %s: %w", s.tenantID, err)
+	}
+	return st, nil
 }

@@ -13,6 +13,10 @@ import (
 // TimersTable is written by the "timers" projector.
 const TimersTable = "timers"
 
+// TimerSettingsTable is the timers projector's copy of the tenants'
+// settings, as of the last event it applied.
+const TimerSettingsTable = "timer_settings"
+
 // Timer is a pending timeout.
 type Timer struct {
 	ID       uuid.UUID       `json:"timer_id"`
@@ -38,11 +42,12 @@ func DueTimers(ctx context.Context, q Querier, now time.Time, limit int) ([]Time
 }
 
 // PendingTimers lists a tenant's pending timers, earliest first (for
-// operators and tests).
+// operators and tests); runs of timeouts that are switched off are no
+// timers.
 func PendingTimers(ctx context.Context, q Querier, tenantID uuid.UUID) ([]Timer, error) {
 	rows, err := q.Query(ctx, `
 		SELECT timer_id, tenant_id, kind, due_at, payload FROM timers
-		WHERE tenant_id = $1 ORDER BY due_at, timer_id`, tenantID)
+		WHERE tenant_id = $1 AND due_at < 'infinity' ORDER BY due_at, timer_id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("pending timers: %w", err)
 	}
