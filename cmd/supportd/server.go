@@ -73,7 +73,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		},
 	}
 	timers := &commands.TimerScheduler{
-		Handler: cmds, Clock: commands.SystemClock{}, Log: log, Kinds: timerKinds(),
+		Handler: cmds, Clock: commands.SystemClock{}, Log: log,
 		Due: func(ctx context.Context, now time.Time, limit int) ([]commands.DueTimer, error) {
 			rows, err := readmodels.DueTimers(ctx, pool, now, limit)
 			out := make([]commands.DueTimer, len(rows))
@@ -136,6 +136,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		return err
 	}
 
+	timers.Kinds = timerKinds(dispatcher)
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -195,9 +197,11 @@ func projectorStatuses(in []projections.Status) []api.ProjectorStatus {
 }
 
 // timerKinds maps each kind of durable timer to the command it fires. The
-// timers projector's rules (projections.TimerRules) schedule them.
-func timerKinds() map[string]commands.TimerFunc {
-	return map[string]commands.TimerFunc{
+// timers projector's rules (projections.TimerRules) schedule them. A
+// conversation that an agent's silence sent back to its team's queue is
+// offered at once to another of the team's agents by dispatcher.
+func timerKinds(dispatcher *commands.Dispatcher) map[string]commands.TimerFunc {
+	kinds := map[string]commands.TimerFunc{
 		projections.TimerTransferConfirmation: func(ctx context.Context, h *commands.Handler, m commands.Meta, t commands.DueTimer) error {
 			var p projections.TransferTimerPayload
 			if err := json.Unmarshal(t.Payload, &p); err != nil {
@@ -207,4 +211,19 @@ func timerKinds() map[string]commands.TimerFunc {
 			return err
 		},
 	}
+	for _, kind := range projections.ConversationTimerKinds() {
+		kinds[kind] = func(ctx context.Context, h *commands.Handler, m commands.Meta, t commands.DueTimer) error {
+			var p projections.ConversationTimerPayload
+			if err := json.Unmarshal(t.Payload, &p); err != nil {
+				return fmt.Errorf("conversation timer payload: %w", err)
+			}
+			c := commands.ElapseTimeout{Scope: commands.Scope{TenantID: t.TenantID}, ConversationID: p.ConversationID, Run: p.Run()}
+			if dispatcher != nil {
+				c.Reassign = dispatcher.ReassignElsewhere
+			}
+			_, err := h.ElapseTimeout(ctx, m, c)
+			return err
+		}
+	}
+	return kinds
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"supportd/domain"
 	"supportd/eventschema"
 )
 
@@ -361,6 +362,12 @@ func Elapse(s State, e Elapsed) ([]any, error) {
 			evs, terr := RequestTransfer(after, TransferRequest{TransferID: e.TransferID,
 				By: Actor{Kind: "system", ID: ClosedByTimeout}, ToKind: ToTeam, ToID: s.TeamID,
 				Reason: "the agent did not reply in time", Automatic: true, EpisodeID: e.EpisodeID, TeamMembers: e.TeamMembers})
+			if de, ok := terr.(*domain.Error); ok {
+				// A rule of transfers stands in the way: the run ends, the
+				// conversation stays, and the log says why.
+				t.Detail = de.Message
+				break
+			}
 			err = then(eventschema.TimeoutTransfer, evs, terr)
 		}
 	case eventschema.TimeoutCustomerNoReply:
