@@ -19,6 +19,7 @@ import (
 
 	"supportd/commands"
 	"supportd/eventschema"
+	"supportd/outbound"
 	"supportd/readmodels"
 )
 
@@ -54,6 +55,10 @@ type Deps struct {
 	TeamsOf func(ctx context.Context, tenantID, agentID uuid.UUID) ([]string, error)
 	// Live pushes changes to consoles; nil turns live updates off.
 	Live *Live
+	// ChannelLive streams conversations to channels; nil turns it off.
+	ChannelLive *ChannelLive
+	// Webhooks sends test deliveries; nil turns pings off.
+	Webhooks *outbound.Deliverer
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }
@@ -102,6 +107,8 @@ func New(d Deps) (*echo.Echo, error) {
 		h.routingRoutes,
 		h.conversationRoutes,
 		h.channelConversationRoutes,
+		h.channelLiveRoutes,
+		h.webhookRoutes,
 		h.queueRoutes,
 		h.customerRoutes,
 		h.keywordRoutes,

@@ -26,6 +26,9 @@ type Change struct {
 	// stream, and any agent the payload names (agent_id, to_id of a
 	// transfer to an agent, to_agent_id of a colleague's message, …).
 	Agents []uuid.UUID `json:"agents,omitempty"`
+	// Event is the event itself, for feeds that pass on its content (the
+	// customer-side conversation streams).
+	Event eventschema.Envelope `json:"-"`
 }
 
 // FollowChanges calls announce for every event after the most advanced
@@ -60,7 +63,7 @@ func (r *Runner) FollowChanges(ctx context.Context, announce func(Change)) error
 
 // ChangeOf describes an event as a change.
 func ChangeOf(e eventschema.Envelope) Change {
-	c := Change{TenantID: e.Metadata.TenantID, Type: e.Type, Stream: e.Stream, Version: e.StreamVersion, Position: e.Position}
+	c := Change{TenantID: e.Metadata.TenantID, Type: e.Type, Stream: e.Stream, Version: e.StreamVersion, Position: e.Position, Event: e}
 	seen := map[uuid.UUID]bool{}
 	add := func(id uuid.UUID) {
 		if id != uuid.Nil && !seen[id] {

@@ -19,6 +19,7 @@ import (
 	"supportd/cmd/internal/connect"
 	"supportd/commands"
 	"supportd/eventschema"
+	"supportd/outbound"
 	"supportd/projections"
 	"supportd/readmodels"
 )
@@ -110,6 +111,18 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		},
 	}
 	live := api.NewLive()
+	agentName := func(ctx context.Context, tenantID, agentID uuid.UUID) string {
+		a, err := readmodels.GetAgent(ctx, pool, tenantID, agentID)
+		if err != nil {
+			return ""
+		}
+		return a.Nickname
+	}
+	channelLive := api.NewChannelLive(&outbound.Feed{Store: store, Registry: catalog, Names: agentName})
+	deliverer := &outbound.Deliverer{Pool: pool, Client: outbound.NewHTTPClient(10 * time.Second), Retry: outbound.DefaultRetry,
+		Now: time.Now, Log: log.With("component", "webhooks")}
+	fanout := &outbound.Fanout{Store: store, Pool: pool, Registry: catalog, Names: agentName, Now: time.Now,
+		Log: log.With("component", "webhooks"), Enqueued: deliverer.Notify}
 	handler, err := api.New(api.Deps{
 		Live:       live,
 		Commands:   cmds,
@@ -131,6 +144,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			}
 			return teams, err
 		},
+		ChannelLive: channelLive,
+		Webhooks:    deliverer,
 	})
 	if err != nil {
 		return err
@@ -154,10 +169,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	g.Go(func() error { return waiting.Run(gctx) })
 	g.Go(func() error { return timers.Run(gctx) })
 	g.Go(func() error { return dispatcher.Run(gctx) })
+	g.Go(func() error { return fanout.Run(gctx) })
+	g.Go(func() error { return deliverer.Run(gctx) })
 	g.Go(func() error {
 		return runner.FollowChanges(gctx, func(c projections.Change) {
 			_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
 				Version: c.Version, Position: c.Position.String(), Agents: c.Agents})
+			channelLive.Publish(c.Event)
+			fanout.Notify()
 		})
 	})
 	g.Go(func() error {
@@ -177,6 +196,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		// Live streams never go idle: end them first, or Shutdown waits
 		// for them until its grace runs out.
 		_ = live.Shutdown(shutdown)
+		_ = channelLive.Shutdown(shutdown)
 		return srv.Shutdown(shutdown)
 	})
 	return g.Wait()

@@ -1,0 +1,327 @@
+package outbound
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"supportd/domain/webhook"
+	"supportd/eventschema"
+	"supportd/eventstore"
+)
+
+// Names answers an agent's display name for outbound events ("" when
+// unknown).
+type Names func(ctx context.Context, tenantID, agentID uuid.UUID) string
+
+// Body is what a webhook delivery POSTs: the outbound event, the channel of
+// its conversation and the delivery's ID.
+type Body struct {
+	DeliveryID uuid.UUID `json:"delivery_id"`
+	Channel    string    `json:"channel,omitempty"`
+	webhook.Event
+}
+
+// checkpointName is the fan-out's row in outbound_checkpoints.
+const checkpointName = "webhooks"
+
+// Fanout turns the outbound events of the log into webhook deliveries. Run
+// one per process; several processes take turns (the checkpoint row is
+// locked for each batch).
+type Fanout struct {
+	Store    eventstore.Store
+	Pool     *pgxpool.Pool
+	Registry *eventschema.Registry
+	Names    Names
+	Now      func() time.Time
+	Log      *slog.Logger
+	// Batch is the most events read per transaction (default 500); Poll how
+	// long an idle fan-out waits when nothing woke it (default 500 ms).
+	Batch int
+	Poll  time.Duration
+	// Enqueued, when set, is called after a batch added deliveries.
+	Enqueued func()
+
+	wake chan struct{}
+	// hooks caches each tenant's endpoints as of a log position; channels
+	// caches the channel of each conversation (a fact that never changes).
+	hooks    map[uuid.UUID]*tenantHooks
+	channels map[uuid.UUID]string
+	// known is the checkpoint this process last committed; another value
+	// under the lock means another process moved on, and the caches go.
+	known eventschema.Position
+}
+
+// tenantHooks is a tenant's endpoints with every event of its stream up to
+// and including upTo.
+type tenantHooks struct {
+	state webhook.State
+	upTo  eventschema.Position
+}
+
+// Notify wakes the fan-out: the log has moved.
+func (f *Fanout) Notify() {
+	f.init()
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (f *Fanout) init() {
+	if f.wake == nil {
+		f.wake = make(chan struct{}, 1)
+	}
+}
+
+// Run fans out until ctx ends.
+func (f *Fanout) Run(ctx context.Context) error {
+	f.init()
+	poll := f.Poll
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
+	failures := 0
+	for ctx.Err() == nil {
+		n, err := f.Step(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			failures++
+			f.Log.Warn("webhook fan-out failed; retrying", "err", err)
+			if !sleep(ctx, min(100*time.Millisecond<<min(failures, 6), 5*time.Second)) {
+				return nil
+			}
+			continue
+		case n > 0:
+			failures = 0
+			continue // there may be more
+		}
+		failures = 0
+		select {
+		case <-ctx.Done():
+		case <-f.wake:
+		case <-time.After(poll):
+		}
+	}
+	return nil
+}
+
+// Step fans out one batch of the log and answers how many events it read.
+func (f *Fanout) Step(ctx context.Context) (n int, err error) {
+	defer func() {
+		if err != nil {
+			f.forget() // the cached endpoints may be ahead of the checkpoint
+		}
+	}()
+	if _, err := f.Pool.Exec(ctx, `INSERT INTO outbound_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, checkpointName); err != nil {
+		return 0, fmt.Errorf("fan-out checkpoint: %w", err)
+	}
+	tx, err := f.Pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("fan-out: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var commit, prepare int64
+	if err := tx.QueryRow(ctx, `SELECT commit_position, prepare_position FROM outbound_checkpoints WHERE name = $1 FOR UPDATE`,
+		checkpointName).Scan(&commit, &prepare); err != nil {
+		return 0, fmt.Errorf("fan-out checkpoint: %w", err)
+	}
+	cp := eventschema.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+	if cp != f.known {
+		f.forget()
+	}
+	batch := f.Batch
+	if batch <= 0 {
+		batch = 500
+	}
+	events, err := f.Store.ReadAll(ctx, cp, batch)
+	if err != nil {
+		return 0, fmt.Errorf("fan-out: %w", err)
+	}
+	if len(events) == 0 {
+		f.known = cp
+		return 0, nil
+	}
+	now := f.Now()
+	rows := &pgx.Batch{}
+	for _, e := range events {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		if err := f.add(ctx, rows, e, now); err != nil {
+			return 0, fmt.Errorf("fan-out %s %s at %s: %w", e.Type, e.ID, e.Position, err)
+		}
+	}
+	last := events[len(events)-1].Position
+	if last.Commit > math.MaxInt64 || last.Prepare > math.MaxInt64 {
+		return 0, fmt.Errorf("fan-out: position %s does not fit a bigint", last)
+	}
+	rows.Queue(`UPDATE outbound_checkpoints SET commit_position = $2, prepare_position = $3, updated_at = $4 WHERE name = $1`,
+		checkpointName, int64(last.Commit), int64(last.Prepare), now)
+	if err := tx.SendBatch(ctx, rows).Close(); err != nil {
+		return 0, fmt.Errorf("fan-out: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("fan-out: commit at %s: %w", last, err)
+	}
+	f.known = last
+	if rows.Len() > 1 && f.Enqueued != nil {
+		f.Enqueued()
+	}
+	return len(events), nil
+}
+
+func (f *Fanout) forget() {
+	f.hooks, f.known = nil, eventschema.Position{}
+}
+
+// add queues the deliveries of one event, and keeps the cached endpoints
+// in step with the log.
+func (f *Fanout) add(ctx context.Context, rows *pgx.Batch, e eventschema.Envelope, now time.Time) error {
+	tenantID := e.Metadata.TenantID
+	if strings.HasPrefix(e.Stream, webhook.StreamPrefix) {
+		if th, ok := f.hooks[tenantID]; ok && th.upTo.Less(e.Position) {
+			payload, err := f.Registry.Decode(e)
+			if err != nil {
+				return err
+			}
+			th.state, th.upTo = webhook.Evolve(th.state, payload), e.Position
+		}
+		return nil
+	}
+	if !webhook.MayBeOutbound(e.Type) {
+		return nil
+	}
+	conv, ok := webhook.ConversationOf(e.Stream)
+	if !ok {
+		return nil
+	}
+	hooks, err := f.hooksAt(ctx, tenantID, e.Position)
+	if err != nil || len(hooks.Endpoints) == 0 {
+		return err
+	}
+	payload, err := f.Registry.Decode(e)
+	if err != nil {
+		return err
+	}
+	ev, ok := webhook.Outbound(e, payload, nameOf(ctx, f.Names, tenantID))
+	if !ok {
+		return nil
+	}
+	channel, err := f.channelOf(ctx, conv)
+	if err != nil {
+		return err
+	}
+	for _, ep := range hooks.Matching(channel) {
+		id := webhook.DeliveryID(ep.ID, e.ID)
+		body, err := json.Marshal(Body{DeliveryID: id, Channel: channel, Event: ev})
+		if err != nil {
+			return err
+		}
+		rows.Queue(`INSERT INTO webhook_deliveries (delivery_id, tenant_id, endpoint_id, event_id, event_type, conversation_id,
+				position, body, next_attempt_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (delivery_id) DO NOTHING`,
+			id, ev.TenantID, ep.ID, e.ID, ev.Type, conv, e.Position.String(), body, now)
+	}
+	return nil
+}
+
+// hooksAt answers a tenant's endpoints as of the event at pos: from the
+// cache, which the log keeps current, or folded from the tenant's webhooks
+// stream up to pos.
+func (f *Fanout) hooksAt(ctx context.Context, tenantID uuid.UUID, pos eventschema.Position) (webhook.State, error) {
+	if th, ok := f.hooks[tenantID]; ok && !pos.Less(th.upTo) {
+		return th.state, nil
+	}
+	var s webhook.State
+	for from := uint64(0); ; {
+		page, err := f.Store.ReadStream(ctx, webhook.Stream(tenantID), eventstore.Forwards, from, 1000)
+		if err != nil {
+			return s, err
+		}
+		for _, e := range page {
+			if pos.Less(e.Position) {
+				continue // the log brings it in its turn
+			}
+			payload, err := f.Registry.Decode(e)
+			if err != nil {
+				return s, err
+			}
+			s = webhook.Evolve(s, payload)
+		}
+		if len(page) < 1000 {
+			break
+		}
+		from = page[len(page)-1].StreamVersion + 1
+	}
+	if f.hooks == nil {
+		f.hooks = map[uuid.UUID]*tenantHooks{}
+	}
+	f.hooks[tenantID] = &tenantHooks{state: s, upTo: pos}
+	return s, nil
+}
+
+// channelOf answers the channel a conversation started on.
+func (f *Fanout) channelOf(ctx context.Context, conv uuid.UUID) (string, error) {
+	if c, ok := f.channels[conv]; ok {
+		return c, nil
+	}
+	started, err := startOf(ctx, f.Store, f.Registry, conv)
+	if err != nil {
+		return "", err
+	}
+	if f.channels == nil || len(f.channels) > 100_000 {
+		f.channels = map[uuid.UUID]string{}
+	}
+	f.channels[conv] = started.Channel
+	return started.Channel, nil
+}
+
+// ErrNoConversation is returned for a conversation whose stream does not
+// start with ConversationStarted (it does not exist).
+var ErrNoConversation = errors.New("no such conversation")
+
+// startOf reads the first event of a conversation's stream.
+func startOf(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, conv uuid.UUID) (eventschema.ConversationStarted, error) {
+	first, err := store.ReadStream(ctx, "conversation-"+conv.String(), eventstore.Forwards, 0, 1)
+	if err != nil {
+		return eventschema.ConversationStarted{}, err
+	}
+	if len(first) == 0 || first[0].Type != "ConversationStarted" {
+		return eventschema.ConversationStarted{}, fmt.Errorf("conversation %s: %w", conv, ErrNoConversation)
+	}
+	payload, err := reg.Decode(first[0])
+	if err != nil {
+		return eventschema.ConversationStarted{}, err
+	}
+	started, _ := payload.(eventschema.ConversationStarted)
+	return started, nil
+}
+
+func nameOf(ctx context.Context, names Names, tenantID uuid.UUID) webhook.NameOf {
+	if names == nil {
+		return nil
+	}
+	return func(agentID uuid.UUID) string { return names(ctx, tenantID, agentID) }
+}
+
+// sleep waits for d or until ctx ends, reporting whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
