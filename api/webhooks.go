@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -143,22 +144,19 @@ func (h *handlers) pingWebhook(c echo.Context) error {
 }
 
 func (h *handlers) listWebhookDeliveries(c echo.Context) error {
-	w, err := h.webhookOf(c)
-	if err != nil {
-		return err
-	}
-	limit, err := queryInt(c, "limit")
-	if err != nil {
-		return err
-	}
-	items, err := outbound.ListDeliveries(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, w.EndpointID, c.QueryParam("status"), limit)
-	if err != nil {
-		return err
-	}
-	return listAnswer(c, items, "")
+	return webhookLog(h, c, func(ctx context.Context, tenantID, endpointID uuid.UUID, limit int) ([]outbound.Delivery, error) {
+		return outbound.ListDeliveries(ctx, h.d.Reads, tenantID, endpointID, c.QueryParam("status"), limit)
+	})
 }
 
 func (h *handlers) listWebhookAttempts(c echo.Context) error {
+	return webhookLog(h, c, func(ctx context.Context, tenantID, endpointID uuid.UUID, limit int) ([]outbound.LoggedAttempt, error) {
+		return outbound.ListAttempts(ctx, h.d.Reads, tenantID, endpointID, limit)
+	})
+}
+
+// webhookLog answers a list from an endpoint's delivery log, ?limit= long.
+func webhookLog[T any](h *handlers, c echo.Context, list func(ctx context.Context, tenantID, endpointID uuid.UUID, limit int) ([]T, error)) error {
 	w, err := h.webhookOf(c)
 	if err != nil {
 		return err
@@ -167,7 +165,7 @@ func (h *handlers) listWebhookAttempts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := outbound.ListAttempts(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, w.EndpointID, limit)
+	items, err := list(c.Request().Context(), callerOf(c).tenantID, w.EndpointID, limit)
 	if err != nil {
 		return err
 	}

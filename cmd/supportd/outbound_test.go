@@ -257,6 +257,10 @@ func TestWebhooksOverHTTP(t *testing.T) {
 	}
 	s.admin.expect(422, "POST", "/v1/webhooks", fmt.Sprintf(`{"url":%q,"secret":"short"}`, rc.URL))
 
+	// What happened before an endpoint existed is not sent to it.
+	early := s.served("web")
+	s.say(early, "agent: before")
+
 	reg := s.admin.expect(201, "POST", "/v1/webhooks", fmt.Sprintf(`{"url":%q,"secret":%q,"channels":["WEB"],"description":"Bridge"}`, rc.URL, hookSecret))
 	ep := reg["endpoint_id"].(string)
 	if reg["secret"] != hookSecret {
@@ -319,6 +323,11 @@ func TestWebhooksOverHTTP(t *testing.T) {
 		return false
 	})
 	checkOrderAndIdentity(t, hookSecret, rs)
+	for _, r := range rs {
+		if r.Body.ConversationID.String() == early {
+			t.Errorf("delivered %s of a conversation before the endpoint existed", r.Body.Type)
+		}
+	}
 	ok := rc.delivered()
 	if got := agentTexts(ok); fmt.Sprint(got) != "[agent: one agent: two agent: three]" {
 		t.Errorf("agent messages delivered %v", got)
@@ -591,4 +600,44 @@ func (e sseEvent) idLess(other string) bool {
 	a, err1 := eventschema.ParsePosition(e.id)
 	b, err2 := eventschema.ParsePosition(other)
 	return err1 == nil && err2 == nil && a.Less(b)
+}
+
+// TestWebhookEndpointsDoNotBlockEachOther: an endpoint whose receiver
+// hangs holds up only its own queue; another endpoint gets every event
+// meanwhile, and the hung one catches up, in order, once it answers.
+func TestWebhookEndpointsDoNotBlockEachOther(t *testing.T) {
+	t.Parallel()
+	op := client{t: t, base: startServer(t, "postgres", "")}
+	s := newWebhookSetup(t, op)
+	fast, slow := newReceiver(t), newReceiver(t)
+	release := make(chan struct{})
+	slow.Config.Handler = hang(slow.Config.Handler, release)
+	s.admin.expect(201, "POST", "/v1/webhooks", fmt.Sprintf(`{"url":%q,"secret":%q}`, fast.URL, hookSecret))
+	s.admin.expect(201, "POST", "/v1/webhooks", fmt.Sprintf(`{"url":%q,"secret":%q}`, slow.URL, hookSecret))
+	conv := s.served("web")
+	for _, m := range []string{"agent: one", "agent: two", "agent: three"} {
+		s.say(conv, m)
+	}
+	fast.waitFor(t, "every message while the other endpoint hangs", func([]received) bool { return len(agentTexts(fast.delivered())) == 3 })
+	if n := len(slow.requests()); n != 0 {
+		t.Errorf("the hung endpoint answered %d requests", n)
+	}
+	close(release)
+	got := slow.waitFor(t, "every message once it answers", func([]received) bool { return len(agentTexts(slow.delivered())) == 3 })
+	checkOrderAndIdentity(t, hookSecret, got)
+	if texts := agentTexts(slow.delivered()); fmt.Sprint(texts) != "[agent: one agent: two agent: three]" {
+		t.Errorf("the hung endpoint got %v", texts)
+	}
+}
+
+// hang makes a handler wait until release is closed.
+func hang(h http.Handler, release <-chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
