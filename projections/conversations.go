@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -34,7 +35,7 @@ var conversationEvents = map[string]bool{
 	"AgentJoined": true, "AgentLeft": true, "MessageSent": true, "MessageRecalled": true, "WhisperSent": true,
 	"TransferRequested": true, "TransferFailed": true, "ConversationTransferred": true, "ExpertInvited": true,
 	"ExpertRemoved": true, "ConversationTagged": true, "ConversationUntagged": true, "RatingInvited": true,
-	"ConversationRated": true, "ConversationClosed": true, "NoteLeft": true,
+	"ConversationRated": true, "ConversationClosed": true, "NoteLeft": true, "ConversationTimedOut": true,
 }
 
 // convBehind guards the statements on the child tables: they apply only
@@ -115,7 +116,7 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		return bump(ev.ConversationID, `status = 'serving', agent_id = $3, segment_id = $4, episode_id = NULL, queued_at = NULL,
 			team_id = COALESCE($5, team_id)`, ev.AgentID, ev.SegmentID, nullID(ev.TeamID))
 	case eventschema.AgentLeft:
-		return bump(ev.ConversationID, `agent_id = NULL, segment_id = NULL,
+		return bump(ev.ConversationID, `agent_id = NULL, segment_id = NULL, highlight = '',
 			status = CASE WHEN episode_id IS NULL THEN 'open' ELSE 'queued' END`)
 	case eventschema.MessageSent:
 		if err := child(`
@@ -128,7 +129,8 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		}
 		return bump(ev.ConversationID, `last_message_at = $3, last_message_text = $4, last_message_type = $5,
 			last_message_sender = $6, message_count = message_count + 1,
-			unread = CASE $6 WHEN 'customer' THEN unread + 1 WHEN 'agent' THEN 0 ELSE unread END`,
+			unread = CASE $6 WHEN 'customer' THEN unread + 1 WHEN 'agent' THEN 0 ELSE unread END,
+			highlight = CASE WHEN $6 = 'agent' OR ($6 = 'customer' AND highlight = 'customer_no_reply') THEN '' ELSE highlight END`,
 			at, ev.Text, ev.Type, ev.SenderKind)
 	case eventschema.MessageRecalled:
 		if err := child(`UPDATE conversation_messages SET recalled = true WHERE message_id = $3 AND`+convBehind,
@@ -197,8 +199,15 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 	case eventschema.ConversationRated:
 		return bump(ev.ConversationID, `rating_stars = $3`, ev.Stars)
 	case eventschema.ConversationClosed:
-		return bump(ev.ConversationID, `status = 'closed', closed_at = $3, close_reason = $4, pending_transfer_id = NULL`, at, ev.Reason)
+		return bump(ev.ConversationID, `status = 'closed', closed_at = $3, close_reason = $4, pending_transfer_id = NULL, highlight = ''`, at, ev.Reason)
 	case eventschema.NoteLeft:
+		return bump(ev.ConversationID, "")
+	case eventschema.ConversationTimedOut:
+		// Reminding the agent highlights the conversation until the
+		// agent writes (or, for a silent customer, the customer does).
+		if slices.Contains(ev.Actions, eventschema.TimeoutRemindAgent) {
+			return bump(ev.ConversationID, `highlight = $3`, ev.Timeout)
+		}
 		return bump(ev.ConversationID, "")
 	}
 	return nil

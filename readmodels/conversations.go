@@ -51,6 +51,10 @@ type Conversation struct {
 	RatingInvited     bool        `json:"rating_invited"`
 	RatingStars       *int        `json:"rating_stars"`
 	PendingTransferID *uuid.UUID  `json:"pending_transfer_id"`
+	// Highlight names the timeout that reminded the agent
+	// (agent_no_reply, customer_no_reply) until the agent writes; "" for
+	// none. Highlighted conversations lead the ongoing lists.
+	Highlight string `json:"highlight"`
 	// Version is the conversation stream's version, usable as If-Match.
 	Version uint64 `json:"version"`
 }
@@ -58,7 +62,7 @@ type Conversation struct {
 const conversationColumns = `conversation_id, channel, channel_account, entry, customer_id, customer_name, vip, outbound,
 	status, team_id, agent_id, segment_id, queued_at, created_at, closed_at, close_reason, last_message_at,
 	last_message_text, last_message_type, last_message_sender, unread, message_count, tag_ids, tag_remark,
-	rating_invited, rating_stars, pending_transfer_id, version`
+	rating_invited, rating_stars, pending_transfer_id, version, highlight`
 
 func scanConversation(r pgx.Row, extra ...any) (Conversation, error) {
 	var (
@@ -68,7 +72,7 @@ func scanConversation(r pgx.Row, extra ...any) (Conversation, error) {
 	err := r.Scan(append([]any{&c.ConversationID, &c.Channel, &c.ChannelAccount, &c.Entry, &c.CustomerID, &c.CustomerName,
 		&c.VIP, &c.Outbound, &c.Status, &c.TeamID, &c.AgentID, &c.SegmentID, &c.QueuedAt, &c.CreatedAt, &c.ClosedAt,
 		&c.CloseReason, &c.LastMessageAt, &c.LastMessageText, &c.LastMessageType, &c.LastMessageSender, &c.Unread,
-		&c.MessageCount, &c.TagIDs, &c.TagRemark, &c.RatingInvited, &c.RatingStars, &c.PendingTransferID, &v}, extra...)...)
+		&c.MessageCount, &c.TagIDs, &c.TagRemark, &c.RatingInvited, &c.RatingStars, &c.PendingTransferID, &v, &c.Highlight}, extra...)...)
 	c.Version = uint64(v)
 	return c, err
 }
@@ -114,6 +118,8 @@ func ListConversations(ctx context.Context, q Querier, tenantID uuid.UUID, f Con
 	if sortKey == "" {
 		return nil, "", fmt.Errorf("sort %q: want created or last_message: %w", f.Sort, ErrInvalidFilter)
 	}
+	// Highlighted conversations lead, each part in the order asked for.
+	sortKey = `CASE WHEN highlight <> '' THEN '1' ELSE '0' END || ` + sortKey
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
 		limit = 50
