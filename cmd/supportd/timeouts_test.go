@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -186,6 +187,56 @@ func listed(c client) ([]string, map[string]string) {
 	return ids, highlights
 }
 
+// timeoutDesk is a tenant for the timeout tests: its admin, a team of
+// signed-in agents, a web channel key, and a rig over the server's
+// database.
+type timeoutDesk struct {
+	t      *testing.T
+	admin  client
+	team   string
+	ids    []string
+	agents []client
+	key    string
+	rig    *timeoutRig
+}
+
+// newTimeoutDesk sets up a tenant on the server at base, with settings
+// (key, JSON value pairs) and a team of agents of these nicknames.
+func newTimeoutDesk(t *testing.T, base, dbURL string, settings [][2]string, nicknames ...string) *timeoutDesk {
+	t.Helper()
+	tenant, admin := newTenant(t, client{t: t, base: base})
+	d := &timeoutDesk{t: t, admin: admin}
+	for _, n := range nicknames {
+		id, c := teamUser(t, admin, tenant, strings.ToLower(n)+"@acme.example", n, "agent")
+		d.ids, d.agents = append(d.ids, id), append(d.agents, c)
+	}
+	d.team = admin.expect(201, "POST", "/v1/teams", `{"name":"Support"}`)["team_id"].(string)
+	ids, _ := json.Marshal(d.ids)
+	admin.expect(200, "PUT", "/v1/teams/"+d.team+"/members", `{"add":`+string(ids)+`}`)
+	for _, kv := range settings {
+		admin.expect(200, "PUT", "/v1/tenant/settings/"+kv[0], `{"value":`+kv[1]+`}`)
+	}
+	key := admin.expect(201, "POST", "/v1/channel-keys", `{"channel":"web","name":"Widget"}`)
+	admin.expect(200, "GET", "/v1/channel-keys"+at(key), "")
+	d.key = key["key"].(string)
+	d.rig = newTimeoutRig(t, dbURL, tenant, admin)
+	return d
+}
+
+// ch calls the channel API with the desk's key.
+func (d *timeoutDesk) ch(status int, method, path, body string) map[string]any {
+	d.t.Helper()
+	return d.admin.as("none").expect(status, method, path, body, "X-Channel-Key", d.key)
+}
+
+// start starts a customer's conversation for the team, projected.
+func (d *timeoutDesk) start() string {
+	d.t.Helper()
+	res := d.ch(201, "POST", "/v1/channel/conversations", fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q}`, uuid.NewString(), d.team))
+	d.admin.expect(200, "GET", "/v1/conversations/"+res["conversation_id"].(string)+at(res), "")
+	return res["conversation_id"].(string)
+}
+
 // TestAgentNoReplyOverHTTP: a customer waits for the serving agent. The
 // no-reply timeout highlights the conversation for the agent, apologises
 // to the customer and raises an alarm; the agent's answer clears the
@@ -195,24 +246,15 @@ func listed(c client) ([]string, map[string]string) {
 func TestAgentNoReplyOverHTTP(t *testing.T) {
 	t.Parallel()
 	base, dbURL := startServerDB(t, "postgres", "")
-	op := client{t: t, base: base}
-	tenant, admin := newTenant(t, op)
-	annID, ann := teamUser(t, admin, tenant, "ann@acme.example", "Ann", "agent")
-	bobID, bob := teamUser(t, admin, tenant, "bob@acme.example", "Bob", "agent")
-	team := admin.expect(201, "POST", "/v1/teams", `{"name":"Support"}`)["team_id"].(string)
-	admin.expect(200, "PUT", "/v1/teams/"+team+"/members", fmt.Sprintf(`{"add":[%q,%q]}`, annID, bobID))
-	admin.expect(200, "PUT", "/v1/tenant/settings/conversation.agent_no_reply", `{"value":{"enabled":true,"timeout_seconds":600,
-		"actions":["remind_agent","remind_customer","alarm"],"message":"An agent will be right with you.","alarm_level":2}}`)
-	admin.expect(200, "PUT", "/v1/tenant/settings/transfer.auto_reassign", `{"value":{"enabled":true,"agent_reply_timeout_seconds":900}}`)
-	key := admin.expect(201, "POST", "/v1/channel-keys", `{"channel":"web","name":"Widget"}`)
-	admin.expect(200, "GET", "/v1/channel-keys"+at(key), "")
-	ch := func(status int, method, path, body string) map[string]any {
-		t.Helper()
-		return admin.as("none").expect(status, method, path, body, "X-Channel-Key", key["key"].(string))
-	}
-	rig := newTimeoutRig(t, dbURL, tenant, admin)
+	d := newTimeoutDesk(t, base, dbURL, [][2]string{
+		{"conversation.agent_no_reply", `{"enabled":true,"timeout_seconds":600,"actions":["remind_agent","remind_customer","alarm"],
+			"message":"An agent will be right with you.","alarm_level":2}`},
+		{"transfer.auto_reassign", `{"enabled":true,"agent_reply_timeout_seconds":900}`},
+	}, "Ann", "Bob")
+	admin, rig, ch, team := d.admin, d.rig, d.ch, d.team
+	annID, ann, bobID, bob := d.ids[0], d.agents[0], d.ids[1], d.agents[1]
 
-	conv := ch(201, "POST", "/v1/channel/conversations", fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q}`, uuid.NewString(), team))["conversation_id"].(string)
+	conv := d.start()
 	first := servedBy(t, admin, conv)
 	agent, other, otherID := ann, bob, bobID
 	if first == bobID {
@@ -293,29 +335,19 @@ func TestAgentNoReplyOverHTTP(t *testing.T) {
 func TestCustomerNoReplyOverHTTP(t *testing.T) {
 	t.Parallel()
 	base, dbURL := startServerDB(t, "postgres", "")
-	op := client{t: t, base: base}
-	tenant, admin := newTenant(t, op)
-	annID, ann := teamUser(t, admin, tenant, "ann@acme.example", "Ann", "agent")
-	team := admin.expect(201, "POST", "/v1/teams", `{"name":"Support"}`)["team_id"].(string)
-	admin.expect(200, "PUT", "/v1/teams/"+team+"/members", fmt.Sprintf(`{"add":[%q]}`, annID))
-	admin.expect(200, "PUT", "/v1/tenant/settings/conversation.customer_no_reply", `{"value":{"enabled":true,"timeout_seconds":600,
-		"actions":["remind_agent","remind_customer"],"message":"Are you still there?"}}`)
-	admin.expect(200, "PUT", "/v1/tenant/settings/conversation.close_on_customer_no_reply", `{"value":{"enabled":true,
-		"remind_after_seconds":700,"remind_message":"We will close this chat soon.","close_after_seconds":100,
-		"close_message":"We closed this chat as you did not reply."}}`)
-	admin.expect(200, "PUT", "/v1/tenant/settings/rating.auto_invite", `{"value":{"web":true}}`)
-	admin.expect(200, "PUT", "/v1/tenant/settings/rating.skip_when_auto_closed", `{"value":true}`)
-	key := admin.expect(201, "POST", "/v1/channel-keys", `{"channel":"web","name":"Widget"}`)
-	admin.expect(200, "GET", "/v1/channel-keys"+at(key), "")
-	ch := func(status int, method, path, body string) map[string]any {
-		t.Helper()
-		return admin.as("none").expect(status, method, path, body, "X-Channel-Key", key["key"].(string))
-	}
-	rig := newTimeoutRig(t, dbURL, tenant, admin)
+	d := newTimeoutDesk(t, base, dbURL, [][2]string{
+		{"conversation.customer_no_reply", `{"enabled":true,"timeout_seconds":600,"actions":["remind_agent","remind_customer"],
+			"message":"Are you still there?"}`},
+		{"conversation.close_on_customer_no_reply", `{"enabled":true,"remind_after_seconds":700,"remind_message":"We will close this chat soon.",
+			"close_after_seconds":100,"close_message":"We closed this chat as you did not reply."}`},
+		{"rating.auto_invite", `{"web":true}`},
+		{"rating.skip_when_auto_closed", `true`},
+	}, "Ann")
+	admin, rig, ch, ann := d.admin, d.rig, d.ch, d.agents[0]
 
-	conv := ch(201, "POST", "/v1/channel/conversations", fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q}`, uuid.NewString(), team))["conversation_id"].(string)
+	conv := d.start()
 	servedBy(t, admin, conv)
-	later := ch(201, "POST", "/v1/channel/conversations", fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q}`, uuid.NewString(), team))["conversation_id"].(string)
+	later := d.start()
 	servedBy(t, admin, later)
 	said := ann.expect(201, "POST", "/v1/conversations/"+conv+"/messages", `{"type":"text","text":"Could you send the order number?"}`)
 	ann.expect(200, "GET", "/v1/conversations/"+conv+at(said), "")
@@ -388,26 +420,17 @@ func TestInactivityCloseSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewDatabase(t)
 	base, stop := serveOn(t, dbURL)
-	op := client{t: t, base: base}
-	tenant, admin := newTenant(t, op)
-	annID, ann := teamUser(t, admin, tenant, "ann@acme.example", "Ann", "agent")
-	team := admin.expect(201, "POST", "/v1/teams", `{"name":"Support"}`)["team_id"].(string)
-	admin.expect(200, "PUT", "/v1/teams/"+team+"/members", fmt.Sprintf(`{"add":[%q]}`, annID))
 	tags := []string{uuid.NewString(), uuid.NewString()}
-	admin.expect(200, "PUT", "/v1/tenant/settings/conversation.inactivity_close_hours", `{"value":1}`)
-	admin.expect(200, "PUT", "/v1/tenant/settings/conversation.inactivity_close_tag_ids", fmt.Sprintf(`{"value":[%q,%q]}`, tags[0], tags[1]))
-	admin.expect(200, "PUT", "/v1/tenant/settings/conversation.inactivity_close_remark", `{"value":"closed for inactivity"}`)
+	d := newTimeoutDesk(t, base, dbURL, [][2]string{
+		{"conversation.inactivity_close_hours", `1`},
+		{"conversation.inactivity_close_tag_ids", fmt.Sprintf(`[%q,%q]`, tags[0], tags[1])},
+		{"conversation.inactivity_close_remark", `"closed for inactivity"`},
+		{"rating.auto_invite", `{"web":true}`},
+	}, "Ann")
+	admin, rig, ch, ann := d.admin, d.rig, d.ch, d.agents[0]
 	admin.expect(422, "PUT", "/v1/tenant/settings/conversation.inactivity_close_tag_ids", `{"value":["vip"]}`)
-	admin.expect(200, "PUT", "/v1/tenant/settings/rating.auto_invite", `{"value":{"web":true}}`)
-	key := admin.expect(201, "POST", "/v1/channel-keys", `{"channel":"web","name":"Widget"}`)
-	admin.expect(200, "GET", "/v1/channel-keys"+at(key), "")
-	ch := func(status int, method, path, body string) map[string]any {
-		t.Helper()
-		return admin.as("none").expect(status, method, path, body, "X-Channel-Key", key["key"].(string))
-	}
-	rig := newTimeoutRig(t, dbURL, tenant, admin)
 
-	conv := ch(201, "POST", "/v1/channel/conversations", fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q}`, uuid.NewString(), team))["conversation_id"].(string)
+	conv := d.start()
 	servedBy(t, admin, conv)
 	ch(201, "POST", "/v1/channel/conversations/"+conv+"/messages", `{"type":"text","text":"Hi"}`)
 	ann.expect(201, "POST", "/v1/conversations/"+conv+"/messages", `{"type":"text","text":"Hello, how can I help?"}`)
@@ -452,27 +475,15 @@ func TestInactivityCloseSurvivesRestart(t *testing.T) {
 func TestQueueRemindersOverHTTP(t *testing.T) {
 	t.Parallel()
 	base, dbURL := startServerDB(t, "postgres", "")
-	op := client{t: t, base: base}
-	tenant, admin := newTenant(t, op)
-	annID, ann := teamUser(t, admin, tenant, "ann@acme.example", "Ann", "agent")
-	ann.expect(200, "PUT", "/v1/me/status", `{"status":"busy"}`) // the queue stays
-	team := admin.expect(201, "POST", "/v1/teams", `{"name":"Support"}`)["team_id"].(string)
-	admin.expect(200, "PUT", "/v1/teams/"+team+"/members", fmt.Sprintf(`{"add":[%q]}`, annID))
+	d := newTimeoutDesk(t, base, dbURL, nil, "Ann")
+	admin, rig, team, annID := d.admin, d.rig, d.team, d.ids[0]
+	d.agents[0].expect(200, "PUT", "/v1/me/status", `{"status":"busy"}`) // the queue stays
 	remind := func(effective string, enabled bool) {
 		admin.expect(200, "PUT", "/v1/tenant/settings/queue.remind_customers", fmt.Sprintf(`{"value":{"enabled":%t,"message":"Thanks for waiting.",
 			"effective_time":%q,"remind_after_seconds":600,"count":2,"interval_seconds":60}}`, enabled, effective))
 	}
 	remind("all_day", true)
-	key := admin.expect(201, "POST", "/v1/channel-keys", `{"channel":"web","name":"Widget"}`)
-	admin.expect(200, "GET", "/v1/channel-keys"+at(key), "")
-	start := func() string {
-		t.Helper()
-		res := admin.as("none").expect(201, "POST", "/v1/channel/conversations", fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q}`,
-			uuid.NewString(), team), "X-Channel-Key", key["key"].(string))
-		admin.expect(200, "GET", "/v1/conversations/"+res["conversation_id"].(string)+at(res), "")
-		return res["conversation_id"].(string)
-	}
-	rig := newTimeoutRig(t, dbURL, tenant, admin)
+	start := d.start
 
 	conv := start()
 	if got := rig.pending(conv); !slices.Equal(got, []string{"conversation.inactivity", "conversation.queue_reminder"}) {
