@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,8 @@ import (
 	"supportd/domain/agent"
 	"supportd/domain/conversation"
 	"supportd/domain/dispatch"
+	"supportd/domain/routing"
+	"supportd/domain/tenant"
 	"supportd/domain/timeplan"
 	"supportd/eventschema"
 	"supportd/eventstore"
@@ -31,14 +32,33 @@ type QueuedConversation struct {
 	TeamID         uuid.UUID
 	VIP            bool
 	CreatedAt      time.Time
+	Channel        string
+	CustomerID     uuid.UUID
+	// Reason is why it was queued (eventschema.Queued…).
+	Reason string
 }
 
 // Candidate is a member of a team whom the rules outside the agent's
 // stream allow to be assigned now: member of the team, enabled, and inside
-// the team's working hours when the tenant dispatches only then. Status,
-// capacity and open slots are read from the agent's stream.
+// the team's working hours when the tenant dispatches only then. When
+// Known, the rest are the read model's facts as of the agent stream's
+// Version, which the dispatcher ranks by; otherwise it reads them from the
+// agent's stream.
 type Candidate struct {
-	AgentID uuid.UUID
+	AgentID      uuid.UUID
+	Known        bool
+	Status       string
+	Capacity     int
+	Open         int
+	LastAssigned time.Time
+	Version      uint64
+}
+
+// SlotRef names an open slot: a reservation on an agent's stream.
+type SlotRef struct {
+	TenantID      uuid.UUID
+	AgentID       uuid.UUID
+	ReservationID uuid.UUID
 }
 
 // Dispatcher is the auto-assignment process manager. There are no
@@ -51,40 +71,105 @@ type Candidate struct {
 // happen is compensated by releasing the slot. Every step's command ID is
 // derived from the reservation, so a step repeated by a restarted or a
 // second dispatcher applies once; a dispatcher that stopped between the
-// steps is repaired by the next sweep (dispatch.Fate).
+// steps is repaired by a later sweep (dispatch.Fate).
+//
+// It ranks agents by the read model's facts (Candidates) and reads only the
+// chosen agent's stream, and only the events it has not seen (agentCache):
+// read-model facts may lag, which costs at most a failed reservation and a
+// try of the next agent, never an invariant.
 type Dispatcher struct {
 	Handler *Handler
 	// Queue lists the queued conversations of every tenant; within a team
-	// the order does not matter, the dispatcher sorts VIP first, then oldest.
+	// the order does not matter, the dispatcher sorts them
+	// (dispatch.Policy.CompareQueue).
 	Queue func(ctx context.Context) ([]QueuedConversation, error)
 	// Candidates lists the agents of team who may be assigned now.
 	Candidates func(ctx context.Context, tenantID, teamID uuid.UUID) ([]Candidate, error)
-	// Holders, when set, lists the agents holding slots, so that slots of
-	// agents no queued team asks for are freed too; without it only the
-	// candidates' slots are maintained (which are the only ones that count).
-	// They are swept every HoldersEvery (1 s by default).
-	Holders      func(ctx context.Context) ([]AgentRef, error)
-	HoldersEvery time.Duration
-	Clock        Clock
-	Log          *slog.Logger
+	// Policy answers a tenant's dispatch settings (see PolicyOf); nil:
+	// the defaults (no channel priority, no familiarity).
+	Policy func(ctx context.Context, tenantID uuid.UUID) (dispatch.Policy, error)
+	// Familiarity lists the agents who served a customer; nil: nobody.
+	Familiarity func(ctx context.Context, tenantID, customerID uuid.UUID) ([]dispatch.Served, error)
+	// Unsettled lists the open slots that may need settling: those whose
+	// conversation ended, and those reserved before reservedBefore and never
+	// confirmed. Listing more is safe; each listed slot costs a read of its
+	// conversation. Nil: slots are never settled.
+	Unsettled func(ctx context.Context, reservedBefore time.Time) ([]SlotRef, error)
+	Clock     Clock
+	Log       *slog.Logger
 	// Every is the sweep interval (100 ms by default); Wake, when set,
-	// starts a sweep at once (e.g. on a live change).
+	// starts a sweep at once (e.g. on a relevant change).
 	Every time.Duration
 	Wake  <-chan struct{}
 	// Grace is how long a reservation is left to the dispatcher that made
 	// it before a sweep repairs it (3 s by default).
 	Grace time.Duration
 
+	agents agentCache
+
 	mu sync.Mutex
-	// serving remembers slots seen confirmed and in use, so they are not
-	// read again at every sweep.
-	serving map[uuid.UUID]time.Time
-	// holdersAt is when the holders were last swept.
-	holdersAt time.Time
+	// confirming are the episodes whose reservation is being confirmed;
+	// slots bound how many are at once.
+	confirming map[uuid.UUID]bool
+	slots      chan struct{}
+	// greetings are the confirmations with their greetings still under
+	// way; Run waits for them before it returns.
+	greetings sync.WaitGroup
+	// arrivals are conversations just queued that the queue read model may
+	// not show yet (Arrive), by episode, with when they arrived.
+	arrivals map[uuid.UUID]arrival
 }
 
-// servingRecheck is how long a slot seen in use is trusted to still be.
-const servingRecheck = 250 * time.Millisecond
+type arrival struct {
+	q  QueuedConversation
+	at time.Time
+}
+
+// arrivalTTL is how long an arrival is kept when neither the queue read
+// model shows it nor a sweep finds it gone: by then the read model has it.
+const arrivalTTL = 30 * time.Second
+
+// Arrive tells the dispatcher of a conversation just queued, as the log
+// announces it: the next sweep considers it along with the queue read
+// model's, so that assigning it need not wait for the projection. The
+// caller announces in log order, so that a sweep knows every
+// conversation queued before the last arrival (queue order).
+func (d *Dispatcher) Arrive(q QueuedConversation) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.arrivals == nil {
+		d.arrivals = map[uuid.UUID]arrival{}
+	}
+	d.arrivals[q.EpisodeID] = arrival{q: q, at: d.Clock.Now()}
+}
+
+// withArrivals adds to the read model's queue the arrivals it does not
+// show yet, and forgets those it shows and the expired ones.
+func (d *Dispatcher) withArrivals(queue []QueuedConversation) []QueuedConversation {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.arrivals) == 0 {
+		return queue
+	}
+	for _, q := range queue {
+		delete(d.arrivals, q.EpisodeID)
+	}
+	now := d.Clock.Now()
+	for ep, a := range d.arrivals {
+		if now.Sub(a.at) > arrivalTTL {
+			delete(d.arrivals, ep)
+			continue
+		}
+		queue = append(queue, a.q)
+	}
+	return queue
+}
+
+func (d *Dispatcher) forgetArrival(episodeID uuid.UUID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.arrivals, episodeID)
+}
 
 var dispatchNamespace = uuid.MustParse("5b3c1f0e-7a2d-4f61-9e0b-2c4d6a8e1f37")
 
@@ -103,6 +188,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			d.greetings.Wait()
 			return nil
 		case <-t.C:
 		case <-d.Wake:
@@ -124,21 +210,21 @@ func (d *Dispatcher) grace() time.Duration {
 	return d.Grace
 }
 
-// Sweep maintains the slots of the agents it looks at (freeing those whose
-// conversation they left, repairing abandoned reservations) and assigns
-// queued conversations, each team's in queue order. A team is not looked
-// at past a conversation nobody can take: every later conversation of the
-// team has the same candidates, so assigning one would jump the queue.
+// Sweep settles the slots that need it (freeing those whose conversation
+// the agent left, repairing abandoned reservations) and assigns queued
+// conversations, each team's in queue order. A team is not looked at past
+// a conversation nobody can take: every later conversation of the team has
+// the same candidates, so assigning one would jump the queue.
 func (d *Dispatcher) Sweep(ctx context.Context) error {
 	var errs []error
-	if d.Holders != nil && d.holdersDue() {
-		holders, err := d.Holders(ctx)
+	if d.Unsettled != nil {
+		slots, err := d.Unsettled(ctx, d.Clock.Now().Add(-d.grace()))
 		if err != nil {
 			errs = append(errs, err)
 		}
-		for _, a := range holders {
-			if _, err := d.maintain(ctx, a.TenantID, a.AgentID); err != nil {
-				errs = append(errs, err)
+		for _, s := range slots {
+			if err := d.settle(ctx, s); err != nil {
+				errs = append(errs, fmt.Errorf("settle %s: %w", s.ReservationID, err))
 			}
 		}
 	}
@@ -146,6 +232,7 @@ func (d *Dispatcher) Sweep(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
+	queue = d.withArrivals(queue)
 	type teamKey struct{ tenant, team uuid.UUID }
 	teams := map[teamKey][]QueuedConversation{}
 	var order []teamKey
@@ -156,32 +243,27 @@ func (d *Dispatcher) Sweep(ctx context.Context) error {
 		}
 		teams[k] = append(teams[k], q)
 	}
+	policies := map[uuid.UUID]dispatch.Policy{}
+	var js joins
+	defer js.wg.Wait()
 	for _, k := range order {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := d.dispatchTeam(ctx, k.tenant, k.team, teams[k]); err != nil {
+		pol, ok := policies[k.tenant]
+		if !ok && d.Policy != nil {
+			if pol, err = d.Policy(ctx, k.tenant); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: %w", k.tenant, err))
+				continue
+			}
+			policies[k.tenant] = pol
+		}
+		if err := d.dispatchTeam(ctx, &js, pol, k.tenant, k.team, teams[k]); err != nil {
 			errs = append(errs, fmt.Errorf("team %s: %w", k.team, err))
 		}
 	}
-	return errors.Join(errs...)
-}
-
-// holdersDue reports whether the holders are to be swept now: at the first
-// sweep, then every HoldersEvery.
-func (d *Dispatcher) holdersDue() bool {
-	every := d.HoldersEvery
-	if every <= 0 {
-		every = time.Second
-	}
-	now := d.Clock.Now()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.holdersAt.IsZero() && now.Sub(d.holdersAt) < every && now.After(d.holdersAt) {
-		return false
-	}
-	d.holdersAt = now
-	return true
+	js.wg.Wait()
+	return errors.Join(append(errs, js.errs...)...)
 }
 
 // TeamCandidates applies the team-level rules to a team's members: with
@@ -189,7 +271,12 @@ func (d *Dispatcher) holdersDue() bool {
 // candidate outside the working hours of the team's time plan (schedule,
 // as stored; timeZone the tenant's). A team without any plan has no hours
 // to keep, so the switch does not stop its dispatch.
-func TeamCandidates(members []uuid.UUID, hoursOnly bool, timeZone string, schedule json.RawMessage, now time.Time) ([]Candidate, error) {
+//
+// dispatch.working_hours_source = agent (each agent's personal hours) is
+// not applied: time plans bind to teams and routing rules only (the
+// manual's Time plan page), there is no personal plan to apply, so the
+// team's hours decide whatever the setting says.
+func TeamCandidates(members []Candidate, hoursOnly bool, timeZone string, schedule json.RawMessage, now time.Time) ([]Candidate, error) {
 	if hoursOnly && len(schedule) > 0 && string(schedule) != "null" {
 		var sc eventschema.TimePlanSchedule
 		if err := json.Unmarshal(schedule, &sc); err != nil {
@@ -207,63 +294,75 @@ func TeamCandidates(members []uuid.UUID, hoursOnly bool, timeZone string, schedu
 			return nil, nil
 		}
 	}
-	out := make([]Candidate, len(members))
-	for i, m := range members {
-		out[i] = Candidate{AgentID: m}
+	return members, nil
+}
+
+// PolicyOf reads a tenant's dispatch policy from its dispatch.* settings
+// (by key, as stored); a setting missing takes its documented default.
+func PolicyOf(settings map[string]json.RawMessage) dispatch.Policy {
+	get := func(key string) json.RawMessage {
+		if v, ok := settings[key]; ok {
+			return v
+		}
+		return tenant.Settings[key].Default
 	}
-	return out, nil
+	var p dispatch.Policy
+	var priority struct {
+		Enabled bool     `json:"enabled"`
+		Order   []string `json:"order"`
+	}
+	if json.Unmarshal(get("dispatch.channel_priority"), &priority) == nil && priority.Enabled {
+		p.ChannelOrder = priority.Order
+	}
+	p.Familiarity = string(get("dispatch.familiarity")) == "true"
+	_ = json.Unmarshal(get("dispatch.familiarity_mode"), &p.FamiliarityMode)
+	return p
 }
 
-// QueueOrder sorts conversations of one team into queue order: VIP first,
-// then the oldest, then by ID.
-func QueueOrder(qs []QueuedConversation) {
-	slices.SortStableFunc(qs, func(a, b QueuedConversation) int {
-		if a.VIP != b.VIP {
-			if a.VIP {
-				return -1
-			}
-			return 1
-		}
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ConversationID.String(), b.ConversationID.String())
-	})
+func (q QueuedConversation) waiting() dispatch.Waiting {
+	return dispatch.Waiting{ConversationID: q.ConversationID, VIP: q.VIP, Channel: q.Channel, CreatedAt: q.CreatedAt}
 }
 
-func (d *Dispatcher) dispatchTeam(ctx context.Context, tenantID, teamID uuid.UUID, queue []QueuedConversation) error {
-	QueueOrder(queue)
+func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.Policy, tenantID, teamID uuid.UUID, queue []QueuedConversation) error {
+	slices.SortStableFunc(queue, func(a, b QueuedConversation) int { return pol.CompareQueue(a.waiting(), b.waiting()) })
 	cands, err := d.Candidates(ctx, tenantID, teamID)
 	if err != nil {
 		return err
 	}
-	facts := make([]dispatch.Candidate, 0, len(cands))
-	for _, c := range cands {
-		f, err := d.maintain(ctx, tenantID, c.AgentID)
-		if err != nil {
-			return err
-		}
-		facts = append(facts, f)
+	facts, err := d.facts(ctx, cands)
+	if err != nil {
+		return err
 	}
 	for _, q := range queue {
-		l, err := load(ctx, d.Handler, conversationAggregate(q.ConversationID), uuid.Nil)
+		if len(dispatch.Rank(facts)) == 0 {
+			return nil // nobody can take any
+		}
+		if d.isConfirming(q.EpisodeID) {
+			continue // reserved: no longer in the way of the next
+		}
+		c, err := d.readConversation(ctx, q.ConversationID)
 		if err != nil {
 			return err
 		}
-		if s := l.state; s.IsClosed || s.Segment.ID != uuid.Nil || s.Episode.ID != q.EpisodeID {
+		if s := c.state; s.IsClosed || s.Segment.ID != uuid.Nil || s.Episode.ID != q.EpisodeID {
+			d.forgetArrival(q.EpisodeID)
 			continue // the read model lags: this one is no longer waiting
 		}
+		var history []dispatch.Served
+		if pol.Familiarity && d.Familiarity != nil {
+			if history, err = d.Familiarity(ctx, tenantID, c.state.CustomerID); err != nil {
+				return err
+			}
+		}
 		settled := false
-		for _, c := range dispatch.Rank(facts) {
-			r, err := d.Reserve(ctx, q, c.AgentID)
+		for _, cand := range dispatch.Choose(facts, pol.Preferred(c.queuedFor, c.routedAgent, history)) {
+			r, err := d.Reserve(ctx, q, cand.AgentID)
 			var de *domain.Error
 			if errors.As(err, &de) || errors.Is(err, ErrConflict) {
-				// The agent changed since it was read (status, capacity,
-				// another replica's reservation): read it again, try the
-				// next one.
-				if facts, err = d.refresh(ctx, tenantID, facts, c.AgentID); err != nil {
-					return err
-				}
+				// The agent changed since its facts were read (status,
+				// capacity, another replica's reservation): take what the
+				// attempt read, try the next one.
+				d.refresh(facts, cand.AgentID)
 				continue
 			}
 			if err != nil {
@@ -271,12 +370,8 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, tenantID, teamID uuid.UUI
 			}
 			// Assigned, or taken elsewhere meanwhile (and compensated):
 			// either way this conversation waits no more.
-			if _, err := d.confirm(ctx, r); err != nil {
-				return err
-			}
-			if facts, err = d.refresh(ctx, tenantID, facts, c.AgentID); err != nil {
-				return err
-			}
+			d.confirmLater(ctx, r, js)
+			d.refresh(facts, cand.AgentID)
 			settled = true
 			break
 		}
@@ -288,18 +383,29 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, tenantID, teamID uuid.UUI
 	return nil
 }
 
-// refresh reads agentID's facts again after its stream changed.
-func (d *Dispatcher) refresh(ctx context.Context, tenantID uuid.UUID, facts []dispatch.Candidate, agentID uuid.UUID) ([]dispatch.Candidate, error) {
-	v, err := d.readAgent(ctx, agentID)
-	if err != nil {
-		return facts, err
-	}
-	for i := range facts {
-		if facts[i].AgentID == agentID {
-			facts[i] = v.candidate()
+// conversationFacts is a conversation's stream as the dispatcher reads it
+// before assigning: the state, why its current stay in the queue began,
+// and the agent a routing rule named, if one did.
+type conversationFacts struct {
+	state       conversation.State
+	queuedFor   string
+	routedAgent uuid.UUID
+}
+
+func (d *Dispatcher) readConversation(ctx context.Context, id uuid.UUID) (conversationFacts, error) {
+	var c conversationFacts
+	err := d.readStream(ctx, conversation.Stream(id), func(_ eventschema.Envelope, payload any) {
+		c.state = conversation.Evolve(c.state, payload)
+		switch e := payload.(type) {
+		case eventschema.ConversationRouted:
+			if e.TargetKind == routing.TargetAgent {
+				c.routedAgent = e.TargetID
+			}
+		case eventschema.ConversationQueued:
+			c.queuedFor = e.Reason
 		}
-	}
-	return facts, nil
+	})
+	return c, err
 }
 
 // Reservation is the first step of an assignment, done on the agent's
@@ -312,22 +418,22 @@ type Reservation struct {
 
 // Reserve takes a slot of agentID for q: the first step of an assignment,
 // on the agent's stream. The reservation ID is derived from the episode,
-// the agent and the agent's stream version, so two replicas deciding the
-// same reservation from the same state write it once, while a later one
-// (after a release) is a new reservation.
+// the agent and the stream version it is appended after, so two replicas
+// deciding the same reservation from the same state write it once (the
+// second append finds the same events in place), while a later one (after
+// a release, or after another writer moved the stream) is a new
+// reservation.
 func (d *Dispatcher) Reserve(ctx context.Context, q QueuedConversation, agentID uuid.UUID) (Reservation, error) {
-	v, err := d.readAgent(ctx, agentID)
-	if err != nil {
-		return Reservation{}, err
-	}
-	key := make([]byte, 0, 40)
-	key = append(key, q.EpisodeID[:]...)
-	key = append(key, agentID[:]...)
-	key = fmt.Appendf(key, "@%d", v.version)
-	r := Reservation{ID: uuid.NewSHA1(dispatchNamespace, key), Who: agent.Identity{TenantID: q.TenantID, AgentID: agentID}}
-	r.Slot = agent.Slot{ReservationID: r.ID, ConversationID: q.ConversationID, EpisodeID: q.EpisodeID, TeamID: q.TeamID}
-	_, err = Execute(ctx, d.Handler, d.meta(q.TenantID, r.ID, "reserve"), agentAggregate(agentID), func(s agent.State) ([]any, error) {
-		return agent.Reserve(s, r.Who, r.Slot)
+	r := Reservation{Who: agent.Identity{TenantID: q.TenantID, AgentID: agentID}}
+	err := d.onAgent(ctx, agentID, func(v agentView) (Meta, []any, error) {
+		key := make([]byte, 0, 40)
+		key = append(key, q.EpisodeID[:]...)
+		key = append(key, agentID[:]...)
+		key = fmt.Appendf(key, "@%d", v.version)
+		r.ID = uuid.NewSHA1(dispatchNamespace, key)
+		r.Slot = agent.Slot{ReservationID: r.ID, ConversationID: q.ConversationID, EpisodeID: q.EpisodeID, TeamID: q.TeamID}
+		events, err := agent.Reserve(v.state, r.Who, r.Slot)
+		return d.meta(q.TenantID, r.ID, "reserve"), events, err
 	})
 	return r, err
 }
@@ -340,68 +446,106 @@ func (d *Dispatcher) meta(tenantID, reservationID uuid.UUID, step string) Meta {
 		CommandID: uuid.NewSHA1(reservationID, []byte(step)), CorrelationID: reservationID}
 }
 
-// confirm is the second step: the agent joins the conversation, naming the
+// join is the second step: the agent joins the conversation, naming the
 // reservation. When the conversation no longer waits for it, the slot is
-// released instead; confirm then answers false.
-func (d *Dispatcher) confirm(ctx context.Context, r Reservation) (bool, error) {
+// released instead; join then answers false.
+func (d *Dispatcher) join(ctx context.Context, r Reservation) (bool, Result, error) {
 	m, sc := d.meta(r.Who.TenantID, r.ID, "confirm"), Scope{TenantID: r.Who.TenantID}
 	res, err := onConversation(ctx, d.Handler, m, sc, r.Slot.ConversationID,
 		func(s conversation.State) ([]any, error) {
 			return dispatch.Confirm(s, r.Slot.EpisodeID, r.Who.AgentID, uuid.NewSHA1(r.ID, []byte("segment")), r.ID)
 		})
-	if err == nil {
-		// The join is recorded: a failed greeting does not undo it. A
-		// conversation closed meanwhile refuses greetings; that is no fault.
-		if _, gerr := d.Handler.greetAfter(ctx, m, sc, r.Slot.ConversationID, res, nil); gerr != nil && d.Log != nil {
-			var de *domain.Error
-			if !errors.As(gerr, &de) {
-				d.Log.Warn("greeting an auto-assigned agent failed", "conversation", r.Slot.ConversationID, "err", gerr)
-			}
-		}
-		return true, nil
-	}
 	var de *domain.Error
 	if errors.As(err, &de) {
-		return false, d.release(ctx, r.Who, r.ID, dispatch.ReleaseReason(err))
+		return false, res, d.release(ctx, r.Who, r.ID, dispatch.ReleaseReason(err))
 	}
-	return err == nil, err
+	return err == nil, res, err
+}
+
+// greet sends the greetings of the agent a confirmed reservation joined.
+// The join is recorded: a failed greeting does not undo it. A conversation
+// closed meanwhile refuses greetings; that is no fault.
+func (d *Dispatcher) greet(ctx context.Context, r Reservation, res Result) {
+	m, sc := d.meta(r.Who.TenantID, r.ID, "confirm"), Scope{TenantID: r.Who.TenantID}
+	if _, err := d.Handler.greetAfter(ctx, m, sc, r.Slot.ConversationID, res, nil); err != nil && ctx.Err() == nil {
+		var de *domain.Error
+		if !errors.As(err, &de) {
+			d.log().Warn("greeting an auto-assigned agent failed", "conversation", r.Slot.ConversationID, "err", err)
+		}
+	}
+}
+
+// confirm joins and greets, answering whether the agent joined.
+func (d *Dispatcher) confirm(ctx context.Context, r Reservation) (bool, error) {
+	ok, res, err := d.join(ctx, r)
+	if ok {
+		d.greet(ctx, r, res)
+	}
+	return ok, err
+}
+
+// joins are the confirmations a sweep started: it ends once they are
+// recorded, while the greetings that follow them may still be on their way.
+type joins struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+// maxConfirming bounds the confirmations under way at once.
+const maxConfirming = 16
+
+// confirmLater confirms r while the sweep goes on reserving for the next
+// conversations: the reservation already holds the agent's slot and takes
+// the conversation out of the queue order, so the next reservation need
+// not wait for this join (nor for its greetings). Until the join is
+// recorded the episode counts as taken, so that a sweep reading a queue
+// that does not show the join yet does not reserve it again.
+func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, js *joins) {
+	d.mu.Lock()
+	if d.confirming == nil {
+		d.confirming = map[uuid.UUID]bool{}
+		d.slots = make(chan struct{}, maxConfirming)
+	}
+	d.confirming[r.Slot.EpisodeID] = true
+	slots := d.slots
+	d.mu.Unlock()
+	slots <- struct{}{}
+	js.wg.Add(1)
+	d.greetings.Add(1)
+	go func() {
+		defer d.greetings.Done()
+		ok, res, err := d.join(ctx, r)
+		d.mu.Lock()
+		delete(d.confirming, r.Slot.EpisodeID)
+		if err == nil {
+			delete(d.arrivals, r.Slot.EpisodeID) // joined, or no longer waiting
+		}
+		d.mu.Unlock()
+		<-slots
+		if err != nil {
+			js.mu.Lock()
+			js.errs = append(js.errs, fmt.Errorf("confirm %s: %w", r.ID, err))
+			js.mu.Unlock()
+		}
+		js.wg.Done()
+		if ok {
+			d.greet(ctx, r, res)
+		}
+	}()
+}
+
+func (d *Dispatcher) isConfirming(episodeID uuid.UUID) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.confirming[episodeID]
 }
 
 func (d *Dispatcher) release(ctx context.Context, who agent.Identity, reservationID uuid.UUID, reason string) error {
-	_, err := Execute(ctx, d.Handler, d.meta(who.TenantID, reservationID, "release"), agentAggregate(who.AgentID), func(s agent.State) ([]any, error) {
-		return agent.Release(s, who, reservationID, reason)
+	return d.onAgent(ctx, who.AgentID, func(v agentView) (Meta, []any, error) {
+		events, err := agent.Release(v.state, who, reservationID, reason)
+		return d.meta(who.TenantID, reservationID, "release"), events, err
 	})
-	return err
-}
-
-// agentView is an agent's stream folded, with when each open slot was
-// reserved (event times live in the metadata, not in the state).
-type agentView struct {
-	state        agent.State
-	version      uint64
-	reservedAt   map[uuid.UUID]time.Time
-	lastAssigned time.Time
-}
-
-func (v agentView) candidate() dispatch.Candidate {
-	return dispatch.Candidate{AgentID: v.state.ID, Online: v.state.CurrentStatus().AutoAssignable(),
-		Capacity: v.state.CurrentCapacity(), Open: v.state.OpenSlots(), LastAssigned: v.lastAssigned}
-}
-
-func (d *Dispatcher) readAgent(ctx context.Context, agentID uuid.UUID) (agentView, error) {
-	v := agentView{reservedAt: map[uuid.UUID]time.Time{}}
-	v.state.ID = agentID
-	stream := agent.Stream(agentID)
-	err := d.readStream(ctx, stream, func(e eventschema.Envelope, payload any) {
-		v.state = agent.Evolve(v.state, payload)
-		v.version = e.StreamVersion
-		if r, ok := payload.(eventschema.AgentSlotReserved); ok {
-			v.reservedAt[r.ReservationID] = occurred(e)
-			v.lastAssigned = occurred(e)
-		}
-	})
-	v.state.ID = agentID
-	return v, err
 }
 
 func occurred(e eventschema.Envelope) time.Time {
@@ -431,73 +575,33 @@ func (d *Dispatcher) readStream(ctx context.Context, stream string, fn func(even
 	}
 }
 
-// maintain settles every open slot of agentID by what its conversation's
-// stream shows (dispatch.Fate) and answers the agent's facts afterwards.
-func (d *Dispatcher) maintain(ctx context.Context, tenantID, agentID uuid.UUID) (dispatch.Candidate, error) {
-	v, err := d.readAgent(ctx, agentID)
+// settle decides an open slot's future by what its conversation's stream
+// shows (dispatch.Fate): released when the agent left, confirmed when its
+// dispatcher stopped before confirming, released when that conversation
+// waits for it no more.
+func (d *Dispatcher) settle(ctx context.Context, ref SlotRef) error {
+	v, err := d.readAgent(ctx, ref.AgentID)
 	if err != nil {
-		return dispatch.Candidate{}, err
+		return err
 	}
-	now := d.Clock.Now()
-	changed := false
-	// A full agent's slots are all read: one of them may just have been
-	// freed, and only then can the agent take more.
-	full := v.state.OpenSlots() >= v.state.CurrentCapacity()
-	for id, slot := range v.state.Slots {
-		if !full && d.trustedServing(id, now) {
-			continue
-		}
-		view, err := d.slotView(ctx, slot)
-		if err != nil {
-			return dispatch.Candidate{}, err
-		}
-		view.Age = now.Sub(v.reservedAt[id])
-		action, reason := dispatch.Fate(view, d.grace())
-		who := agent.Identity{TenantID: tenantID, AgentID: agentID}
-		switch action {
-		case dispatch.Keep:
-			if view.Joined {
-				d.markServing(id, now)
-			}
-		case dispatch.ConfirmIt:
-			d.log().Info("dispatch: confirming an abandoned reservation", "reservation", id, "agent", agentID)
-			if _, err := d.confirm(ctx, Reservation{ID: id, Slot: slot, Who: who}); err != nil {
-				return dispatch.Candidate{}, err
-			}
-			changed = true
-		case dispatch.ReleaseIt:
-			if err := d.release(ctx, who, id, reason); err != nil {
-				return dispatch.Candidate{}, err
-			}
-			changed = true
-		}
+	slot, held := v.state.Slots[ref.ReservationID]
+	if !held {
+		return nil // released meanwhile
 	}
-	if changed {
-		if v, err = d.readAgent(ctx, agentID); err != nil {
-			return dispatch.Candidate{}, err
-		}
+	view, err := d.slotView(ctx, slot)
+	if err != nil {
+		return err
 	}
-	return v.candidate(), nil
-}
-
-func (d *Dispatcher) trustedServing(reservationID uuid.UUID, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	at, ok := d.serving[reservationID]
-	if ok && now.Sub(at) > servingRecheck {
-		delete(d.serving, reservationID)
-		return false
+	view.Age = d.Clock.Now().Sub(v.reservedAt[ref.ReservationID])
+	who := agent.Identity{TenantID: ref.TenantID, AgentID: ref.AgentID}
+	switch action, reason := dispatch.Fate(view, d.grace()); action {
+	case dispatch.ConfirmIt:
+		d.log().Info("dispatch: confirming an abandoned reservation", "reservation", ref.ReservationID, "agent", ref.AgentID)
+		_, err = d.confirm(ctx, Reservation{ID: ref.ReservationID, Slot: slot, Who: who})
+	case dispatch.ReleaseIt:
+		err = d.release(ctx, who, ref.ReservationID, reason)
 	}
-	return ok
-}
-
-func (d *Dispatcher) markServing(reservationID uuid.UUID, now time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.serving == nil {
-		d.serving = map[uuid.UUID]time.Time{}
-	}
-	d.serving[reservationID] = now
+	return err
 }
 
 // slotView reads what the conversation's stream tells about slot.

@@ -32,11 +32,38 @@ type logQueue struct {
 	open    map[uuid.UUID]commands.QueuedConversation // by episode
 	applied map[uuid.UUID]time.Time                   // episode → applied
 	reads   map[int][]time.Time                       // reader → read times
+	// agents are the ranking facts as the dispatch read model projects
+	// them, lagging like it.
+	agents map[uuid.UUID]commands.Candidate
+	// slots are the open slots with what their conversation showed.
+	slots map[uuid.UUID]*trackedSlot
+}
+
+type trackedSlot struct {
+	ref           commands.SlotRef
+	conv, segment uuid.UUID
+	reservedAt    time.Time
+	joined, ended bool
+}
+
+// unsettled lists the open slots that ended or were never confirmed, as
+// the dispatch read model does.
+func (q *logQueue) unsettled(_ context.Context, reservedBefore time.Time) ([]commands.SlotRef, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []commands.SlotRef
+	for _, s := range q.slots {
+		if s.ended || (!s.joined && s.reservedAt.Before(reservedBefore)) {
+			out = append(out, s.ref)
+		}
+	}
+	return out, nil
 }
 
 func newLogQueue() *logQueue {
 	return &logQueue{created: map[uuid.UUID]time.Time{}, vip: map[uuid.UUID]bool{},
-		open: map[uuid.UUID]commands.QueuedConversation{}, applied: map[uuid.UUID]time.Time{}, reads: map[int][]time.Time{}}
+		open: map[uuid.UUID]commands.QueuedConversation{}, applied: map[uuid.UUID]time.Time{}, reads: map[int][]time.Time{},
+		agents: map[uuid.UUID]commands.Candidate{}, slots: map[uuid.UUID]*trackedSlot{}}
 }
 
 func (q *logQueue) follow(ctx context.Context, store eventstore.Store, reg *eventschema.Registry) error {
@@ -47,15 +74,58 @@ func (q *logQueue) follow(ctx context.Context, store eventstore.Store, reg *even
 		}
 		q.mu.Lock()
 		defer q.mu.Unlock()
+		fact := func(id uuid.UUID) commands.Candidate {
+			c, ok := q.agents[id]
+			if !ok {
+				c = commands.Candidate{AgentID: id, Known: true, Status: string(agent.Offline), Capacity: agent.DefaultCapacity}
+			}
+			c.Version = e.StreamVersion
+			return c
+		}
 		switch p := p.(type) {
+		case eventschema.AgentStatusChanged:
+			c := fact(p.AgentID)
+			c.Status = p.To
+			q.agents[p.AgentID] = c
+		case eventschema.AgentCapacitySet:
+			c := fact(p.AgentID)
+			c.Capacity = p.Capacity
+			q.agents[p.AgentID] = c
+		case eventschema.AgentSlotReserved:
+			c := fact(p.AgentID)
+			c.Open, c.LastAssigned = c.Open+1, e.Metadata.OccurredAt
+			q.agents[p.AgentID] = c
+			q.slots[p.ReservationID] = &trackedSlot{ref: commands.SlotRef{TenantID: p.TenantID, AgentID: p.AgentID, ReservationID: p.ReservationID},
+				conv: p.ConversationID, reservedAt: e.Metadata.OccurredAt}
+		case eventschema.AgentSlotReleased:
+			c := fact(p.AgentID)
+			c.Open--
+			q.agents[p.AgentID] = c
+			delete(q.slots, p.ReservationID)
 		case eventschema.ConversationStarted:
 			q.created[p.ConversationID], q.vip[p.ConversationID] = e.Metadata.OccurredAt, p.VIP
 		case eventschema.ConversationQueued:
 			q.open[p.EpisodeID] = commands.QueuedConversation{TenantID: p.TenantID, ConversationID: p.ConversationID,
-				EpisodeID: p.EpisodeID, TeamID: p.TeamID, VIP: p.VIP, CreatedAt: q.created[p.ConversationID]}
+				EpisodeID: p.EpisodeID, TeamID: p.TeamID, VIP: p.VIP, CreatedAt: q.created[p.ConversationID],
+				Channel: "web", Reason: p.Reason}
 			q.applied[p.EpisodeID] = time.Now()
 		case eventschema.AgentJoined:
 			delete(q.open, p.EpisodeID)
+			if s, ok := q.slots[p.ReservationID]; ok {
+				s.joined, s.segment = true, p.SegmentID
+			}
+		case eventschema.AgentLeft:
+			for _, s := range q.slots {
+				if s.conv == p.ConversationID && s.segment == p.SegmentID {
+					s.ended = true
+				}
+			}
+		case eventschema.ConversationClosed:
+			for _, s := range q.slots {
+				if s.conv == p.ConversationID && s.joined {
+					s.ended = true
+				}
+			}
 		case eventschema.ConversationLeftQueue:
 			delete(q.open, p.EpisodeID)
 		}
@@ -167,10 +237,55 @@ func newWorld(t *testing.T, h *commands.Handler, store eventstore.Store, teams i
 	return w
 }
 
+// candidates lists a team's members without facts: the dispatcher reads
+// each from its stream.
 func (w *world) candidates(_ context.Context, _, team uuid.UUID) ([]commands.Candidate, error) {
 	var out []commands.Candidate
 	for _, a := range w.members[team] {
 		out = append(out, commands.Candidate{AgentID: a})
+	}
+	return out, nil
+}
+
+// candidatesFrom lists a team's members with the facts q projected, as
+// the dispatch read model gives them: the dispatcher ranks by them.
+func (w *world) candidatesFrom(q *logQueue) func(context.Context, uuid.UUID, uuid.UUID) ([]commands.Candidate, error) {
+	return func(_ context.Context, _, team uuid.UUID) ([]commands.Candidate, error) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		var out []commands.Candidate
+		for _, a := range w.members[team] {
+			c, ok := q.agents[a]
+			if !ok {
+				c = commands.Candidate{AgentID: a}
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
+}
+
+// openSlots lists every slot the agents hold, read from their streams:
+// what the dispatcher is to settle, exactly.
+func (w *world) openSlots(ctx context.Context, _ time.Time) ([]commands.SlotRef, error) {
+	var out []commands.SlotRef
+	reg := eventschema.Catalog()
+	for _, a := range w.agents {
+		page, err := w.store.ReadStream(ctx, agent.Stream(a), eventstore.Forwards, 0, 10000)
+		if err != nil {
+			return nil, err
+		}
+		var s agent.State
+		for _, e := range page {
+			p, err := reg.Decode(e)
+			if err != nil {
+				return nil, err
+			}
+			s = agent.Evolve(s, p)
+		}
+		for id := range s.Slots {
+			out = append(out, commands.SlotRef{TenantID: w.tenant, AgentID: a, ReservationID: id})
+		}
 	}
 	return out, nil
 }
@@ -291,7 +406,7 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	qctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() { _ = q.follow(qctx, store, eventschema.Catalog()) }()
-	d := &commands.Dispatcher{Handler: h, Queue: q.reader(0), Candidates: w.candidates, Clock: commands.SystemClock{}}
+	d := &commands.Dispatcher{Handler: h, Queue: q.reader(0), Candidates: w.candidatesFrom(q), Unsettled: w.openSlots, Clock: commands.SystemClock{}}
 	// sweep waits until the projected queue is exactly conv, then sweeps.
 	sweep := func(conv uuid.UUID) {
 		t.Helper()
@@ -430,10 +545,7 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 	// model gives it) repairs what the crashed one left once the grace is
 	// over: it confirms the one still waiting and releases the one whose
 	// conversation closed.
-	restarted := &commands.Dispatcher{Handler: h, Queue: q.reader(1), Candidates: w.candidates, Clock: clock,
-		Holders: func(context.Context) ([]commands.AgentRef, error) {
-			return []commands.AgentRef{{TenantID: w.tenant, AgentID: w.agents[0]}}, nil
-		}}
+	restarted := &commands.Dispatcher{Handler: h, Queue: q.reader(1), Candidates: w.candidates, Clock: clock, Unsettled: w.openSlots}
 	clock.add(10 * time.Second)
 	if err := restarted.Sweep(ctx); err != nil {
 		t.Fatal(err)
@@ -509,7 +621,13 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	dctx, stopDispatchers := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for n := range 2 {
-		d := &commands.Dispatcher{Handler: h, Queue: q.reader(n), Candidates: w.candidates, Clock: commands.SystemClock{},
+		// One ranks by projected facts, as a server does; the other reads
+		// every candidate's stream.
+		cands := w.candidatesFrom(q)
+		if n == 1 {
+			cands = w.candidates
+		}
+		d := &commands.Dispatcher{Handler: h, Queue: q.reader(n), Candidates: cands, Unsettled: q.unsettled, Clock: commands.SystemClock{},
 			Every: 20 * time.Millisecond, Grace: time.Second}
 		wg.Go(func() { _ = d.Run(dctx) })
 	}
@@ -595,13 +713,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	wg.Wait()
 	// A last repair with no grace settles every reservation.
 	final := &commands.Dispatcher{Handler: h, Queue: q.reader(99), Candidates: w.candidates, Clock: commands.SystemClock{}, Grace: time.Nanosecond,
-		Holders: func(context.Context) ([]commands.AgentRef, error) {
-			out := make([]commands.AgentRef, len(w.agents))
-			for i, a := range w.agents {
-				out[i] = commands.AgentRef{TenantID: w.tenant, AgentID: a}
-			}
-			return out, nil
-		}}
+		Unsettled: w.openSlots}
 	if err := final.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -744,7 +856,7 @@ func checkDispatchLog(t *testing.T, w *world, q *logQueue, envs []eventschema.En
 }
 
 func TestTeamCandidatesKeepWorkingHours(t *testing.T) {
-	members := []uuid.UUID{uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b1")}
+	members := []commands.Candidate{{AgentID: uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b1")}}
 	office := []byte(`{"weekly":{"monday":[{"from":"09:00","to":"17:00"}]}}`)
 	monday := func(h int) time.Time { return time.Date(2026, 11, 23, h, 0, 0, 0, time.UTC) }
 	cases := []struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,38 +15,6 @@ import (
 	"supportd/eventstore/postgres"
 	"supportd/readmodels"
 )
-
-// readModelDispatcher is a dispatcher fed by the read models, as a server
-// replica runs it: the queue, the team's online members and working hours,
-// and the agents holding slots.
-func readModelDispatcher(h *commands.Handler, pool *pgxpool.Pool) *commands.Dispatcher {
-	return &commands.Dispatcher{
-		Handler: h, Clock: commands.SystemClock{},
-		Queue: func(ctx context.Context) ([]commands.QueuedConversation, error) {
-			rows, err := readmodels.DispatchQueue(ctx, pool)
-			out := make([]commands.QueuedConversation, len(rows))
-			for i, r := range rows {
-				out[i] = commands.QueuedConversation(r)
-			}
-			return out, err
-		},
-		Candidates: func(ctx context.Context, tenantID, teamID uuid.UUID) ([]commands.Candidate, error) {
-			t, err := readmodels.GetDispatchTeam(ctx, pool, tenantID, teamID)
-			if err != nil {
-				return nil, err
-			}
-			return commands.TeamCandidates(t.Members, t.HoursOnly, t.TimeZone, t.Schedule, time.Now())
-		},
-		Holders: func(ctx context.Context) ([]commands.AgentRef, error) {
-			rows, err := readmodels.SlotHolders(ctx, pool)
-			out := make([]commands.AgentRef, len(rows))
-			for i, r := range rows {
-				out[i] = commands.AgentRef(r)
-			}
-			return out, err
-		},
-	}
-}
 
 // TestDispatchOverHTTP starts conversations over the channel API and lets a
 // read-model-fed dispatcher assign them: each goes to the online member of
@@ -111,13 +80,30 @@ func TestDispatchOverHTTP(t *testing.T) {
 	if holders, err := readmodels.SlotHolders(ctx, pool); err != nil || len(holders) > 2 {
 		t.Fatalf("holders %v, %v", holders, err)
 	}
-	// Ann is full. Once she closes her conversation her slot is free
-	// again and, Bob being at 2 of 4, the next one is hers.
+	// Ann is full. Once she closes her conversation her slot is freed
+	// (by whichever dispatcher settles it first: the server runs one too)
+	// and, once the read model shows it and Bob being at 2 of 4, the next
+	// one is hers.
 	annConv := c1
 	if second == annID {
 		annConv = c2
 	}
 	ann.expect(200, "POST", "/v1/conversations/"+annConv+"/close", "")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if err := d.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		holders, err := readmodels.SlotHolders(ctx, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(holders, func(h readmodels.SlotHolder) bool { return h.AgentID.String() == annID }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Ann's slot was not released after her close")
+		}
+	}
 	if _, fourth := assign(); fourth != annID {
 		t.Fatalf("after her close the next went to %s, not Ann", fourth)
 	}

@@ -84,32 +84,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			return out, err
 		},
 	}
-	dispatcher := &commands.Dispatcher{
-		Handler: cmds, Clock: commands.SystemClock{}, Log: log,
-		Queue: func(ctx context.Context) ([]commands.QueuedConversation, error) {
-			rows, err := readmodels.DispatchQueue(ctx, pool)
-			out := make([]commands.QueuedConversation, len(rows))
-			for i, r := range rows {
-				out[i] = commands.QueuedConversation(r)
-			}
-			return out, err
-		},
-		Candidates: func(ctx context.Context, tenantID, teamID uuid.UUID) ([]commands.Candidate, error) {
-			t, err := readmodels.GetDispatchTeam(ctx, pool, tenantID, teamID)
-			if err != nil {
-				return nil, err
-			}
-			return commands.TeamCandidates(t.Members, t.HoursOnly, t.TimeZone, t.Schedule, time.Now())
-		},
-		Holders: func(ctx context.Context) ([]commands.AgentRef, error) {
-			rows, err := readmodels.SlotHolders(ctx, pool)
-			out := make([]commands.AgentRef, len(rows))
-			for i, r := range rows {
-				out[i] = commands.AgentRef(r)
-			}
-			return out, err
-		},
-	}
+	// The dispatcher is woken by the changes that may give it work (a
+	// conversation queued at once, the others once the read models show
+	// them); the sweep every second is a fallback (and what notices
+	// working hours beginning).
+	dispatcher := readModelDispatcher(cmds, pool)
+	dispatchWake := make(chan struct{}, 1)
+	dispatcher.Log, dispatcher.Wake, dispatcher.Every = log, dispatchWake, time.Second
 	live := api.NewLive()
 	agentName := func(ctx context.Context, tenantID, agentID uuid.UUID) string {
 		a, err := readmodels.GetAgent(ctx, pool, tenantID, agentID)
@@ -171,6 +152,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	g.Go(func() error { return dispatcher.Run(gctx) })
 	g.Go(func() error { return fanout.Run(gctx) })
 	g.Go(func() error { return deliverer.Run(gctx) })
+	g.Go(func() error {
+		wake := func() {
+			select {
+			case dispatchWake <- struct{}{}:
+			default: // a sweep is due already
+			}
+		}
+		return runner.FollowDispatch(gctx, catalog, wake, func(q projections.QueuedArrival) {
+			dispatcher.Arrive(commands.QueuedConversation(q))
+		})
+	})
 	g.Go(func() error {
 		return runner.FollowChanges(gctx, func(c projections.Change) {
 			_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,

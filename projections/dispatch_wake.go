@@ -1,0 +1,182 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/domain/conversation"
+	"supportd/eventschema"
+	"supportd/eventstore"
+)
+
+// dispatchWakes are the events after which the dispatcher may have work
+// besides a conversation queued: an agent online or given room, a slot
+// freed, a team's members, hours or a setting changed (something to
+// assign), its agent left or its conversation closed (a slot to settle).
+// Each names the projectors whose tables the dispatcher then reads.
+var dispatchWakes = map[string][]string{
+	"AgentStatusChanged":          {"dispatch"},
+	"AgentCapacitySet":            {"dispatch"},
+	"AgentSlotReleased":           {"dispatch"},
+	"AgentLeft":                   {"dispatch"},
+	"ConversationClosed":          {"dispatch"},
+	"TeamMembersUpdated":          {"teams"},
+	"TeamTimePlanBound":           {"teams"},
+	"AgentEnabled":                {"accounts"},
+	"TenantSettingChanged":        {"tenants"},
+	"TimePlanChanged":             {"time_plans"},
+	"TenantDefaultTimePlanChosen": {"time_plans"},
+}
+
+// QueuedArrival is a queue episode as the log announces it, before the
+// queue read model shows it; field for field the dispatcher's
+// commands.QueuedConversation.
+type QueuedArrival struct {
+	TenantID       uuid.UUID
+	ConversationID uuid.UUID
+	EpisodeID      uuid.UUID
+	TeamID         uuid.UUID
+	VIP            bool
+	CreatedAt      time.Time
+	Channel        string
+	CustomerID     uuid.UUID
+	Reason         string
+}
+
+// startFacts are what a queue entry takes from the conversation's start.
+type startFacts struct {
+	createdAt  time.Time
+	channel    string
+	customerID uuid.UUID
+}
+
+// maxStarts bounds the starts remembered until their conversation is
+// queued (those never queued, e.g. hosted by a robot, are forgotten when
+// it is reached; a queued one whose start is forgotten is read back).
+const maxStarts = 4096
+
+// FollowDispatch gives the dispatcher its work as the log shows it, from
+// the most advanced projector's checkpoint at start (a sweep at start
+// covers what came before):
+//   - every ConversationQueued is handed to arrive at once, with what the
+//     queue read model would show of it (created_at as that model stores
+//     it), and wake is called: the dispatcher does not wait for the
+//     conversations projector, and since arrivals come in log order, an
+//     arrival's sweep knows every conversation queued before it;
+//   - after the other events of dispatchWakes wake is called once the
+//     projectors the dispatcher reads have applied them, so that the sweep
+//     sees them; waiting for those never holds back the arrivals.
+//
+// A projector that stopped does not hold the wake-ups back: the dispatcher
+// is woken anyway and finds what the read models show. It returns when ctx
+// ends.
+func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, wake func(), arrive func(QueuedArrival)) error {
+	var start eventschema.Position
+	for {
+		var err error
+		if start, err = r.fastest(ctx); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+	type pending struct {
+		pos   eventschema.Position
+		names []string
+	}
+	waits := make(chan pending, 1024)
+	waiterDone := make(chan struct{})
+	wctx, stop := context.WithCancel(ctx)
+	go func() {
+		defer close(waiterDone)
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case w := <-waits:
+				if err := r.WaitFor(wctx, w.pos, w.names...); err != nil && wctx.Err() != nil {
+					return
+				}
+				wake()
+			}
+		}
+	}()
+	defer func() {
+		stop()
+		<-waiterDone
+	}()
+	starts := map[uuid.UUID]startFacts{}
+	err := r.store.Subscribe(ctx, start, func(e eventschema.Envelope) error {
+		switch e.Type {
+		case "ConversationStarted":
+			p, err := reg.Decode(e)
+			if err != nil {
+				return err
+			}
+			s := p.(eventschema.ConversationStarted)
+			if len(starts) >= maxStarts {
+				clear(starts)
+			}
+			starts[s.ConversationID] = startFacts{createdAt: occurredAt(e).Truncate(time.Microsecond), channel: s.Channel, customerID: s.CustomerID}
+			return nil
+		case "ConversationQueued":
+			p, err := reg.Decode(e)
+			if err != nil {
+				return err
+			}
+			q := p.(eventschema.ConversationQueued)
+			st, ok := starts[q.ConversationID]
+			if !ok {
+				if st, err = readStart(ctx, r.store, reg, q.ConversationID); err != nil {
+					return err
+				}
+			}
+			delete(starts, q.ConversationID)
+			arrive(QueuedArrival{TenantID: q.TenantID, ConversationID: q.ConversationID, EpisodeID: q.EpisodeID, TeamID: q.TeamID,
+				VIP: q.VIP, CreatedAt: st.createdAt, Channel: st.channel, CustomerID: st.customerID, Reason: q.Reason})
+			wake()
+			return nil
+		}
+		names, ok := dispatchWakes[e.Type]
+		if !ok {
+			return nil
+		}
+		select {
+		case waits <- pending{e.Position, names}:
+		default:
+			wake() // the waiter is far behind: wake now, a later wake-up follows
+		}
+		return nil
+	})
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return fmt.Errorf("follow dispatch wake-ups: %w", err)
+}
+
+// readStart reads a conversation's start from its stream.
+func readStart(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, id uuid.UUID) (startFacts, error) {
+	page, err := store.ReadStream(ctx, conversation.Stream(id), eventstore.Forwards, 0, 1)
+	if err != nil {
+		return startFacts{}, fmt.Errorf("read the start of %s: %w", id, err)
+	}
+	if len(page) == 0 {
+		return startFacts{}, fmt.Errorf("read the start of %s: no events", id)
+	}
+	p, err := reg.Decode(page[0])
+	if err != nil {
+		return startFacts{}, err
+	}
+	s, ok := p.(eventschema.ConversationStarted)
+	if !ok {
+		return startFacts{}, fmt.Errorf("conversation %s begins with %s", id, page[0].Type)
+	}
+	return startFacts{createdAt: occurredAt(page[0]).Truncate(time.Microsecond), channel: s.Channel, customerID: s.CustomerID}, nil
+}
