@@ -87,44 +87,76 @@ var never = pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}
 
 // Apply implements Projector.
 func (p *Timers) Apply(ctx context.Context, db DB, e eventschema.Envelope) error {
+	return p.ApplyBatch(ctx, db, []eventschema.Envelope{e})
+}
+
+// ApplyBatch implements BatchProjector. A tenant's settings are read once
+// per run of events, when a rule first asks, and the run's setting changes
+// are folded in as they come: every event sees the settings as of its
+// position, as Apply does, without a query per event.
+func (p *Timers) ApplyBatch(ctx context.Context, db DB, events []eventschema.Envelope) error {
 	if len(p.rules) == 0 {
 		return nil
 	}
-	if _, known := p.reg.Lookup(e.Type); !known {
-		return nil
+	settings := map[uuid.UUID]*tenant.State{}
+	for _, e := range events {
+		if _, known := p.reg.Lookup(e.Type); !known {
+			continue
+		}
+		payload, err := p.reg.Decode(e)
+		if err != nil {
+			return fmt.Errorf("%s %s at %s: %w", e.Type, e.ID, e.Position, err)
+		}
+		if ch, ok := payload.(eventschema.TenantSettingChanged); ok {
+			if err := db.Exec(ctx, `
+				INSERT INTO timer_settings (tenant_id, key, value) VALUES ($1, $2, $3)
+				ON CONFLICT (tenant_id, key) DO UPDATE SET value = excluded.value`,
+				ch.TenantID, ch.Key, string(ch.Value)); err != nil {
+				return err
+			}
+			if st, read := settings[ch.TenantID]; read {
+				st.Settings[ch.Key] = ch.Value
+			}
+		}
+		var loadErr error
+		setting := func(key string) (json.RawMessage, bool) {
+			st, read := settings[e.Metadata.TenantID]
+			if !read {
+				if st, loadErr = loadTimerSettings(ctx, db, e.Metadata.TenantID); loadErr != nil {
+					return nil, false
+				}
+				settings[e.Metadata.TenantID] = st
+			}
+			return st.Setting(key)
+		}
+		for _, rule := range p.rules {
+			change := rule(e, payload, setting)
+			if loadErr != nil {
+				return loadErr
+			}
+			if err := p.apply(ctx, db, e.Metadata.TenantID, change); err != nil {
+				return err
+			}
+		}
 	}
-	payload, err := p.reg.Decode(e)
-	if err != nil {
-		return err
-	}
-	if ch, ok := payload.(eventschema.TenantSettingChanged); ok {
-		if err := db.Exec(ctx, `
-			INSERT INTO timer_settings (tenant_id, key, value) VALUES ($1, $2, $3)
-			ON CONFLICT (tenant_id, key) DO UPDATE SET value = excluded.value`,
-			ch.TenantID, ch.Key, string(ch.Value)); err != nil {
+	return nil
+}
+
+// apply writes one rule's change.
+func (p *Timers) apply(ctx context.Context, db DB, tenantID uuid.UUID, change TimerChange) error {
+	for _, id := range change.Cancel {
+		if err := db.Exec(ctx, `DELETE FROM timers WHERE timer_id = $1`, id); err != nil {
 			return err
 		}
 	}
-	settings := &settingsAt{ctx: ctx, db: db, tenantID: e.Metadata.TenantID}
-	for _, rule := range p.rules {
-		change := rule(e, payload, settings.get)
-		if settings.err != nil {
-			return settings.err
+	for _, end := range change.End {
+		if err := db.Exec(ctx, `DELETE FROM timers WHERE subject = $1 AND kind = ANY($2)`, end.Subject, end.Kinds); err != nil {
+			return err
 		}
-		for _, id := range change.Cancel {
-			if err := db.Exec(ctx, `DELETE FROM timers WHERE timer_id = $1`, id); err != nil {
-				return err
-			}
-		}
-		for _, end := range change.End {
-			if err := db.Exec(ctx, `DELETE FROM timers WHERE subject = $1 AND kind = ANY($2)`, end.Subject, end.Kinds); err != nil {
-				return err
-			}
-		}
-		for _, t := range change.Schedule {
-			if err := p.schedule(ctx, db, e.Metadata.TenantID, t); err != nil {
-				return err
-			}
+	}
+	for _, t := range change.Schedule {
+		if err := p.schedule(ctx, db, tenantID, t); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -159,31 +191,12 @@ func (p *Timers) schedule(ctx context.Context, db DB, tenantID uuid.UUID, t Sche
 		started_at = excluded.started_at`, t.ID, tenantID, t.Kind, due, body, t.Subject, t.StartedAt)
 }
 
-// settingsAt reads a tenant's settings from the projector's copy, once per
-// event and only when a rule asks: the copy is as of the event, since the
-// projector applies the log in order.
-type settingsAt struct {
-	ctx      context.Context
-	db       DB
-	tenantID uuid.UUID
-	state    *tenant.State
-	err      error
-}
-
-func (s *settingsAt) get(key string) (json.RawMessage, bool) {
-	if s.state == nil && s.err == nil {
-		s.state, s.err = s.load()
-	}
-	if s.err != nil {
-		return nil, false
-	}
-	return s.state.Setting(key)
-}
-
-func (s *settingsAt) load() (*tenant.State, error) {
-	rows, err := s.db.Query(s.ctx, `SELECT key, value FROM timer_settings WHERE tenant_id = $1`, s.tenantID)
+// loadTimerSettings reads a tenant's settings from the projector's copy:
+// the changes applied so far, over the documented defaults.
+func loadTimerSettings(ctx context.Context, db DB, tenantID uuid.UUID) (*tenant.State, error) {
+	rows, err := db.Query(ctx, `SELECT key, value FROM timer_settings WHERE tenant_id = $1`, tenantID)
 	if err != nil {
-		return nil, fmt.Errorf("timer settings of %s: %w", s.tenantID, err)
+		return nil, fmt.Errorf("timer settings of %s: %w", tenantID, err)
 	}
 	defer rows.Close()
 	st := &tenant.State{Settings: map[string]json.RawMessage{}}
@@ -193,12 +206,12 @@ func (s *settingsAt) load() (*tenant.State, error) {
 			value []byte
 		)
 		if err := rows.Scan(&key, &value); err != nil {
-			return nil, fmt.Errorf("timer settings of %s: %w", s.tenantID, err)
+			return nil, fmt.Errorf("timer settings of %s: %w", tenantID, err)
 		}
 		st.Settings[key] = value
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("timer settings of %s: %w", s.tenantID, err)
+		return nil, fmt.Errorf("timer settings of %s: %w", tenantID, err)
 	}
 	return st, nil
 }
