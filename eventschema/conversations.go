@@ -189,7 +189,8 @@ type MessageSent struct {
 	// agent served the conversation then).
 	SegmentID uuid.UUID `json:"segment_id"`
 	// Notice names what a system message is: welcome, team_greeting,
-	// agent_greeting, queue_reminder, no_reply_reminder, transfer_notice,
+	// agent_greeting, queue_reminder, no_reply_reminder (the agent is
+	// late), customer_reminder (the customer is silent), transfer_notice,
 	// closing_notice, rating_invitation; empty for other senders.
 	Notice string `json:"notice,omitempty"`
 }
