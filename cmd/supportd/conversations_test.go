@@ -265,6 +265,8 @@ func TestConversationsOverHTTP(t *testing.T) {
 		}
 		checkNesting(t, id, events)
 	}
+	// Every read model rebuilt from this log equals the live one.
+	requireRebuildEqualsLive(t, ctx, pool)
 }
 
 // checkNesting folds a conversation's events and asserts what the reports

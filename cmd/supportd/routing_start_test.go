@@ -270,4 +270,6 @@ func TestRoutingAtStartOverHTTP(t *testing.T) {
 		}
 		checkNesting(t, id, env)
 	}
+	// Every read model rebuilt from this log equals the live one.
+	requireRebuildEqualsLive(t, ctx, pool)
 }
