@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"supportd/domain/conversation"
+	"supportd/domain/tags"
 	"supportd/domain/tenant"
 	"supportd/eventschema"
 )
@@ -22,8 +23,18 @@ type TagConversation struct {
 	Remove         bool
 }
 
-// TagConversation handles the Tag and Untag commands.
+// TagConversation handles the Tag and Untag commands. Added tags must be
+// enabled tags of the tenant's conversation-tag tree.
 func (h *Handler) TagConversation(ctx context.Context, m Meta, c TagConversation) (Result, error) {
+	if !c.Remove {
+		tree, err := load(ctx, h, Aggregate[tags.Tree]{Stream: tags.TreeStream(c.TenantID), Evolve: tags.EvolveTree}, uuid.Nil)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := tree.state.CheckUsable(c.TagIDs); err != nil {
+			return Result{}, err
+		}
+	}
 	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
 		if c.Remove {
 			return conversation.Untag(s, c.TagIDs)

@@ -207,14 +207,23 @@ func TestConversationsOverHTTP(t *testing.T) {
 	if p := ann.expect(409, "POST", "/v1/conversations/"+conv+"/close", ""); p["code"] != "close.tag_required" {
 		t.Errorf("close untagged: %v", p)
 	}
-	tag := uuid.Must(uuid.NewV7()).String()
+	// Only enabled tags of the tenant's tree are added.
+	tag := admin.expect(201, "POST", "/v1/conversation-tags", `{"name":"Order status"}`)["id"].(string)
+	later := admin.expect(201, "POST", "/v1/conversation-tags", `{"name":"Delivery"}`)["id"].(string)
+	retired := admin.expect(201, "POST", "/v1/conversation-tags", `{"name":"Old"}`)["id"].(string)
+	admin.expect(200, "PATCH", "/v1/conversation-tags/"+retired, `{"enabled":false}`)
+	if p := ann.expect(422, "POST", "/v1/conversations/"+conv+"/tags", fmt.Sprintf(`{"tag_ids":[%q]}`, uuid.NewString())); p["code"] != "tag.unknown" {
+		t.Errorf("unknown tag: %v", p)
+	}
+	if p := ann.expect(422, "POST", "/v1/conversations/"+conv+"/tags", fmt.Sprintf(`{"tag_ids":[%q,%q]}`, tag, retired)); p["code"] != "tag.disabled" {
+		t.Errorf("disabled tag: %v", p)
+	}
 	ann.expect(200, "POST", "/v1/conversations/"+conv+"/tags", fmt.Sprintf(`{"tag_ids":[%q],"remark":"order status"}`, tag))
 	ann.expect(200, "POST", "/v1/conversations/"+conv+"/rating-invitation", "")
 	ann.expect(409, "POST", "/v1/conversations/"+conv+"/rating-invitation", "")
 	closed := ann.expect(200, "POST", "/v1/conversations/"+conv+"/close", "")
 	ch(409, "POST", "/v1/channel/conversations/"+conv+"/messages", `{"type":"text","text":"one more thing"}`)
 	// Tags still change after the close; the first rating counts.
-	later := uuid.Must(uuid.NewV7()).String()
 	ann.expect(200, "POST", "/v1/conversations/"+conv+"/tags", fmt.Sprintf(`{"tag_ids":[%q]}`, later))
 	admin.expect(200, "PUT", "/v1/tenant/settings/rating.accept", `{"value":"first"}`)
 	ch(422, "POST", "/v1/channel/conversations/"+conv+"/rating", `{"stars":6}`)

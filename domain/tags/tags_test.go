@@ -228,3 +228,31 @@ func TestCustomerTags(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckUsable(t *testing.T) {
+	s := tree(added(id(1), uuid.Nil, "A", 0), added(id(2), id(1), "B", 0),
+		eventschema.ConversationTagDisabled{TenantID: tenant, TagID: id(2)})
+	cases := []struct {
+		name string
+		ids  []uuid.UUID
+		code string
+	}{
+		{"enabled tag", []uuid.UUID{id(1)}, ""},
+		{"unknown tag", []uuid.UUID{id(1), id(9)}, "tag.unknown"},
+		{"disabled tag", []uuid.UUID{id(2)}, "tag.disabled"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.CheckUsable(tc.ids)
+			var code string
+			if de, ok := err.(*domain.Error); ok {
+				code = de.Code
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code {
+				t.Errorf("code %q, want %q", code, tc.code)
+			}
+		})
+	}
+}

@@ -289,3 +289,19 @@ func Reorder(s Tree, parent uuid.UUID, order []uuid.UUID) ([]any, error) {
 	}
 	return []any{eventschema.ConversationTagsReordered{TenantID: s.TenantID, ParentID: parent, Order: slices.Clone(order)}}, nil
 }
+
+// CheckUsable says whether agents may add the tags ids to a conversation:
+// each must be a tag of the tree that is enabled (deleted and disabled
+// tags stay on the conversations that carry them, but are not added anew).
+func (s Tree) CheckUsable(ids []uuid.UUID) error {
+	for _, id := range ids {
+		t, ok := s.Tags[id]
+		if !ok {
+			return domain.Errorf(domain.Invalid, "tag.unknown", "tag_ids", "no conversation tag %s", id)
+		}
+		if !t.Enabled {
+			return domain.Errorf(domain.Invalid, "tag.disabled", "tag_ids", "conversation tag %q is disabled", t.Name)
+		}
+	}
+	return nil
+}
