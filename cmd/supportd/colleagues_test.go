@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Colleague chat over HTTP, on a real database: an agent writes to an
@@ -14,7 +17,8 @@ import (
 // colleagues, API tokens and channels are kept out.
 func TestColleagueChatOverHTTP(t *testing.T) {
 	t.Parallel()
-	op := client{t: t, base: startServer(t, "postgres", "")}
+	base, dbURL := startServerDB(t, "postgres", "")
+	op := client{t: t, base: base}
 	tenant, admin := newTenant(t, op)
 	annID, ann := teamUser(t, admin, tenant, "ann@acme.example", "Ann", "agent")
 	// Bob is added but not signed in: he is offline.
@@ -151,4 +155,13 @@ func TestColleagueChatOverHTTP(t *testing.T) {
 		t.Errorf("waiting for Bob %v", left)
 	}
 	ann.expect(422, "GET", "/v1/colleagues/"+bobID+"/messages?after=garbage", "")
+
+	// The read models rebuilt from the log equal the live ones.
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	requireRebuildEqualsLive(t, ctx, pool)
 }

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"supportd/eventstore"
+	"supportd/eventstore/postgres"
 )
 
 // Keyword rules and sensitive words over HTTP, on a real database: admins
@@ -15,7 +20,8 @@ import (
 // conversation's log and on the agent's live stream.
 func TestKeywordRulesOverHTTP(t *testing.T) {
 	t.Parallel()
-	op := client{t: t, base: startServer(t, "postgres", "")}
+	base, dbURL := startServerDB(t, "postgres", "")
+	op := client{t: t, base: base}
 	tenant, admin := newTenant(t, op)
 	annID, ann := teamUser(t, admin, tenant, "ann@acme.example", "Ann", "agent")
 	// A busy agent gets no auto-assignment: this test joins by hand.
@@ -194,4 +200,20 @@ func TestKeywordRulesOverHTTP(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(wantAlarms, "\n") {
 		t.Errorf("alarms\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantAlarms, "\n"))
 	}
+
+	// The reply, the prompt and the alarms keep the conversation's log well
+	// nested, and the read models rebuilt from the log equal the live ones.
+	ann.expect(200, "POST", "/v1/conversations/"+conv+"/close", "")
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	events, err := postgres.New(pool).ReadStream(ctx, "conversation-"+conv, eventstore.Forwards, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNesting(t, conv, events)
+	requireRebuildEqualsLive(t, ctx, pool)
 }
