@@ -108,6 +108,9 @@ func conversationTimeoutRule(e eventschema.Envelope, payload any, settings Setti
 	for _, r := range c.Start {
 		t := ScheduledTimer{ID: r.Key(), Kind: ConversationTimerKind(r.Kind), Subject: c.ConversationID, StartedAt: at, Keep: r.Keep,
 			Payload: ConversationTimerPayload{ConversationID: c.ConversationID, Timeout: r.Kind, RunID: r.ID, N: r.N}}
+		if r.IfPending != "" {
+			t.IfPending = ConversationTimerKind(r.IfPending)
+		}
 		if d, on := rules.Delay(r); on {
 			t.DueAt = at.Add(d)
 		}

@@ -52,6 +52,10 @@ func TestConversationTimeoutRule(t *testing.T) {
 		return []SubjectTimers{{Subject: conv, Kinds: out}}
 	}
 	next := uuid.NewSHA1(ep, []byte(eventschema.TimeoutQueueReminder))
+	ifAwaiting := func(s ScheduledTimer) ScheduledTimer {
+		s.IfPending = ConversationTimerKind(conversation.RunAwaitingReply)
+		return s
+	}
 	cases := []struct {
 		name     string
 		event    any
@@ -61,8 +65,12 @@ func TestConversationTimeoutRule(t *testing.T) {
 		{"a customer message to an agent: kept timers, one without a due time", eventschema.MessageSent{ConversationID: conv, MessageID: msg,
 			SenderKind: "customer", SegmentID: seg}, on, TimerChange{
 			End: end(eventschema.TimeoutCustomerNoReply, eventschema.TimeoutNoReplyRemind, eventschema.TimeoutNoReplyClose),
-			Schedule: []ScheduledTimer{timer(eventschema.TimeoutInactivity, msg, 1, false, 2*time.Hour),
+			Schedule: []ScheduledTimer{timer(eventschema.TimeoutInactivity, msg, 1, false, 2*time.Hour), timer(conversation.RunAwaitingReply, msg, 1, true, 0),
 				timer(eventschema.TimeoutAgentNoReply, msg, 1, true, time.Minute), timer(eventschema.TimeoutAutoReassign, msg, 1, true, 0)}}},
+		{"a join while the customer waits: the agent's clocks from the join", eventschema.AgentJoined{ConversationID: conv, SegmentID: seg}, on, TimerChange{
+			End: end(eventschema.TimeoutQueueReminder),
+			Schedule: []ScheduledTimer{ifAwaiting(timer(eventschema.TimeoutAgentNoReply, seg, 1, true, time.Minute)),
+				ifAwaiting(timer(eventschema.TimeoutAutoReassign, seg, 1, true, 0))}}},
 		{"defaults: inactivity after 24 hours, the rest off", eventschema.ConversationStarted{ConversationID: conv}, settings(nil), TimerChange{
 			Schedule: []ScheduledTimer{timer(eventschema.TimeoutInactivity, conv, 1, false, 24*time.Hour)}}},
 		{"the first queue reminder", eventschema.ConversationQueued{ConversationID: conv, EpisodeID: ep}, on, TimerChange{
@@ -70,7 +78,8 @@ func TestConversationTimeoutRule(t *testing.T) {
 		{"the next queue reminder after the interval", eventschema.ConversationTimedOut{ConversationID: conv, Timeout: eventschema.TimeoutQueueReminder,
 			RunID: ep, N: 1, Next: eventschema.TimeoutQueueReminder}, on, TimerChange{End: end(eventschema.TimeoutQueueReminder),
 			Schedule: []ScheduledTimer{timer(eventschema.TimeoutQueueReminder, next, 2, false, 30*time.Second)}}},
-		{"the close ends them all", eventschema.ConversationClosed{ConversationID: conv}, on, TimerChange{End: end(conversation.TimeoutKinds...)}},
+		{"the close ends them all", eventschema.ConversationClosed{ConversationID: conv}, on, TimerChange{
+			End: end(append(append([]string{}, conversation.TimeoutKinds...), conversation.RunAwaitingReply)...)}},
 		{"events of other aggregates", eventschema.TenantCreated{TenantID: tenantID}, on, TimerChange{}},
 	}
 	for _, tc := range cases {

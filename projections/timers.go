@@ -47,6 +47,9 @@ type ScheduledTimer struct {
 	// Keep: a timer of the kind already timing Subject goes on; only a run
 	// kept without a due time gets one, counted from its own start.
 	Keep bool
+	// IfPending, when set, schedules the timer only while Subject has a
+	// timer of that kind.
+	IfPending string
 }
 
 // Settings answers a tenant's setting as of an event's position in the
@@ -178,17 +181,26 @@ func (p *Timers) schedule(ctx context.Context, db DB, tenantID uuid.UUID, t Sche
 		due = pgtype.Timestamptz{Time: t.DueAt, Valid: true}
 		delay = t.DueAt.Sub(t.StartedAt).Seconds()
 	}
-	const insert = `
+	insert := `
 		INSERT INTO timers (timer_id, tenant_id, kind, due_at, payload, subject, started_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (subject, kind) WHERE subject IS NOT NULL DO UPDATE SET `
+	args := []any{t.ID, tenantID, t.Kind, due, body, t.Subject, t.StartedAt}
+	if t.IfPending != "" {
+		insert = `
+		INSERT INTO timers (timer_id, tenant_id, kind, due_at, payload, subject, started_at)
+		SELECT $1::uuid, $2::uuid, $3::text, $4::timestamptz, $5::jsonb, $6::uuid, $7::timestamptz
+		WHERE EXISTS (SELECT 1 FROM timers WHERE subject = $6::uuid AND kind = $8::text)
+		ON CONFLICT (subject, kind) WHERE subject IS NOT NULL DO UPDATE SET `
+		args = append(args, t.IfPending)
+	}
+	arg := fmt.Sprintf("$%d", len(args)+1)
 	if t.Keep {
-		return db.Exec(ctx, insert+`due_at = timers.started_at + make_interval(secs => $8)
-			WHERE timers.due_at = 'infinity' AND excluded.due_at < 'infinity'`,
-			t.ID, tenantID, t.Kind, due, body, t.Subject, t.StartedAt, delay)
+		return db.Exec(ctx, insert+`due_at = timers.started_at + make_interval(secs => `+arg+`)
+			WHERE timers.due_at = 'infinity' AND excluded.due_at < 'infinity'`, append(args, delay)...)
 	}
 	return db.Exec(ctx, insert+`timer_id = excluded.timer_id, due_at = excluded.due_at, payload = excluded.payload,
-		started_at = excluded.started_at`, t.ID, tenantID, t.Kind, due, body, t.Subject, t.StartedAt)
+		started_at = excluded.started_at`, args...)
 }
 
 // loadTimerSettings reads a tenant's settings from the projector's copy:

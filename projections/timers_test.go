@@ -224,6 +224,18 @@ func TestConversationTimersFollowSettings(t *testing.T) {
 		RunID: m4, N: 1, Actions: []string{"remind_agent"}, AgentID: agent})
 	expect("its own event ends a timer", row{"conversation.inactivity", 3*time.Hour + time.Minute})
 
+	// Another customer writes while queued; the agent's clocks start when
+	// an agent joins.
+	conv2, ep2, seg2, m5 := uuid.Must(uuid.NewV7()), uuid.New(), uuid.New(), uuid.New()
+	stream2 := "conversation-" + conv2.String()
+	appendAt(stream2, 2*time.Minute, eventschema.ConversationStarted{TenantID: tenant, ConversationID: conv2, Channel: "web", CustomerID: uuid.New()},
+		eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv2, EpisodeID: ep2, TeamID: team, Reason: "routed"},
+		eventschema.MessageSent{TenantID: tenant, ConversationID: conv2, MessageID: m5, SenderKind: "customer", Type: "text", Text: "…"})
+	appendAt(stream2, 5*time.Minute, eventschema.AgentJoined{TenantID: tenant, ConversationID: conv2, AgentID: agent, SegmentID: seg2, How: "manual",
+		EpisodeID: ep2, TeamID: team})
+	expect("joined while the customer waits", row{"conversation.agent_no_reply", 6 * time.Minute}, row{"conversation.auto_reassign", 7 * time.Minute},
+		row{"conversation.inactivity", 3*time.Hour + time.Minute}, row{"conversation.inactivity", 3*time.Hour + 2*time.Minute})
+
 	// A rebuild replays the same log into the same rows.
 	live := dump(t, ctx, e.pool, timers.Tables())
 	if _, err := Rebuild(ctx, e.store, e.pool, NewTimers(reg, TimerRules()...), nil); err != nil {
@@ -233,7 +245,8 @@ func TestConversationTimersFollowSettings(t *testing.T) {
 
 	appendAt(stream, 3*time.Minute, eventschema.AgentLeft{TenantID: tenant, ConversationID: conv, AgentID: agent, SegmentID: seg, How: "closed"},
 		eventschema.ConversationClosed{TenantID: tenant, ConversationID: conv, Reason: "agent", ClosedBy: agent.String()})
-	expect("closed")
+	expect("closed", row{"conversation.agent_no_reply", 6 * time.Minute}, row{"conversation.auto_reassign", 7 * time.Minute},
+		row{"conversation.inactivity", 3*time.Hour + 2*time.Minute})
 	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM timers WHERE subject = $1`, conv).Scan(&dormant); err != nil || dormant != 0 {
 		t.Fatalf("timers left after the close: %d, %v", dormant, err)
 	}

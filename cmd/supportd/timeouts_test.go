@@ -324,6 +324,11 @@ func TestAgentNoReplyOverHTTP(t *testing.T) {
 	if ids, hl := listed(other); !slices.Contains(ids, conv) || hl[conv] != "" {
 		t.Errorf("the other agent's list %v %v", ids, hl)
 	}
+	// The customer still waits for an answer: the new agent's clocks run
+	// from the join.
+	if got := rig.pending(conv); !slices.Equal(got, []string{"conversation.agent_no_reply", "conversation.auto_reassign", "conversation.inactivity"}) {
+		t.Errorf("pending timers for the new agent %v", got)
+	}
 }
 
 // TestCustomerNoReplyOverHTTP: the customer does not answer the agent.

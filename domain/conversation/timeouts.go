@@ -18,6 +18,15 @@ var TimeoutKinds = []string{eventschema.TimeoutAgentNoReply, eventschema.Timeout
 	eventschema.TimeoutCustomerNoReply, eventschema.TimeoutNoReplyRemind, eventschema.TimeoutNoReplyClose,
 	eventschema.TimeoutInactivity, eventschema.TimeoutQueueReminder}
 
+// RunAwaitingReply is no timeout but the wait it times from: the customer
+// wrote and no agent answered yet. Its run is never due; an agent who
+// joins while it is pending starts the agent's clocks (agent no-reply,
+// auto-reassign) at once.
+const RunAwaitingReply = "awaiting_reply"
+
+// runKinds are every kind of run: the close ends them all.
+var runKinds = append(slices.Clone(TimeoutKinds), RunAwaitingReply)
+
 // Notice kinds of the system messages timeouts send.
 const (
 	// NoticeNoReplyReminder tells the customer the agent will answer soon
@@ -47,6 +56,9 @@ type Run struct {
 	// customer waits for an agent since the first unanswered message, not
 	// the last.
 	Keep bool
+	// IfPending, when set, starts the run only while a run of that kind
+	// is pending.
+	IfPending string
 }
 
 // Key names the run's timer and the command that fires it: one per kind
@@ -69,8 +81,9 @@ type RunChange struct {
 // the timers projector folds it to keep the durable timers.
 //
 //   - agent no-reply and auto-reassign run from a customer message while
-//     an agent serves (the first unanswered one) until an agent writes or
-//     the agent leaves;
+//     an agent serves (the first unanswered one), or from an agent's join
+//     while a customer message waits for an answer, until an agent writes
+//     or the agent leaves;
 //   - customer no-reply and the no-reply reminder run from an agent's
 //     latest message until the customer writes or the agent leaves; the
 //     reminder leads to the no-reply close, which a message of either side
@@ -90,13 +103,13 @@ func TimeoutRuns(event any) RunChange {
 		switch e.SenderKind {
 		case eventschema.SenderCustomer:
 			c.End = []string{eventschema.TimeoutCustomerNoReply, eventschema.TimeoutNoReplyRemind, eventschema.TimeoutNoReplyClose}
-			c.Start = []Run{kind(eventschema.TimeoutInactivity, e.MessageID, false)}
+			c.Start = []Run{kind(eventschema.TimeoutInactivity, e.MessageID, false), kind(RunAwaitingReply, e.MessageID, true)}
 			if e.SegmentID != uuid.Nil {
 				c.Start = append(c.Start, kind(eventschema.TimeoutAgentNoReply, e.MessageID, true),
 					kind(eventschema.TimeoutAutoReassign, e.MessageID, true))
 			}
 		case eventschema.SenderAgent:
-			c.End = []string{eventschema.TimeoutAgentNoReply, eventschema.TimeoutAutoReassign, eventschema.TimeoutNoReplyClose}
+			c.End = []string{eventschema.TimeoutAgentNoReply, eventschema.TimeoutAutoReassign, eventschema.TimeoutNoReplyClose, RunAwaitingReply}
 			c.Start = []Run{kind(eventschema.TimeoutInactivity, e.MessageID, false),
 				kind(eventschema.TimeoutCustomerNoReply, e.MessageID, false), kind(eventschema.TimeoutNoReplyRemind, e.MessageID, false)}
 		case eventschema.SenderRobot:
@@ -108,12 +121,16 @@ func TimeoutRuns(event any) RunChange {
 	case eventschema.ConversationLeftQueue:
 		return RunChange{ConversationID: e.ConversationID, End: []string{eventschema.TimeoutQueueReminder}}
 	case eventschema.AgentJoined:
-		return RunChange{ConversationID: e.ConversationID, End: []string{eventschema.TimeoutQueueReminder}}
+		joined := func(k string) Run {
+			return Run{Kind: k, ID: e.SegmentID, N: 1, Keep: true, IfPending: RunAwaitingReply}
+		}
+		return RunChange{ConversationID: e.ConversationID, End: []string{eventschema.TimeoutQueueReminder},
+			Start: []Run{joined(eventschema.TimeoutAgentNoReply), joined(eventschema.TimeoutAutoReassign)}}
 	case eventschema.AgentLeft:
 		return RunChange{ConversationID: e.ConversationID, End: []string{eventschema.TimeoutAgentNoReply, eventschema.TimeoutAutoReassign,
 			eventschema.TimeoutCustomerNoReply, eventschema.TimeoutNoReplyRemind, eventschema.TimeoutNoReplyClose}}
 	case eventschema.ConversationClosed:
-		return RunChange{ConversationID: e.ConversationID, End: TimeoutKinds}
+		return RunChange{ConversationID: e.ConversationID, End: runKinds}
 	case eventschema.ConversationTimedOut:
 		c := RunChange{ConversationID: e.ConversationID, End: []string{e.Timeout}}
 		if e.Next != "" {
@@ -142,6 +159,9 @@ func evolveRuns(runs map[string]Run, event any) map[string]Run {
 	}
 	for _, r := range c.Start {
 		if _, pending := out[r.Kind]; pending && r.Keep {
+			continue
+		}
+		if _, waits := out[r.IfPending]; r.IfPending != "" && !waits {
 			continue
 		}
 		out[r.Kind] = r
@@ -294,6 +314,9 @@ type Elapsed struct {
 func Elapse(s State, e Elapsed) ([]any, error) {
 	if !s.Exists {
 		return nil, errMissing()
+	}
+	if !slices.Contains(TimeoutKinds, e.Run.Kind) {
+		return nil, domain.Errorf(domain.Invalid, "timeout.kind", "timeout", "no timeout %q", e.Run.Kind)
 	}
 	run, pending := s.Runs[e.Run.Kind]
 	if s.IsClosed || !pending || run.ID != e.Run.ID {
