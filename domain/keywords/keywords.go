@@ -32,9 +32,9 @@ func Stream(tenantID uuid.UUID) string { return "keywords-" + tenantID.String() 
 // Limits of the rule set.
 const (
 	// MaxRules bounds a tenant's keyword rules: every customer message is
-	// matched against all of them (BenchmarkReactFullRuleSet: about 0.5 ms
-	// for a short message against 100 rules, ten times that for 1000
-	// characters).
+	// matched against all of them (BenchmarkReactFullRuleSet, 100 rules and
+	// 500 words: 0.14 to 0.26 ms for a 49-character message, 2.5 to 3.8 ms
+	// for 1000 characters, on a busy 2-core machine).
 	MaxRules = 100
 	// MaxPattern bounds a pattern's length in bytes. RE2 matches in time
 	// linear in the text whatever the pattern, so there are no
