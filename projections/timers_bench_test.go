@@ -77,14 +77,17 @@ func appendConversations(ctx context.Context, store eventstore.Store, n int) err
 // BenchmarkTimersRebuild rebuilds the timers from a log of
 // timers.conversations conversations (48,000 events by default), every
 // message of which starts and ends timers by the settings as of its
-// position, and reports the replay rate. Run with -benchtime=1x.
+// position, and reports the replay rate. As a same-run baseline it also
+// rebuilds the conversations read model from the same log. Run with
+// -benchtime=1x.
 func BenchmarkTimersRebuild(b *testing.B) {
 	e := newEnv(b)
 	ctx := testContext(b)
 	if err := appendConversations(ctx, e.store, *timersConversations); err != nil {
 		b.Fatal(err)
 	}
-	p := NewTimers(eventschema.Catalog(), TimerRules()...)
+	reg := eventschema.Catalog()
+	p := NewTimers(reg, TimerRules()...)
 	b.ResetTimer()
 	var events int64
 	for range b.N {
@@ -95,4 +98,11 @@ func BenchmarkTimersRebuild(b *testing.B) {
 		events += res.Events
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.StopTimer()
+	start := time.Now()
+	res, err := Rebuild(ctx, e.store, e.pool, NewConversations(reg), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(res.Events)/time.Since(start).Seconds(), "conversations-events/s")
 }
