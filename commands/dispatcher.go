@@ -216,19 +216,26 @@ func (d *Dispatcher) grace() time.Duration {
 // a conversation nobody can take: every later conversation of the team has
 // the same candidates, so assigning one would jump the queue.
 func (d *Dispatcher) Sweep(ctx context.Context) error {
-	var errs []error
+	// The slots to settle are read alongside the queue.
+	var (
+		slots   []SlotRef
+		slotErr error
+		read    sync.WaitGroup
+	)
 	if d.Unsettled != nil {
-		slots, err := d.Unsettled(ctx, d.Clock.Now().Add(-d.grace()))
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for _, s := range slots {
-			if err := d.settle(ctx, s); err != nil {
-				errs = append(errs, fmt.Errorf("settle %s: %w", s.ReservationID, err))
-			}
-		}
+		read.Go(func() { slots, slotErr = d.Unsettled(ctx, d.Clock.Now().Add(-d.grace())) })
 	}
 	queue, err := d.Queue(ctx)
+	read.Wait()
+	var errs []error
+	if slotErr != nil {
+		errs = append(errs, slotErr)
+	}
+	for _, s := range slots {
+		if err := d.settle(ctx, s); err != nil {
+			errs = append(errs, fmt.Errorf("settle %s: %w", s.ReservationID, err))
+		}
+	}
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
@@ -370,7 +377,7 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.P
 			}
 			// Assigned, or taken elsewhere meanwhile (and compensated):
 			// either way this conversation waits no more.
-			d.confirmLater(ctx, r, js)
+			d.confirmLater(ctx, r, c, js)
 			d.refresh(facts, cand.AgentID)
 			settled = true
 			break
@@ -390,12 +397,16 @@ type conversationFacts struct {
 	state       conversation.State
 	queuedFor   string
 	routedAgent uuid.UUID
+	// version and position are where the stream stood when read.
+	version  uint64
+	position eventschema.Position
 }
 
 func (d *Dispatcher) readConversation(ctx context.Context, id uuid.UUID) (conversationFacts, error) {
 	var c conversationFacts
-	err := d.readStream(ctx, conversation.Stream(id), func(_ eventschema.Envelope, payload any) {
+	err := d.readStream(ctx, conversation.Stream(id), func(env eventschema.Envelope, payload any) {
 		c.state = conversation.Evolve(c.state, payload)
+		c.version, c.position = env.StreamVersion, env.Position
 		switch e := payload.(type) {
 		case eventschema.ConversationRouted:
 			if e.TargetKind == routing.TargetAgent {
@@ -448,18 +459,49 @@ func (d *Dispatcher) meta(tenantID, reservationID uuid.UUID, step string) Meta {
 
 // join is the second step: the agent joins the conversation, naming the
 // reservation. When the conversation no longer waits for it, the slot is
-// released instead; join then answers false.
-func (d *Dispatcher) join(ctx context.Context, r Reservation) (bool, Result, error) {
+// released instead; join then answers false. read, when set, is the
+// conversation as read before the reservation: the join is appended after
+// it, guarded by its version, and decided again on a fresh read only when
+// the stream moved on.
+func (d *Dispatcher) join(ctx context.Context, r Reservation, read *conversationFacts) (bool, Result, error) {
 	m, sc := d.meta(r.Who.TenantID, r.ID, "confirm"), Scope{TenantID: r.Who.TenantID}
-	res, err := onConversation(ctx, d.Handler, m, sc, r.Slot.ConversationID,
-		func(s conversation.State) ([]any, error) {
-			return dispatch.Confirm(s, r.Slot.EpisodeID, r.Who.AgentID, uuid.NewSHA1(r.ID, []byte("segment")), r.ID)
-		})
+	decide := func(s conversation.State) ([]any, error) {
+		return dispatch.Confirm(s, r.Slot.EpisodeID, r.Who.AgentID, uuid.NewSHA1(r.ID, []byte("segment")), r.ID)
+	}
+	if read != nil && sc.check(read.state) == nil {
+		if events, err := decide(read.state); err == nil {
+			res, err := d.appendConversation(ctx, *read, m, events)
+			if err == nil {
+				return true, res, nil
+			}
+			if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+				return false, res, err
+			}
+		}
+	}
+	res, err := onConversation(ctx, d.Handler, m, sc, r.Slot.ConversationID, decide)
 	var de *domain.Error
 	if errors.As(err, &de) {
 		return false, res, d.release(ctx, r.Who, r.ID, dispatch.ReleaseReason(err))
 	}
 	return err == nil, res, err
+}
+
+// appendConversation appends a decision made on c, guarded by its version.
+// A retried join finds its events in place: the store answers as if it
+// appended them.
+func (d *Dispatcher) appendConversation(ctx context.Context, c conversationFacts, m Meta, payloads []any) (Result, error) {
+	m.TenantID = c.state.TenantID
+	events, err := d.Handler.encode(m, payloads)
+	if err != nil {
+		return Result{}, err
+	}
+	stream := conversation.Stream(c.state.ID)
+	res, err := d.Handler.store.Append(ctx, stream, eventstore.Exact(c.version), events)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Stream: stream, Version: res.Version, Position: res.Position, Events: len(events)}, nil
 }
 
 // greet sends the greetings of the agent a confirmed reservation joined.
@@ -477,7 +519,7 @@ func (d *Dispatcher) greet(ctx context.Context, r Reservation, res Result) {
 
 // confirm joins and greets, answering whether the agent joined.
 func (d *Dispatcher) confirm(ctx context.Context, r Reservation) (bool, error) {
-	ok, res, err := d.join(ctx, r)
+	ok, res, err := d.join(ctx, r, nil)
 	if ok {
 		d.greet(ctx, r, res)
 	}
@@ -501,7 +543,7 @@ const maxConfirming = 16
 // not wait for this join (nor for its greetings). Until the join is
 // recorded the episode counts as taken, so that a sweep reading a queue
 // that does not show the join yet does not reserve it again.
-func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, js *joins) {
+func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, read conversationFacts, js *joins) {
 	d.mu.Lock()
 	if d.confirming == nil {
 		d.confirming = map[uuid.UUID]bool{}
@@ -515,7 +557,7 @@ func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, js *joins)
 	d.greetings.Add(1)
 	go func() {
 		defer d.greetings.Done()
-		ok, res, err := d.join(ctx, r)
+		ok, res, err := d.join(ctx, r, &read)
 		d.mu.Lock()
 		delete(d.confirming, r.Slot.EpisodeID)
 		if err == nil {
