@@ -53,9 +53,10 @@ func DispatchQueue(ctx context.Context, q Querier) ([]QueuedEpisode, error) {
 }
 
 // DispatchMember is an enabled member of a team with the facts the
-// dispatcher ranks it by, as of the agent stream's Version. Known is false
-// while the projector has seen none of the agent's status, capacity or slot
-// events: the dispatcher then reads the agent's stream.
+// dispatcher ranks it by, as of the agent stream's Version. Known is always
+// true: an agent whose status the projector has not seen yet is offline
+// (never signed in, or the projection lags and the dispatcher is woken
+// again once it catches up).
 type DispatchMember struct {
 	AgentID      uuid.UUID
 	Known        bool
@@ -85,7 +86,7 @@ func GetDispatchTeam(ctx context.Context, q Querier, tenantID, teamID uuid.UUID)
 	var d DispatchTeam
 	var err error
 	rows, err := q.Query(ctx, `
-		SELECT m.agent_id, d.agent_id IS NOT NULL, coalesce(d.status, ''), coalesce(d.capacity, 0),
+		SELECT m.agent_id, true, coalesce(d.status, 'offline'), coalesce(d.capacity, 0),
 			coalesce(d.open_slots, 0), d.last_assigned_at, coalesce(d.version, 0)
 		FROM team_members m JOIN agents a ON a.agent_id = m.agent_id
 		LEFT JOIN dispatch_agents d ON d.agent_id = m.agent_id
