@@ -35,6 +35,8 @@ func (h *handlers) conversationRoutes(g *echo.Group) {
 	g.POST("/conversations/:conversation_id/rating-invitation", h.inviteRating, conv)
 	g.POST("/conversations/:conversation_id/close", h.agentClose, conv)
 	g.POST("/conversations/:conversation_id/whisper", h.whisper, need(access.Monitor))
+	g.POST("/conversations/:conversation_id/pin", h.pinConversation, conv)
+	g.DELETE("/conversations/:conversation_id/pin", h.pinConversation, conv)
 }
 
 // userScope is the scope of a tenant user's commands: the tenant.
@@ -120,9 +122,19 @@ func (h *handlers) listConversations(c echo.Context) error {
 	if f.AgentID, err = queryUUID(c, "agent_id"); err != nil {
 		return err
 	}
-	if !cl.principal.Role.Allows(access.AdminOngoing) {
+	f.Viewer = cl.agentID
+	switch {
+	case !cl.principal.Role.Allows(access.AdminOngoing):
 		me := cl.agentID
 		f.AgentID, f.TeamID = &me, nil
+	case cl.principal.Role.DataScope != access.TenantScope:
+		// A team-scoped role lists its teams' conversations only.
+		f.Teams = []uuid.UUID{}
+		for _, t := range cl.principal.Teams {
+			if id, err := uuid.Parse(t); err == nil {
+				f.Teams = append(f.Teams, id)
+			}
+		}
 	}
 	items, next, err := readmodels.ListConversations(c.Request().Context(), h.d.Reads, cl.tenantID, f)
 	if err != nil {
@@ -145,9 +157,12 @@ func (h *handlers) getConversation(c echo.Context) error {
 	if err := h.awaitPosition(c); err != nil {
 		return err
 	}
-	ctx, q := c.Request().Context(), h.d.Reads
-	conv, err := readmodels.GetConversation(ctx, q, callerOf(c).tenantID, id)
+	ctx, q, cl := c.Request().Context(), h.d.Reads, callerOf(c)
+	conv, err := h.visibleConversation(ctx, cl, id)
 	if err != nil {
+		return err
+	}
+	if conv.Pinned, err = readmodels.PinnedBy(ctx, q, id, cl.agentID); err != nil {
 		return err
 	}
 	msgs, err := readmodels.ListMessages(ctx, q, id, true, 0, 500)

@@ -381,6 +381,21 @@ type AlarmRaised struct {
 	Detail         string    `json:"detail"`
 }
 
+// ConversationPinned records a user pinning a conversation to the top of
+// their own conversation list; pins are per user.
+type ConversationPinned struct {
+	TenantID       uuid.UUID `json:"tenant_id"`
+	ConversationID uuid.UUID `json:"conversation_id"`
+	UserID         uuid.UUID `json:"user_id"`
+}
+
+// ConversationUnpinned records a user taking their pin off a conversation.
+type ConversationUnpinned struct {
+	TenantID       uuid.UUID `json:"tenant_id"`
+	ConversationID uuid.UUID `json:"conversation_id"`
+	UserID         uuid.UUID `json:"user_id"`
+}
+
 func registerConversations(r *Registry) {
 	Register[ConversationStarted](r, "ConversationStarted", 1)
 	Register[ConversationRouted](r, "ConversationRouted", 1)
@@ -403,4 +418,6 @@ func registerConversations(r *Registry) {
 	Register[ConversationClosed](r, "ConversationClosed", 1)
 	Register[NoteLeft](r, "NoteLeft", 1)
 	Register[AlarmRaised](r, "AlarmRaised", 1)
+	Register[ConversationPinned](r, "ConversationPinned", 1)
+	Register[ConversationUnpinned](r, "ConversationUnpinned", 1)
 }

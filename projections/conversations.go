@@ -27,7 +27,7 @@ func (*Conversations) Name() string { return "conversations" }
 // Tables implements Projector.
 func (*Conversations) Tables() []string {
 	return []string{readmodels.ConversationsTable, readmodels.ConversationMessagesTable, readmodels.ConversationTransfersTable,
-		readmodels.ConversationQueueTable, readmodels.ConversationExpertsTable}
+		readmodels.ConversationQueueTable, readmodels.ConversationExpertsTable, readmodels.ConversationPinsTable}
 }
 
 var conversationEvents = map[string]bool{
@@ -36,6 +36,7 @@ var conversationEvents = map[string]bool{
 	"TransferRequested": true, "TransferFailed": true, "ConversationTransferred": true, "ExpertInvited": true,
 	"ExpertRemoved": true, "ConversationTagged": true, "ConversationUntagged": true, "RatingInvited": true,
 	"ConversationRated": true, "ConversationClosed": true, "NoteLeft": true, "ConversationTimedOut": true,
+	"ConversationPinned": true, "ConversationUnpinned": true,
 }
 
 // convBehind guards the statements on the child tables: they apply only
@@ -201,6 +202,20 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 	case eventschema.ConversationClosed:
 		return bump(ev.ConversationID, `status = 'closed', closed_at = $3, close_reason = $4, pending_transfer_id = NULL, highlight = ''`, at, ev.Reason)
 	case eventschema.NoteLeft:
+		return bump(ev.ConversationID, "")
+	case eventschema.ConversationPinned:
+		if err := child(`
+			INSERT INTO conversation_pins (conversation_id, user_id, tenant_id, pinned_at)
+			SELECT $1, $3, $4, $5 WHERE`+convBehind+` ON CONFLICT DO NOTHING`,
+			ev.ConversationID, v, ev.UserID, ev.TenantID, at); err != nil {
+			return err
+		}
+		return bump(ev.ConversationID, "")
+	case eventschema.ConversationUnpinned:
+		if err := child(`DELETE FROM conversation_pins WHERE conversation_id = $1 AND user_id = $3 AND`+convBehind,
+			ev.ConversationID, v, ev.UserID); err != nil {
+			return err
+		}
 		return bump(ev.ConversationID, "")
 	case eventschema.ConversationTimedOut:
 		// Reminding the agent highlights the conversation until the

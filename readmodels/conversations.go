@@ -20,6 +20,7 @@ const (
 	ConversationTransfersTable = "conversation_transfers"
 	ConversationQueueTable     = "conversation_queue"
 	ConversationExpertsTable   = "conversation_experts"
+	ConversationPinsTable      = "conversation_pins"
 )
 
 // Conversation is one conversation as the consoles list it.
@@ -55,6 +56,9 @@ type Conversation struct {
 	// (agent_no_reply, customer_no_reply) until the agent writes; "" for
 	// none. Highlighted conversations lead the ongoing lists.
 	Highlight string `json:"highlight"`
+	// Pinned: the user who lists the conversations pinned it. Pinned
+	// conversations lead the ongoing lists, before highlighted ones.
+	Pinned bool `json:"pinned"`
 	// Version is the conversation stream's version, usable as If-Match.
 	Version uint64 `json:"version"`
 }
@@ -96,6 +100,11 @@ type ConversationFilter struct {
 	// admins who see every ongoing conversation.
 	AgentID *uuid.UUID
 	TeamID  *uuid.UUID
+	// Teams, when not nil, restricts the list to these teams (a team-scoped
+	// role's data scope).
+	Teams []uuid.UUID
+	// Viewer is the user who lists: their pins lead the list.
+	Viewer uuid.UUID
 	// Status: queued, serving or open; empty: every status but closed.
 	Status string
 	// Sort is "created" (newest first, the default) or "last_message"
@@ -118,8 +127,6 @@ func ListConversations(ctx context.Context, q Querier, tenantID uuid.UUID, f Con
 	if sortKey == "" {
 		return nil, "", fmt.Errorf("sort %q: want created or last_message: %w", f.Sort, ErrInvalidFilter)
 	}
-	// Highlighted conversations lead, each part in the order asked for.
-	sortKey = `CASE WHEN highlight <> '' THEN '1' ELSE '0' END || ` + sortKey
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
 		limit = 50
@@ -130,6 +137,10 @@ func ListConversations(ctx context.Context, q Querier, tenantID uuid.UUID, f Con
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	// The viewer's pinned conversations lead, then highlighted ones, each
+	// part in the order asked for. The key's first character says pinned.
+	sortKey = `CASE WHEN EXISTS (SELECT 1 FROM conversation_pins p WHERE p.conversation_id = conversations.conversation_id
+		AND p.user_id = ` + arg(f.Viewer) + `) THEN '1' ELSE '0' END || CASE WHEN highlight <> '' THEN '1' ELSE '0' END || ` + sortKey
 	switch f.Status {
 	case "":
 	case "open", "queued", "serving":
@@ -142,6 +153,9 @@ func ListConversations(ctx context.Context, q Querier, tenantID uuid.UUID, f Con
 	}
 	if f.TeamID != nil {
 		where = append(where, "team_id = "+arg(*f.TeamID))
+	}
+	if f.Teams != nil {
+		where = append(where, "team_id = ANY("+arg(f.Teams)+")")
 	}
 	if f.After != "" {
 		c, err := decodeCursor(f.After)
@@ -163,6 +177,7 @@ func ListConversations(ctx context.Context, q Querier, tenantID uuid.UUID, f Con
 		if err != nil {
 			return nil, "", fmt.Errorf("list conversations: %w", err)
 		}
+		c.Pinned = strings.HasPrefix(key, "1")
 		out, keys = append(out, c), append(keys, key)
 	}
 	if err := rows.Err(); err != nil {
@@ -348,4 +363,32 @@ func ListQueue(ctx context.Context, q Querier, tenantID uuid.UUID, teams []uuid.
 		next = encodeCursor(agentCursor{Key: keys[limit-1], ID: out[limit-1].ConversationID})
 	}
 	return out, next, nil
+}
+
+// TookPart reports whether user serves or served conversation id, is an
+// expert in it, or was named by one of its transfers.
+func TookPart(ctx context.Context, q Querier, id, user uuid.UUID) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM conversations WHERE conversation_id = $1 AND agent_id = $2)
+		OR EXISTS (SELECT 1 FROM conversation_experts WHERE conversation_id = $1 AND agent_id = $2)
+		OR EXISTS (SELECT 1 FROM conversation_transfers WHERE conversation_id = $1
+			AND (from_agent_id = $2 OR (to_kind = 'agent' AND to_id = $2)))
+		OR EXISTS (SELECT 1 FROM conversation_messages WHERE conversation_id = $1 AND sender_kind = 'agent'
+			AND sender_id = $2::text)`, id, user).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("took part in %s: %w", id, err)
+	}
+	return ok, nil
+}
+
+// PinnedBy reports whether user pinned conversation id.
+func PinnedBy(ctx context.Context, q Querier, id, user uuid.UUID) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM conversation_pins WHERE conversation_id = $1 AND user_id = $2)`,
+		id, user).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("pinned %s: %w", id, err)
+	}
+	return ok, nil
 }

@@ -196,3 +196,34 @@ func ParseCapabilities(in []string) ([]Capability, error) {
 	}
 	return out, nil
 }
+
+// ConversationView is what deciding whether a user sees a conversation
+// needs to know of it.
+type ConversationView struct {
+	// TeamID is the team the conversation is routed to ("" for none).
+	TeamID string
+	Queued bool
+	// TookPart: the user serves or served it, is an expert in it, or a
+	// transfer named the user.
+	TookPart bool
+	// ViewQueued is the tenant's queue.allow_viewing_queued.
+	ViewQueued bool
+}
+
+// SeesConversation is the data scope of conversations: a user sees those
+// it took part in; a user who monitors or reads the tenant's ongoing
+// conversations or history sees every one in its data scope (routed to one
+// of its teams, or any with tenant scope); an agent sees its teams' queued
+// conversations when the tenant lets agents read the queue.
+func (p Principal) SeesConversation(v ConversationView) bool {
+	if v.TookPart {
+		return true
+	}
+	if p.Role.Allows(AdminOngoing) || p.Role.Allows(AdminHistory) || p.Role.Allows(Monitor) {
+		if v.TeamID == "" {
+			return p.Role.DataScope == TenantScope
+		}
+		return p.SeesTeam(v.TeamID)
+	}
+	return v.Queued && v.ViewQueued && p.Role.Allows(Queue) && v.TeamID != "" && slices.Contains(p.Teams, v.TeamID)
+}

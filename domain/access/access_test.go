@@ -34,3 +34,35 @@ func TestCustomRoleID(t *testing.T) {
 		})
 	}
 }
+
+func TestSeesConversation(t *testing.T) {
+	admin := access.Principal{Role: access.Admin()}
+	agent := access.Principal{Role: access.Agent(), Teams: []string{"t1"}}
+	teamLead := access.Principal{Role: access.Role{ID: "lead", Capabilities: []access.Capability{access.AdminOngoing},
+		DataScope: access.TeamScope}, Teams: []string{"t1"}}
+	cases := []struct {
+		name string
+		p    access.Principal
+		v    access.ConversationView
+		want bool
+	}{
+		{"admin, any team", admin, access.ConversationView{TeamID: "t2"}, true},
+		{"admin, unrouted", admin, access.ConversationView{}, true},
+		{"team lead, own team", teamLead, access.ConversationView{TeamID: "t1"}, true},
+		{"team lead, other team", teamLead, access.ConversationView{TeamID: "t2"}, false},
+		{"team lead, unrouted", teamLead, access.ConversationView{}, false},
+		{"team lead, took part elsewhere", teamLead, access.ConversationView{TeamID: "t2", TookPart: true}, true},
+		{"agent, took part", agent, access.ConversationView{TeamID: "t2", TookPart: true}, true},
+		{"agent, own team, serving someone else", agent, access.ConversationView{TeamID: "t1"}, false},
+		{"agent, own team's queue, viewing allowed", agent, access.ConversationView{TeamID: "t1", Queued: true, ViewQueued: true}, true},
+		{"agent, own team's queue, viewing off", agent, access.ConversationView{TeamID: "t1", Queued: true}, false},
+		{"agent, other team's queue", agent, access.ConversationView{TeamID: "t2", Queued: true, ViewQueued: true}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.p.SeesConversation(tc.v); got != tc.want {
+				t.Errorf("SeesConversation = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

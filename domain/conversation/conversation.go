@@ -100,6 +100,8 @@ type State struct {
 	// Runs are the pending runs of the conversation's timeouts, by kind
 	// (TimeoutRuns): a firing timer decides only on the run still pending.
 	Runs map[string]Run
+	// Pins are the users who pinned the conversation in their list.
+	Pins map[uuid.UUID]bool
 }
 
 // Status is the conversation's status.
@@ -203,6 +205,10 @@ func Evolve(s State, event any) State {
 		}
 	case eventschema.ConversationRated:
 		s.Rated = true
+	case eventschema.ConversationPinned:
+		s.Pins = with(s.Pins, e.UserID, true, false)
+	case eventschema.ConversationUnpinned:
+		s.Pins = with(s.Pins, e.UserID, false, true)
 	case eventschema.ConversationClosed:
 		s.IsClosed = true
 	}
