@@ -308,6 +308,8 @@ type QueueEntry struct {
 	Reason         string    `json:"reason"`
 	QueuedAt       time.Time `json:"queued_at"`
 	CreatedAt      time.Time `json:"created_at"`
+	// CustomerTags are the customer's tags (customer tag IDs).
+	CustomerTags []uuid.UUID `json:"customer_tags"`
 }
 
 // queueKey orders the queue: VIP first, then the oldest conversation.
@@ -336,7 +338,8 @@ func ListQueue(ctx context.Context, q Querier, tenantID uuid.UUID, teams []uuid.
 		where = append(where, fmt.Sprintf("(%s, conversation_id) > (%s, %s)", queueKey, arg(c.Key), arg(c.ID)))
 	}
 	rows, err := q.Query(ctx, `SELECT episode_id, conversation_id, team_id, channel, customer_id, customer_name, vip, reason,
-			queued_at, created_at, `+queueKey+`
+			queued_at, created_at, ARRAY(SELECT tag_id FROM customer_tag_links l WHERE l.customer_id = conversation_queue.customer_id
+			ORDER BY tag_id), `+queueKey+`
 		FROM conversation_queue WHERE `+strings.Join(where, " AND ")+` ORDER BY `+queueKey+`, conversation_id LIMIT `+fmt.Sprint(limit+1), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list queue: %w", err)
@@ -349,7 +352,7 @@ func ListQueue(ctx context.Context, q Querier, tenantID uuid.UUID, teams []uuid.
 			key string
 		)
 		if err := rows.Scan(&e.EpisodeID, &e.ConversationID, &e.TeamID, &e.Channel, &e.CustomerID, &e.CustomerName, &e.VIP,
-			&e.Reason, &e.QueuedAt, &e.CreatedAt, &key); err != nil {
+			&e.Reason, &e.QueuedAt, &e.CreatedAt, &e.CustomerTags, &key); err != nil {
 			return nil, "", fmt.Errorf("list queue: %w", err)
 		}
 		out, keys = append(out, e), append(keys, key)

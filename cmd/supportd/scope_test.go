@@ -9,7 +9,8 @@ import (
 
 // TestConversationScopeAndPins: who reads a conversation (the agents who
 // took part, a team-scoped lead within its teams, agents in their teams'
-// queue when the tenant allows it), and per-user pins that lead the list.
+// queue when the tenant allows it), the queue with customer tags, and
+// per-user pins that lead the list.
 func TestConversationScopeAndPins(t *testing.T) {
 	t.Parallel()
 	op := client{t: t, base: startServer(t, "postgres", "")}
@@ -35,7 +36,7 @@ func TestConversationScopeAndPins(t *testing.T) {
 	}
 	start := func(team string) string {
 		t.Helper()
-		body := fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q}`, uuid.NewString(), team)
+		body := fmt.Sprintf(`{"customer_id":%q,"customer_name":"Lu","entry_team_id":%q,"profile":{"city":"Berlin"}}`, uuid.NewString(), team)
 		return admin.as("none").expect(201, "POST", "/v1/channel/conversations", body, "X-Channel-Key", key["key"].(string))["conversation_id"].(string)
 	}
 	assign := func(conv, agent string) map[string]any {
@@ -72,6 +73,15 @@ func TestConversationScopeAndPins(t *testing.T) {
 	allowed := admin.expect(200, "PUT", "/v1/tenant/settings/queue.allow_viewing_queued", `{"value":true}`)
 	bob.expect(200, "GET", "/v1/conversations/"+queued+at(allowed), "")
 	cid.expect(404, "GET", "/v1/conversations/"+queued, "")
+
+	// The queue shows the customer's tags.
+	entry := admin.expect(200, "GET", "/v1/queue", "")["items"].([]any)[0].(map[string]any)
+	gold := admin.expect(201, "POST", "/v1/customer-tags", `{"name":"Gold","color":"#ffd700"}`)["id"].(string)
+	tagged := admin.expect(200, "POST", "/v1/customers/"+entry["customer_id"].(string)+"/tags", fmt.Sprintf(`{"tag_id":%q}`, gold))
+	entry = bob.expect(200, "GET", "/v1/queue"+at(tagged), "")["items"].([]any)[0].(map[string]any)
+	if entry["conversation_id"] != queued || fmt.Sprint(entry["customer_tags"]) != "["+gold+"]" {
+		t.Errorf("queue entry %v", entry)
+	}
 
 	// The lead's list holds its teams' conversations only.
 	ids := func(c client, query string) []string {
