@@ -59,6 +59,8 @@ type Fanout struct {
 	// known is the checkpoint this process last committed; another value
 	// under the lock means another process moved on, and the caches go.
 	known eventschema.Position
+	// ensured: the checkpoint row exists.
+	ensured bool
 }
 
 // tenantHooks is a tenant's endpoints with every event of its stream up to
@@ -122,8 +124,11 @@ func (f *Fanout) Step(ctx context.Context) (n int, err error) {
 			f.forget() // the cached endpoints may be ahead of the checkpoint
 		}
 	}()
-	if _, err := f.Pool.Exec(ctx, `INSERT INTO outbound_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, checkpointName); err != nil {
-		return 0, fmt.Errorf("fan-out checkpoint: %w", err)
+	if !f.ensured {
+		if _, err := f.Pool.Exec(ctx, `INSERT INTO outbound_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, checkpointName); err != nil {
+			return 0, fmt.Errorf("fan-out checkpoint: %w", err)
+		}
+		f.ensured = true
 	}
 	tx, err := f.Pool.Begin(ctx)
 	if err != nil {
