@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,6 +113,7 @@ type Dispatcher struct {
 	// slots bound how many are at once.
 	confirming map[uuid.UUID]bool
 	slots      chan struct{}
+	greeting   chan struct{}
 	// greetings are the confirmations with their greetings still under
 	// way; Run waits for them before it returns.
 	greetings sync.WaitGroup
@@ -121,54 +123,73 @@ type Dispatcher struct {
 }
 
 type arrival struct {
-	q  QueuedConversation
-	at time.Time
+	q QueuedConversation
+	// routedAgent is the agent the routing rule named, from the same
+	// append as the queueing.
+	routedAgent uuid.UUID
+	at          time.Time
+	// shown: the queue read model showed it; once it no longer does, it
+	// waits no more.
+	shown bool
 }
 
-// arrivalTTL is how long an arrival is kept when neither the queue read
-// model shows it nor a sweep finds it gone: by then the read model has it.
+// arrivalTTL is how long an arrival is kept when the queue read model
+// never shows it and no sweep handles it.
 const arrivalTTL = 30 * time.Second
 
 // Arrive tells the dispatcher of a conversation just queued, as the log
-// announces it: the next sweep considers it along with the queue read
-// model's, so that assigning it need not wait for the projection. The
-// caller announces in log order, so that a sweep knows every
-// conversation queued before the last arrival (queue order).
-func (d *Dispatcher) Arrive(q QueuedConversation) {
+// announces it, with the agent the routing rule named (or none): the next
+// sweep considers it along with the queue read model's, so that assigning
+// it need not wait for the projection, nor read the conversation again
+// (the announcement is as fresh as such a read; should the conversation
+// have moved on, the join fails and the slot is released). The caller
+// announces in log order, so that a sweep knows every conversation queued
+// before the last arrival (queue order).
+func (d *Dispatcher) Arrive(q QueuedConversation, routedAgent uuid.UUID) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.arrivals == nil {
 		d.arrivals = map[uuid.UUID]arrival{}
 	}
-	d.arrivals[q.EpisodeID] = arrival{q: q, at: d.Clock.Now()}
+	d.arrivals[q.EpisodeID] = arrival{q: q, routedAgent: routedAgent, at: d.Clock.Now()}
 }
 
 // withArrivals adds to the read model's queue the arrivals it does not
-// show yet, and forgets those it shows and the expired ones.
+// show yet, and forgets those it showed before and shows no more (taken
+// or gone) and the expired ones.
 func (d *Dispatcher) withArrivals(queue []QueuedConversation) []QueuedConversation {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.arrivals) == 0 {
 		return queue
 	}
+	shown := make(map[uuid.UUID]bool, len(queue))
 	for _, q := range queue {
-		delete(d.arrivals, q.EpisodeID)
+		if a, ok := d.arrivals[q.EpisodeID]; ok {
+			a.shown = true
+			d.arrivals[q.EpisodeID] = a
+			shown[q.EpisodeID] = true
+		}
 	}
 	now := d.Clock.Now()
 	for ep, a := range d.arrivals {
-		if now.Sub(a.at) > arrivalTTL {
+		switch {
+		case shown[ep]:
+		case a.shown, now.Sub(a.at) > arrivalTTL:
 			delete(d.arrivals, ep)
-			continue
+		default:
+			queue = append(queue, a.q)
 		}
-		queue = append(queue, a.q)
 	}
 	return queue
 }
 
-func (d *Dispatcher) forgetArrival(episodeID uuid.UUID) {
+// arrived answers the arrival of episodeID, if it is one.
+func (d *Dispatcher) arrived(episodeID uuid.UUID) (arrival, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.arrivals, episodeID)
+	a, ok := d.arrivals[episodeID]
+	return a, ok
 }
 
 var dispatchNamespace = uuid.MustParse("5b3c1f0e-7a2d-4f61-9e0b-2c4d6a8e1f37")
@@ -250,22 +271,34 @@ func (d *Dispatcher) Sweep(ctx context.Context) error {
 		}
 		teams[k] = append(teams[k], q)
 	}
-	policies := map[uuid.UUID]dispatch.Policy{}
+	// Every team's candidates and every tenant's policy are read at once.
+	cands := make([][]Candidate, len(order))
+	candErrs := make([]error, len(order))
+	policies := map[uuid.UUID]*dispatch.Policy{}
+	policyErrs := map[uuid.UUID]*error{}
+	var reads sync.WaitGroup
+	for i, k := range order {
+		reads.Go(func() { cands[i], candErrs[i] = d.Candidates(ctx, k.tenant, k.team) })
+		if _, ok := policies[k.tenant]; !ok {
+			pol, perr := new(dispatch.Policy), new(error)
+			policies[k.tenant], policyErrs[k.tenant] = pol, perr
+			if d.Policy != nil {
+				reads.Go(func() { *pol, *perr = d.Policy(ctx, k.tenant) })
+			}
+		}
+	}
+	reads.Wait()
 	var js joins
 	defer js.wg.Wait()
-	for _, k := range order {
+	for i, k := range order {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		pol, ok := policies[k.tenant]
-		if !ok && d.Policy != nil {
-			if pol, err = d.Policy(ctx, k.tenant); err != nil {
-				errs = append(errs, fmt.Errorf("tenant %s: %w", k.tenant, err))
-				continue
-			}
-			policies[k.tenant] = pol
+		if err := cmp.Or(*policyErrs[k.tenant], candErrs[i]); err != nil {
+			errs = append(errs, fmt.Errorf("team %s: %w", k.team, err))
+			continue
 		}
-		if err := d.dispatchTeam(ctx, &js, pol, k.tenant, k.team, teams[k]); err != nil {
+		if err := d.dispatchTeam(ctx, &js, *policies[k.tenant], k.tenant, k.team, teams[k], cands[i]); err != nil {
 			errs = append(errs, fmt.Errorf("team %s: %w", k.team, err))
 		}
 	}
@@ -330,12 +363,8 @@ func (q QueuedConversation) waiting() dispatch.Waiting {
 	return dispatch.Waiting{ConversationID: q.ConversationID, VIP: q.VIP, Channel: q.Channel, CreatedAt: q.CreatedAt}
 }
 
-func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.Policy, tenantID, teamID uuid.UUID, queue []QueuedConversation) error {
+func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.Policy, tenantID, teamID uuid.UUID, queue []QueuedConversation, cands []Candidate) error {
 	slices.SortStableFunc(queue, func(a, b QueuedConversation) int { return pol.CompareQueue(a.waiting(), b.waiting()) })
-	cands, err := d.Candidates(ctx, tenantID, teamID)
-	if err != nil {
-		return err
-	}
 	facts, err := d.facts(ctx, cands)
 	if err != nil {
 		return err
@@ -347,17 +376,22 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.P
 		if d.isConfirming(q.EpisodeID) {
 			continue // reserved: no longer in the way of the next
 		}
-		c, err := d.readConversation(ctx, q.ConversationID)
-		if err != nil {
-			return err
-		}
-		if s := c.state; s.IsClosed || s.Segment.ID != uuid.Nil || s.Episode.ID != q.EpisodeID {
-			d.forgetArrival(q.EpisodeID)
-			continue // the read model lags: this one is no longer waiting
+		var read *conversationFacts
+		c := conversationFacts{queuedFor: q.Reason}
+		if a, ok := d.arrived(q.EpisodeID); ok {
+			c.routedAgent = a.routedAgent
+		} else {
+			if c, err = d.readConversation(ctx, q.ConversationID); err != nil {
+				return err
+			}
+			if s := c.state; s.IsClosed || s.Segment.ID != uuid.Nil || s.Episode.ID != q.EpisodeID {
+				continue // the read model lags: this one is no longer waiting
+			}
+			read = &c
 		}
 		var history []dispatch.Served
 		if pol.Familiarity && d.Familiarity != nil {
-			if history, err = d.Familiarity(ctx, tenantID, c.state.CustomerID); err != nil {
+			if history, err = d.Familiarity(ctx, tenantID, q.CustomerID); err != nil {
 				return err
 			}
 		}
@@ -377,7 +411,7 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.P
 			}
 			// Assigned, or taken elsewhere meanwhile (and compensated):
 			// either way this conversation waits no more.
-			d.confirmLater(ctx, r, c, js)
+			d.confirmLater(ctx, r, read, js)
 			d.refresh(facts, cand.AgentID)
 			settled = true
 			break
@@ -534,8 +568,13 @@ type joins struct {
 	errs []error
 }
 
-// maxConfirming bounds the confirmations under way at once.
-const maxConfirming = 16
+// maxConfirming bounds the confirmations under way at once; maxGreeting
+// the greetings, which wait without holding anyone up: a join is what
+// the customer waits for.
+const (
+	maxConfirming = 16
+	maxGreeting   = 4
+)
 
 // confirmLater confirms r while the sweep goes on reserving for the next
 // conversations: the reservation already holds the agent's slot and takes
@@ -543,21 +582,22 @@ const maxConfirming = 16
 // not wait for this join (nor for its greetings). Until the join is
 // recorded the episode counts as taken, so that a sweep reading a queue
 // that does not show the join yet does not reserve it again.
-func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, read conversationFacts, js *joins) {
+func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, read *conversationFacts, js *joins) {
 	d.mu.Lock()
 	if d.confirming == nil {
 		d.confirming = map[uuid.UUID]bool{}
 		d.slots = make(chan struct{}, maxConfirming)
+		d.greeting = make(chan struct{}, maxGreeting)
 	}
 	d.confirming[r.Slot.EpisodeID] = true
-	slots := d.slots
+	slots, greeting := d.slots, d.greeting
 	d.mu.Unlock()
 	slots <- struct{}{}
 	js.wg.Add(1)
 	d.greetings.Add(1)
 	go func() {
 		defer d.greetings.Done()
-		ok, res, err := d.join(ctx, r, &read)
+		ok, res, err := d.join(ctx, r, read)
 		d.mu.Lock()
 		delete(d.confirming, r.Slot.EpisodeID)
 		if err == nil {
@@ -572,7 +612,9 @@ func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, read conve
 		}
 		js.wg.Done()
 		if ok {
+			greeting <- struct{}{}
 			d.greet(ctx, r, res)
+			<-greeting
 		}
 	}()
 }

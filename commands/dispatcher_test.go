@@ -621,14 +621,19 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	dctx, stopDispatchers := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for n := range 2 {
-		// One ranks by projected facts, as a server does; the other reads
-		// every candidate's stream.
+		// One ranks by projected facts and hears of queued conversations
+		// from the log at once, as a server does; the other reads every
+		// candidate's stream and waits for the projected queue.
 		cands := w.candidatesFrom(q)
 		if n == 1 {
 			cands = w.candidates
 		}
+		wake := make(chan struct{}, 1)
 		d := &commands.Dispatcher{Handler: h, Queue: q.reader(n), Candidates: cands, Unsettled: q.unsettled, Clock: commands.SystemClock{},
-			Every: 20 * time.Millisecond, Grace: time.Second}
+			Every: 20 * time.Millisecond, Grace: time.Second, Wake: wake}
+		if n == 0 {
+			wg.Go(func() { _ = announceArrivals(dctx, store, reg, d, wake) })
+		}
 		wg.Go(func() { _ = d.Run(dctx) })
 	}
 
@@ -719,6 +724,36 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	}
 	envs, payloads := w.readLog(t)
 	checkDispatchLog(t, w, q, envs, payloads)
+}
+
+// announceArrivals tells d of every conversation queued, in log order, as
+// the server's log follower does, and wakes it.
+func announceArrivals(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, d *commands.Dispatcher, wake chan struct{}) error {
+	type start struct {
+		at       time.Time
+		customer uuid.UUID
+		vip      bool
+	}
+	starts := map[uuid.UUID]start{}
+	return store.Subscribe(ctx, eventschema.Start, func(e eventschema.Envelope) error {
+		p, err := reg.Decode(e)
+		if err != nil {
+			return err
+		}
+		switch p := p.(type) {
+		case eventschema.ConversationStarted:
+			starts[p.ConversationID] = start{at: e.Metadata.OccurredAt, customer: p.CustomerID, vip: p.VIP}
+		case eventschema.ConversationQueued:
+			st := starts[p.ConversationID]
+			d.Arrive(commands.QueuedConversation{TenantID: p.TenantID, ConversationID: p.ConversationID, EpisodeID: p.EpisodeID,
+				TeamID: p.TeamID, VIP: p.VIP, CreatedAt: st.at, Channel: "web", CustomerID: st.customer, Reason: p.Reason}, uuid.Nil)
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+		return nil
+	})
 }
 
 // checkDispatchLog replays the log and checks the dispatch invariants at

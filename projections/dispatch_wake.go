@@ -45,13 +45,16 @@ type QueuedArrival struct {
 	Channel        string
 	CustomerID     uuid.UUID
 	Reason         string
+	// RoutedAgent is the agent the routing rule named, if one did.
+	RoutedAgent uuid.UUID
 }
 
 // startFacts are what a queue entry takes from the conversation's start.
 type startFacts struct {
-	createdAt  time.Time
-	channel    string
-	customerID uuid.UUID
+	createdAt   time.Time
+	channel     string
+	customerID  uuid.UUID
+	routedAgent uuid.UUID
 }
 
 // maxStarts bounds the starts remembered until their conversation is
@@ -126,6 +129,18 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 			}
 			starts[s.ConversationID] = startFacts{createdAt: occurredAt(e).Truncate(time.Microsecond), channel: s.Channel, customerID: s.CustomerID}
 			return nil
+		case "ConversationRouted":
+			p, err := reg.Decode(e)
+			if err != nil {
+				return err
+			}
+			if r := p.(eventschema.ConversationRouted); r.TargetKind == "agent" {
+				if st, ok := starts[r.ConversationID]; ok {
+					st.routedAgent = r.TargetID
+					starts[r.ConversationID] = st
+				}
+			}
+			return nil
 		case "ConversationQueued":
 			p, err := reg.Decode(e)
 			if err != nil {
@@ -140,7 +155,7 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 			}
 			delete(starts, q.ConversationID)
 			arrive(QueuedArrival{TenantID: q.TenantID, ConversationID: q.ConversationID, EpisodeID: q.EpisodeID, TeamID: q.TeamID,
-				VIP: q.VIP, CreatedAt: st.createdAt, Channel: st.channel, CustomerID: st.customerID, Reason: q.Reason})
+				VIP: q.VIP, CreatedAt: st.createdAt, Channel: st.channel, CustomerID: st.customerID, Reason: q.Reason, RoutedAgent: st.routedAgent})
 			wake()
 			return nil
 		}
@@ -161,22 +176,34 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 	return fmt.Errorf("follow dispatch wake-ups: %w", err)
 }
 
-// readStart reads a conversation's start from its stream.
+// readStart reads a conversation's start, and the agent a routing rule
+// named, from its stream (routing decides in the start's append).
 func readStart(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, id uuid.UUID) (startFacts, error) {
-	page, err := store.ReadStream(ctx, conversation.Stream(id), eventstore.Forwards, 0, 1)
+	page, err := store.ReadStream(ctx, conversation.Stream(id), eventstore.Forwards, 0, 16)
 	if err != nil {
 		return startFacts{}, fmt.Errorf("read the start of %s: %w", id, err)
+	}
+	var st startFacts
+	for i, e := range page {
+		p, err := reg.Decode(e)
+		if err != nil {
+			return startFacts{}, err
+		}
+		switch x := p.(type) {
+		case eventschema.ConversationStarted:
+			st = startFacts{createdAt: occurredAt(e).Truncate(time.Microsecond), channel: x.Channel, customerID: x.CustomerID}
+		case eventschema.ConversationRouted:
+			if x.TargetKind == "agent" {
+				st.routedAgent = x.TargetID
+			}
+		default:
+			if i == 0 {
+				return startFacts{}, fmt.Errorf("conversation %s begins with %s", id, e.Type)
+			}
+		}
 	}
 	if len(page) == 0 {
 		return startFacts{}, fmt.Errorf("read the start of %s: no events", id)
 	}
-	p, err := reg.Decode(page[0])
-	if err != nil {
-		return startFacts{}, err
-	}
-	s, ok := p.(eventschema.ConversationStarted)
-	if !ok {
-		return startFacts{}, fmt.Errorf("conversation %s begins with %s", id, page[0].Type)
-	}
-	return startFacts{createdAt: occurredAt(page[0]).Truncate(time.Microsecond), channel: s.Channel, customerID: s.CustomerID}, nil
+	return st, nil
 }

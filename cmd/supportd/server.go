@@ -159,8 +159,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			default: // a sweep is due already
 			}
 		}
-		return runner.FollowDispatch(gctx, catalog, wake, func(q projections.QueuedArrival) {
-			dispatcher.Arrive(commands.QueuedConversation(q))
+		return runner.FollowDispatch(gctx, catalog, wake, func(a projections.QueuedArrival) {
+			dispatcher.Arrive(arrived(a), a.RoutedAgent)
 		})
 	})
 	g.Go(func() error {
