@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/google/uuid"
 
@@ -22,9 +21,9 @@ type RequestAgent struct {
 }
 
 // RequestAgent handles the RequestAgent command: the conversation is
-// queued for the team routing.HandOver names (the next rule's team at
-// this time, else the default team). Robots have no settings of their own
-// yet, so no robot team is consulted.
+// queued for the team routing.HandOver names (the robot settings' team
+// robot.agent_team_id, else the next rule's team at this time, else the
+// default team).
 func (h *Handler) RequestAgent(ctx context.Context, m Meta, c RequestAgent) (Result, error) {
 	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
 	if err != nil {
@@ -40,15 +39,11 @@ func (h *Handler) RequestAgent(ctx context.Context, m Meta, c RequestAgent) (Res
 			return Result{}, err
 		}
 	}
-	var defaultTeam string
-	if raw, ok := t.state.Setting("routing.default_team_id"); ok {
-		_ = json.Unmarshal(raw, &defaultTeam)
-	}
-	def, _ := uuid.Parse(defaultTeam)
+	def, robotTeam := settingUUID(t.state, "routing.default_team_id"), settingUUID(t.state, "robot.agent_team_id")
 	now := h.clock.Now()
 	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
 		facts := routing.Facts{Channel: s.Channel, ChannelAccount: s.ChannelAccount, Entry: s.Entry, Profile: c.Profile}
-		team := routing.HandOver(rules, facts, now, plans.WorkingTime, uuid.Nil, def)
+		team := routing.HandOver(rules, facts, now, plans.WorkingTime, robotTeam, def)
 		return conversation.RequestAgent(s, derivedID(m, "episode"), team)
 	})
 }

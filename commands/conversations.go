@@ -11,6 +11,7 @@ import (
 	"supportd/domain"
 	"supportd/domain/conversation"
 	"supportd/domain/routing"
+	"supportd/domain/tenant"
 	"supportd/eventschema"
 	"supportd/eventstore"
 )
@@ -104,6 +105,16 @@ func (h *Handler) conversationTimes(ctx context.Context, id uuid.UUID) (times, e
 	}
 }
 
+// settingUUID reads a UUID setting of the tenant (uuid.Nil: none).
+func settingUUID(t tenant.State, key string) uuid.UUID {
+	var v string
+	if raw, ok := t.Setting(key); ok {
+		_ = json.Unmarshal(raw, &v)
+	}
+	id, _ := uuid.Parse(v)
+	return id
+}
+
 // settingInt reads an integer setting of the tenant.
 func settingInt(raw json.RawMessage, def int) int {
 	var n int
@@ -185,12 +196,9 @@ func (h *Handler) Route(ctx context.Context, c StartConversation) (RouteDecision
 			return RouteDecision{}, err
 		}
 	}
-	var defaultTeam string
-	if raw, ok := t.state.Setting("routing.default_team_id"); ok {
-		_ = json.Unmarshal(raw, &defaultTeam)
-	}
-	opts := routing.Options{Familiarity: t.state.SettingBool("dispatch.familiarity")}
-	opts.DefaultTeam, _ = uuid.Parse(defaultTeam)
+	opts := routing.Options{Familiarity: t.state.SettingBool("dispatch.familiarity"),
+		DefaultTeam: settingUUID(t.state, "routing.default_team_id")}
+	opts.BotFirst, opts.Robot = t.state.SettingBool("robot.bot_first"), settingUUID(t.state, "robot.robot_id")
 	facts := routing.Facts{Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, Profile: c.Profile}
 	d := routing.Decide(rules, facts, h.clock.Now(), plans.WorkingTime, opts)
 	p := conversation.Placement{Decision: d, EntryTeamID: c.EntryTeamID,

@@ -199,6 +199,14 @@ var Settings = map[string]Definition{
 	"routing.default_team_id": uuidSetting(
 		"the team that receives a conversation no routing rule matches (its admins are alerted); empty: none, the conversation stays unrouted"),
 
+	// The robot.
+	"robot.bot_first": boolSetting(false,
+		"Prioritize Bot Reception: with a robot set in robot.robot_id, every new conversation starts with the robot until the customer asks for an agent (seed 003); off by default"),
+	"robot.robot_id": uuidSetting(
+		"the tenant's robot, which receives new conversations with robot.bot_first on; empty: none (routing rules may still name robots)"),
+	"robot.agent_team_id": uuidSetting(
+		"Chat with Agent Settings, transfer to team: the team a robot hands a conversation to when the customer asks for an agent; empty: the team of the next routing rule that names one, else routing.default_team_id"),
+
 	// Alerts to the administrator.
 	"alerts.unmatched_routing_rule": boolSetting(true,
 		"alert the administrators when a conversation matches no routing rule; default chosen (on)"),

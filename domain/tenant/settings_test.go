@@ -90,7 +90,7 @@ func TestSettingKinds(t *testing.T) {
 // description, and a key outside the documented groups would be lost in
 // the consoles.
 func TestEverySettingIsDocumented(t *testing.T) {
-	groups := []string{"transfer.", "queue.", "dispatch.", "conversation.", "rating.", "agents.", "alerts.", "welcome.", "greetings.", "routing."}
+	groups := []string{"transfer.", "queue.", "dispatch.", "conversation.", "rating.", "agents.", "alerts.", "welcome.", "greetings.", "routing.", "robot."}
 	for key, def := range tenant.Settings {
 		if def.Doc == "" {
 			t.Errorf("%s has no description", key)
