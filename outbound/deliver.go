@@ -82,7 +82,8 @@ type Deliverer struct {
 	Retry  RetryPolicy
 	Now    func() time.Time
 	Log    *slog.Logger
-	// Parallel bounds the endpoints served at once (default 16); Poll is
+	// Parallel bounds the endpoints served at once (default 8; each
+	// holds a connection while it records an attempt); Poll is
 	// how often due deliveries are looked for when nothing woke the
 	// deliverer (default 250 ms); Retention how long finished deliveries
 	// and attempts stay in the log (default 7 days).
@@ -124,7 +125,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	d.init()
 	parallel, poll, retention := d.Parallel, d.Poll, d.Retention
 	if parallel <= 0 {
-		parallel = 16
+		parallel = 8
 	}
 	if poll <= 0 {
 		poll = 250 * time.Millisecond

@@ -130,17 +130,13 @@ func (f *Fanout) Step(ctx context.Context) (n int, err error) {
 		}
 		f.ensured = true
 	}
-	tx, err := f.Pool.Begin(ctx)
+	// The batch is prepared without a transaction (reading the log and
+	// the endpoints takes other connections), then written under the
+	// checkpoint's lock if no other process wrote it meanwhile.
+	cp, err := checkpoint(ctx, f.Pool, "")
 	if err != nil {
-		return 0, fmt.Errorf("fan-out: %w", err)
+		return 0, err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	var commit, prepare int64
-	if err := tx.QueryRow(ctx, `SELECT commit_position, prepare_position FROM outbound_checkpoints WHERE name = $1 FOR UPDATE`,
-		checkpointName).Scan(&commit, &prepare); err != nil {
-		return 0, fmt.Errorf("fan-out checkpoint: %w", err)
-	}
-	cp := eventschema.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
 	if cp != f.known {
 		f.forget()
 	}
@@ -172,6 +168,17 @@ func (f *Fanout) Step(ctx context.Context) (n int, err error) {
 	}
 	rows.Queue(`UPDATE outbound_checkpoints SET commit_position = $2, prepare_position = $3, updated_at = $4 WHERE name = $1`,
 		checkpointName, int64(last.Commit), int64(last.Prepare), now)
+	tx, err := f.Pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("fan-out: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if locked, err := checkpoint(ctx, tx, "FOR UPDATE"); err != nil {
+		return 0, err
+	} else if locked != cp {
+		f.forget() // another process wrote this batch; go on from its checkpoint
+		return len(events), nil
+	}
 	if err := tx.SendBatch(ctx, rows).Close(); err != nil {
 		return 0, fmt.Errorf("fan-out: %w", err)
 	}
@@ -183,6 +190,20 @@ func (f *Fanout) Step(ctx context.Context) (n int, err error) {
 		f.Enqueued()
 	}
 	return len(events), nil
+}
+
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// checkpoint reads the fan-out's checkpoint, locked when lock says so.
+func checkpoint(ctx context.Context, q queryRower, lock string) (eventschema.Position, error) {
+	var commit, prepare int64
+	if err := q.QueryRow(ctx, `SELECT commit_position, prepare_position FROM outbound_checkpoints WHERE name = $1 `+lock,
+		checkpointName).Scan(&commit, &prepare); err != nil {
+		return eventschema.Position{}, fmt.Errorf("fan-out checkpoint: %w", err)
+	}
+	return eventschema.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, nil
 }
 
 func (f *Fanout) forget() {
