@@ -1,9 +1,6 @@
 package api
 
 import (
-	"net/http"
-	"time"
-
 	"github.com/labstack/echo/v4"
 
 	"supportd/domain/access"
@@ -31,12 +28,8 @@ func (h *handlers) listAlarms(c echo.Context) error {
 	if f.ConversationID, err = queryUUID(c, "conversation_id"); err != nil {
 		return err
 	}
-	if v := c.QueryParam("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, "since: want an RFC 3339 time")
-		}
-		f.Since = &t
+	if f.Since, err = queryTime(c, "since"); err != nil {
+		return err
 	}
 	cl := callerOf(c)
 	items, next, err := readmodels.ListAlarms(c.Request().Context(), h.d.Reads, cl.tenantID, f)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -92,6 +93,18 @@ func queryInt(c echo.Context, name string) (int, error) {
 	return n, nil
 }
 
+func queryTime(c echo.Context, name string) (*time.Time, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, name+": want an RFC 3339 time")
+	}
+	return &t, nil
+}
+
 func queryUUID(c echo.Context, name string) (*uuid.UUID, error) {
 	v := c.QueryParam(name)
 	if v == "" {
@@ -122,6 +135,16 @@ func (h *handlers) listConversations(c echo.Context) error {
 	if f.AgentID, err = queryUUID(c, "agent_id"); err != nil {
 		return err
 	}
+	if f.CustomerTag, err = queryUUID(c, "customer_tag_id"); err != nil {
+		return err
+	}
+	if f.From, err = queryTime(c, "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryTime(c, "to"); err != nil {
+		return err
+	}
+	f.CustomerName = c.QueryParam("customer_name")
 	f.Viewer = cl.agentID
 	switch {
 	case !cl.principal.Role.Allows(access.AdminOngoing):

@@ -105,6 +105,13 @@ type ConversationFilter struct {
 	Teams []uuid.UUID
 	// Viewer is the user who lists: their pins lead the list.
 	Viewer uuid.UUID
+	// CustomerName matches a part of the customer's name, case-insensitively;
+	// CustomerTag keeps customers with that tag; From and To bound the
+	// creation time (from inclusive, to exclusive). The admins' current
+	// session monitor filters by them.
+	CustomerName string
+	CustomerTag  *uuid.UUID
+	From, To     *time.Time
 	// Status: queued, serving or open; empty: every status but closed.
 	Status string
 	// Sort is "created" (newest first, the default) or "last_message"
@@ -156,6 +163,19 @@ func ListConversations(ctx context.Context, q Querier, tenantID uuid.UUID, f Con
 	}
 	if f.Teams != nil {
 		where = append(where, "team_id = ANY("+arg(f.Teams)+")")
+	}
+	if f.CustomerName != "" {
+		where = append(where, "customer_name ILIKE "+arg("%"+likeEscape(f.CustomerName)+"%"))
+	}
+	if f.CustomerTag != nil {
+		where = append(where, "EXISTS (SELECT 1 FROM customer_tag_links l WHERE l.customer_id = conversations.customer_id AND l.tag_id = "+
+			arg(*f.CustomerTag)+")")
+	}
+	if f.From != nil {
+		where = append(where, "created_at >= "+arg(*f.From))
+	}
+	if f.To != nil {
+		where = append(where, "created_at < "+arg(*f.To))
 	}
 	if f.After != "" {
 		c, err := decodeCursor(f.After)

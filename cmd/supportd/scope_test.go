@@ -34,10 +34,12 @@ func TestConversationScopeAndPins(t *testing.T) {
 	for _, a := range []client{ann, bob, cid, lead} {
 		a.expect(200, "PUT", "/v1/me/status", `{"status":"busy"}`) // the queue stays for this test to drive
 	}
+	var lastStart map[string]any
 	start := func(team string) string {
 		t.Helper()
 		body := fmt.Sprintf(`{"customer_id":%q,"customer_name":"Lu","entry_team_id":%q,"profile":{"city":"Berlin"}}`, uuid.NewString(), team)
-		return admin.as("none").expect(201, "POST", "/v1/channel/conversations", body, "X-Channel-Key", key["key"].(string))["conversation_id"].(string)
+		lastStart = admin.as("none").expect(201, "POST", "/v1/channel/conversations", body, "X-Channel-Key", key["key"].(string))
+		return lastStart["conversation_id"].(string)
 	}
 	assign := func(conv, agent string) map[string]any {
 		t.Helper()
@@ -66,7 +68,7 @@ func TestConversationScopeAndPins(t *testing.T) {
 		{"a team mate, queue viewing off", bob, queued, 404},
 	}
 	for _, v := range visible {
-		if code, _ := v.who.do("GET", "/v1/conversations/"+v.conv, ""); code != v.want {
+		if code, _ := v.who.do("GET", "/v1/conversations/"+v.conv+at(lastStart), ""); code != v.want {
 			t.Errorf("%s: GET = %d, want %d", v.name, code, v.want)
 		}
 	}
@@ -82,6 +84,24 @@ func TestConversationScopeAndPins(t *testing.T) {
 	if entry["conversation_id"] != queued || fmt.Sprint(entry["customer_tags"]) != "["+gold+"]" {
 		t.Errorf("queue entry %v", entry)
 	}
+	// The admins' current session monitor filters the ongoing list.
+	monitor := []struct {
+		query string
+		want  int
+	}{
+		{"", 4},
+		{"?customer_tag_id=" + gold, 1},
+		{"?customer_name=LU", 4},
+		{"?customer_name=nobody", 0},
+		{"?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", 4},
+		{"?from=2100-01-01T00:00:00Z", 0},
+	}
+	for _, m := range monitor {
+		if got := len(admin.expect(200, "GET", "/v1/conversations"+m.query, "")["items"].([]any)); got != m.want {
+			t.Errorf("monitor %q lists %d, want %d", m.query, got, m.want)
+		}
+	}
+	admin.expect(422, "GET", "/v1/conversations?from=yesterday", "")
 
 	// The lead's list holds its teams' conversations only.
 	ids := func(c client, query string) []string {
