@@ -110,8 +110,10 @@ type Dispatcher struct {
 
 	mu sync.Mutex
 	// confirming are the episodes whose reservation is being confirmed;
-	// slots bound how many are at once.
+	// slots bound how many are at once. over are the episodes found taken
+	// or gone, with when: the queue read model may show them a while yet.
 	confirming map[uuid.UUID]bool
+	over       map[uuid.UUID]time.Time
 	slots      chan struct{}
 	greeting   chan struct{}
 	// greetings are the confirmations with their greetings still under
@@ -154,34 +156,57 @@ func (d *Dispatcher) Arrive(q QueuedConversation, routedAgent uuid.UUID) {
 	d.arrivals[q.EpisodeID] = arrival{q: q, routedAgent: routedAgent, at: d.Clock.Now()}
 }
 
-// withArrivals adds to the read model's queue the arrivals it does not
-// show yet, and forgets those it showed before and shows no more (taken
-// or gone) and the expired ones.
-func (d *Dispatcher) withArrivals(queue []QueuedConversation) []QueuedConversation {
+// overTTL is how long an episode found over is remembered: longer than
+// the queue read model lags.
+const overTTL = 30 * time.Second
+
+// pending is the queue to dispatch: the read model's, without the episodes
+// being confirmed or found over, with the arrivals it does not show yet.
+// Arrivals it showed before and shows no more (taken or gone) are
+// forgotten, as are the expired ones.
+func (d *Dispatcher) pending(queue []QueuedConversation) []QueuedConversation {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.arrivals) == 0 {
-		return queue
+	now := d.Clock.Now()
+	for ep, at := range d.over {
+		if now.Sub(at) > overTTL {
+			delete(d.over, ep)
+		}
 	}
+	out := queue[:0]
 	shown := make(map[uuid.UUID]bool, len(queue))
 	for _, q := range queue {
+		shown[q.EpisodeID] = true
 		if a, ok := d.arrivals[q.EpisodeID]; ok {
 			a.shown = true
 			d.arrivals[q.EpisodeID] = a
-			shown[q.EpisodeID] = true
+		}
+		if _, over := d.over[q.EpisodeID]; !over && !d.confirming[q.EpisodeID] {
+			out = append(out, q)
 		}
 	}
-	now := d.Clock.Now()
 	for ep, a := range d.arrivals {
+		_, over := d.over[ep]
 		switch {
 		case shown[ep]:
-		case a.shown, now.Sub(a.at) > arrivalTTL:
+		case over, a.shown, now.Sub(a.at) > arrivalTTL:
 			delete(d.arrivals, ep)
-		default:
-			queue = append(queue, a.q)
+		case !d.confirming[ep]:
+			out = append(out, a.q)
 		}
 	}
-	return queue
+	return out
+}
+
+// ended records that an episode waits no more (joined, or gone).
+func (d *Dispatcher) ended(episodeID uuid.UUID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.over == nil {
+		d.over = map[uuid.UUID]time.Time{}
+	}
+	d.over[episodeID] = d.Clock.Now()
+	delete(d.arrivals, episodeID)
 }
 
 // arrived answers the arrival of episodeID, if it is one.
@@ -204,7 +229,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
+		if err := d.sweep(ctx, &joins{log: d.log()}); err != nil && ctx.Err() == nil {
 			d.log().Warn("dispatch sweep failed", "err", err)
 		}
 		select {
@@ -235,8 +260,18 @@ func (d *Dispatcher) grace() time.Duration {
 // the agent left, repairing abandoned reservations) and assigns queued
 // conversations, each team's in queue order. A team is not looked at past
 // a conversation nobody can take: every later conversation of the team has
-// the same candidates, so assigning one would jump the queue.
+// the same candidates, so assigning one would jump the queue. It returns
+// once the joins it started are recorded (or failed).
 func (d *Dispatcher) Sweep(ctx context.Context) error {
+	js := &joins{}
+	err := d.sweep(ctx, js)
+	js.wg.Wait()
+	return errors.Join(append([]error{err}, js.errs...)...)
+}
+
+// sweep is Sweep without waiting for the joins: Run's next sweep need not
+// wait for them either, since the episodes being confirmed count as taken.
+func (d *Dispatcher) sweep(ctx context.Context, js *joins) error {
 	// The slots to settle are read alongside the queue.
 	var (
 		slots   []SlotRef
@@ -260,7 +295,7 @@ func (d *Dispatcher) Sweep(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	queue = d.withArrivals(queue)
+	queue = d.pending(queue)
 	type teamKey struct{ tenant, team uuid.UUID }
 	teams := map[teamKey][]QueuedConversation{}
 	var order []teamKey
@@ -288,8 +323,6 @@ func (d *Dispatcher) Sweep(ctx context.Context) error {
 		}
 	}
 	reads.Wait()
-	var js joins
-	defer js.wg.Wait()
 	for i, k := range order {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -298,12 +331,11 @@ func (d *Dispatcher) Sweep(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("team %s: %w", k.team, err))
 			continue
 		}
-		if err := d.dispatchTeam(ctx, &js, *policies[k.tenant], k.tenant, k.team, teams[k], cands[i]); err != nil {
+		if err := d.dispatchTeam(ctx, js, *policies[k.tenant], k.tenant, k.team, teams[k], cands[i]); err != nil {
 			errs = append(errs, fmt.Errorf("team %s: %w", k.team, err))
 		}
 	}
-	js.wg.Wait()
-	return errors.Join(append(errs, js.errs...)...)
+	return errors.Join(errs...)
 }
 
 // TeamCandidates applies the team-level rules to a team's members: with
@@ -373,9 +405,6 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.P
 		if len(dispatch.Rank(facts)) == 0 {
 			return nil // nobody can take any
 		}
-		if d.isConfirming(q.EpisodeID) {
-			continue // reserved: no longer in the way of the next
-		}
 		var read *conversationFacts
 		c := conversationFacts{queuedFor: q.Reason}
 		if a, ok := d.arrived(q.EpisodeID); ok {
@@ -385,6 +414,7 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.P
 				return err
 			}
 			if s := c.state; s.IsClosed || s.Segment.ID != uuid.Nil || s.Episode.ID != q.EpisodeID {
+				d.ended(q.EpisodeID)
 				continue // the read model lags: this one is no longer waiting
 			}
 			read = &c
@@ -560,12 +590,15 @@ func (d *Dispatcher) confirm(ctx context.Context, r Reservation) (bool, error) {
 	return ok, err
 }
 
-// joins are the confirmations a sweep started: it ends once they are
-// recorded, while the greetings that follow them may still be on their way.
+// joins are the confirmations a sweep started: Sweep returns once they are
+// recorded, Run's sweeps do not wait for them; the greetings that follow
+// may still be on their way in either case.
 type joins struct {
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	errs []error
+	// log, when set, takes the failures instead of errs: nobody waits.
+	log *slog.Logger
 }
 
 // maxConfirming bounds the confirmations under way at once; maxGreeting
@@ -581,7 +614,8 @@ const (
 // the conversation out of the queue order, so the next reservation need
 // not wait for this join (nor for its greetings). Until the join is
 // recorded the episode counts as taken, so that a sweep reading a queue
-// that does not show the join yet does not reserve it again.
+// that does not show the join yet does not reserve it again; after it,
+// the episode is over.
 func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, read *conversationFacts, js *joins) {
 	d.mu.Lock()
 	if d.confirming == nil {
@@ -598,14 +632,19 @@ func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, read *conv
 	go func() {
 		defer d.greetings.Done()
 		ok, res, err := d.join(ctx, r, read)
+		if err == nil {
+			d.ended(r.Slot.EpisodeID) // joined, or no longer waiting
+		}
 		d.mu.Lock()
 		delete(d.confirming, r.Slot.EpisodeID)
-		if err == nil {
-			delete(d.arrivals, r.Slot.EpisodeID) // joined, or no longer waiting
-		}
 		d.mu.Unlock()
 		<-slots
-		if err != nil {
+		switch {
+		case err != nil && js.log != nil:
+			if ctx.Err() == nil {
+				js.log.Warn("dispatch: confirming a reservation failed", "reservation", r.ID, "err", err)
+			}
+		case err != nil:
 			js.mu.Lock()
 			js.errs = append(js.errs, fmt.Errorf("confirm %s: %w", r.ID, err))
 			js.mu.Unlock()
@@ -617,12 +656,6 @@ func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, read *conv
 			<-greeting
 		}
 	}()
-}
-
-func (d *Dispatcher) isConfirming(episodeID uuid.UUID) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.confirming[episodeID]
 }
 
 func (d *Dispatcher) release(ctx context.Context, who agent.Identity, reservationID uuid.UUID, reason string) error {
