@@ -306,19 +306,28 @@ func (d *Dispatcher) sweep(ctx context.Context, js *joins) error {
 		}
 		teams[k] = append(teams[k], q)
 	}
-	// Every team's candidates and every tenant's policy are read at once.
+	// Every team's candidates and every tenant's policy are read at once
+	// (a few at a time).
 	cands := make([][]Candidate, len(order))
 	candErrs := make([]error, len(order))
 	policies := map[uuid.UUID]*dispatch.Policy{}
 	policyErrs := map[uuid.UUID]*error{}
 	var reads sync.WaitGroup
+	bound := make(chan struct{}, maxReads)
+	fetch := func(f func()) {
+		bound <- struct{}{}
+		reads.Go(func() {
+			defer func() { <-bound }()
+			f()
+		})
+	}
 	for i, k := range order {
-		reads.Go(func() { cands[i], candErrs[i] = d.Candidates(ctx, k.tenant, k.team) })
+		fetch(func() { cands[i], candErrs[i] = d.Candidates(ctx, k.tenant, k.team) })
 		if _, ok := policies[k.tenant]; !ok {
 			pol, perr := new(dispatch.Policy), new(error)
 			policies[k.tenant], policyErrs[k.tenant] = pol, perr
 			if d.Policy != nil {
-				reads.Go(func() { *pol, *perr = d.Policy(ctx, k.tenant) })
+				fetch(func() { *pol, *perr = d.Policy(ctx, k.tenant) })
 			}
 		}
 	}
@@ -608,6 +617,9 @@ const (
 	maxConfirming = 16
 	maxGreeting   = 4
 )
+
+// maxReads bounds the read-model queries a sweep runs at once.
+const maxReads = 8
 
 // confirmLater confirms r while the sweep goes on reserving for the next
 // conversations: the reservation already holds the agent's slot and takes
