@@ -223,7 +223,11 @@ func (h *handlers) blacklistCustomer(c echo.Context) error {
 	}
 	out := map[string]any{"stream": res.Stream, "version": res.Version, "position": res.Position, "events": res.Events}
 	if blacklisted {
-		out["status"] = "blacklisted"
+		closed, err := h.d.Commands.CloseForBlacklist(c.Request().Context(), m, cl.tenantID, id)
+		if err != nil {
+			return err
+		}
+		out["status"], out["closed_conversations"] = "blacklisted", closed
 		return c.JSON(http.StatusCreated, out)
 	}
 	out["status"], out["request_id"] = "requested", requestID
@@ -301,6 +305,10 @@ func (h *handlers) decideBlacklistRequest(c echo.Context, decide func(commands.M
 	}
 	res, err := decide(m, commands.DecideBlacklistRequest{TenantID: tenantID, CustomerID: r.CustomerID, RequestID: id, Remark: req.Remark})
 	if err != nil {
+		return err
+	}
+	// An approval closes the customer's ongoing conversations.
+	if _, err := h.d.Commands.CloseForBlacklist(c.Request().Context(), m, tenantID, r.CustomerID); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, res)

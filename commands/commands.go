@@ -70,6 +70,9 @@ type Handler struct {
 	// Blacklisted tells whether a customer is on the tenant's blacklist,
 	// for StartConversation; nil means nobody is.
 	Blacklisted func(ctx context.Context, tenantID, customerID uuid.UUID) (bool, error)
+	// Ongoing lists a customer's conversations not yet closed, for the
+	// close that blacklisting brings; nil means none.
+	Ongoing func(ctx context.Context, tenantID, customerID uuid.UUID) ([]uuid.UUID, error)
 }
 
 // NewHandler returns a command handler.

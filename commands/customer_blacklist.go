@@ -2,10 +2,14 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/google/uuid"
 
+	"supportd/domain"
 	"supportd/domain/customer"
+	"supportd/eventschema"
 )
 
 // BlacklistSwitch is the tenant setting that makes agents' blacklisting
@@ -87,6 +91,46 @@ func (h *Handler) Unblacklist(ctx context.Context, m Meta, c Unblacklist) (Resul
 	return Execute(ctx, h, m, customerAggregate(c.CustomerID), func(s customer.State) ([]any, error) {
 		return customer.Unblacklist(s, c.TenantID, c.CustomerID, actorUUID(m))
 	})
+}
+
+// CloseForBlacklist closes the ongoing conversations of a customer who is
+// on the tenant's blacklist, with reason blacklist: the manual's "the
+// conversation is automatically closed" when an agent blacklists the
+// customer it chats with. It does nothing while the customer is not
+// blacklisted (a request waits for approval). Each close's command ID
+// derives from m's and the conversation's, so a retried request closes
+// each conversation once; a conversation closed meanwhile is skipped.
+func (h *Handler) CloseForBlacklist(ctx context.Context, m Meta, tenantID, customerID uuid.UUID) (int, error) {
+	if h.Ongoing == nil {
+		return 0, nil
+	}
+	blacklisted, err := h.CustomerBlacklisted(ctx, tenantID, customerID)
+	if err != nil || !blacklisted {
+		return 0, err
+	}
+	ids, err := h.Ongoing(ctx, tenantID, customerID)
+	if err != nil {
+		return 0, fmt.Errorf("ongoing conversations of %s: %w", customerID, err)
+	}
+	closed := 0
+	for _, id := range ids {
+		cm := m
+		cm.CommandID = uuid.NewSHA1(m.CommandID, id[:])
+		cm.CausationID, cm.CorrelationID = m.CommandID, m.CommandID
+		res, err := h.CloseConversation(ctx, cm, CloseConversation{Scope: Scope{TenantID: tenantID}, ConversationID: id,
+			Reason: eventschema.ClosedByBlacklist, By: actorUUID(m).String()})
+		var de *domain.Error
+		if errors.As(err, &de) && de.Code == "conversation.closed" {
+			continue
+		}
+		if err != nil {
+			return closed, fmt.Errorf("close %s for the blacklist: %w", id, err)
+		}
+		if res.Events > 0 {
+			closed++
+		}
+	}
+	return closed, nil
 }
 
 // CustomerBlacklisted tells a conversation start whether the customer is on

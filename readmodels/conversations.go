@@ -415,3 +415,18 @@ func PinnedBy(ctx context.Context, q Querier, id, user uuid.UUID) (bool, error) 
 	}
 	return ok, nil
 }
+
+// OngoingOfCustomer lists the conversations of a customer that are not
+// closed.
+func OngoingOfCustomer(ctx context.Context, q Querier, tenantID, customerID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.Query(ctx, `SELECT conversation_id FROM conversations
+		WHERE tenant_id = $1 AND customer_id = $2 AND status <> 'closed' ORDER BY created_at, conversation_id`, tenantID, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("ongoing conversations of %s: %w", customerID, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("ongoing conversations of %s: %w", customerID, err)
+	}
+	return ids, nil
+}

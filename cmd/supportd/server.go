@@ -51,6 +51,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	cmds := commands.NewHandler(store, catalog, commands.SystemClock{})
 	cmds.Passwords = commands.Bcrypt{Cost: cfg.PasswordCost}
 	cmds.Blacklisted = cmds.CustomerBlacklisted
+	cmds.Ongoing = func(ctx context.Context, tenantID, customerID uuid.UUID) ([]uuid.UUID, error) {
+		return readmodels.OngoingOfCustomer(ctx, pool, tenantID, customerID)
+	}
 	presence := &commands.PresenceMonitor{
 		Handler: cmds, Clock: commands.SystemClock{}, Log: log, Every: 5 * time.Second,
 		Silent: func(ctx context.Context, cutoff, now time.Time) ([]commands.SilentSession, error) {
