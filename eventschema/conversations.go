@@ -381,6 +381,14 @@ type AlarmRaised struct {
 	Detail         string    `json:"detail"`
 }
 
+// AlarmsProcessed records an administrator marking alarms processed
+// (stream alarms-{tenant id}); AlarmIDs are the IDs of AlarmRaised events.
+type AlarmsProcessed struct {
+	TenantID    uuid.UUID   `json:"tenant_id"`
+	AlarmIDs    []uuid.UUID `json:"alarm_ids" jsonschema:"minItems=1"`
+	ProcessedBy uuid.UUID   `json:"processed_by"`
+}
+
 // ConversationPinned records a user pinning a conversation to the top of
 // their own conversation list; pins are per user.
 type ConversationPinned struct {
@@ -418,6 +426,7 @@ func registerConversations(r *Registry) {
 	Register[ConversationClosed](r, "ConversationClosed", 1)
 	Register[NoteLeft](r, "NoteLeft", 1)
 	Register[AlarmRaised](r, "AlarmRaised", 1)
+	Register[AlarmsProcessed](r, "AlarmsProcessed", 1)
 	Register[ConversationPinned](r, "ConversationPinned", 1)
 	Register[ConversationUnpinned](r, "ConversationUnpinned", 1)
 }

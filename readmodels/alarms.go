@@ -21,6 +21,10 @@ type Alarm struct {
 	Level          int       `json:"level"`
 	Detail         string    `json:"detail"`
 	RaisedAt       time.Time `json:"raised_at"`
+	// ProcessedAt and ProcessedBy say when and by whom the alarm was
+	// marked processed (nil: unprocessed).
+	ProcessedAt *time.Time `json:"processed_at"`
+	ProcessedBy *uuid.UUID `json:"processed_by"`
 }
 
 // AlarmFilter selects alarms; zero fields select all.
@@ -29,6 +33,9 @@ type AlarmFilter struct {
 	MinLevel       int
 	ConversationID *uuid.UUID
 	Since          *time.Time
+	// Processed, when not nil, keeps processed (true) or unprocessed
+	// (false) alarms.
+	Processed *bool
 	// After is the cursor of the previous page.
 	After string
 	Limit int
@@ -62,6 +69,13 @@ func ListAlarms(ctx context.Context, q Querier, tenantID uuid.UUID, f AlarmFilte
 	if f.Since != nil {
 		where = append(where, "raised_at >= "+arg(*f.Since))
 	}
+	if f.Processed != nil {
+		if *f.Processed {
+			where = append(where, "processed_at IS NOT NULL")
+		} else {
+			where = append(where, "processed_at IS NULL")
+		}
+	}
 	if f.After != "" {
 		c, err := decodeCursor(f.After)
 		if err != nil {
@@ -69,7 +83,7 @@ func ListAlarms(ctx context.Context, q Querier, tenantID uuid.UUID, f AlarmFilte
 		}
 		where = append(where, fmt.Sprintf("(%s, event_id) < (%s, %s)", alarmKey, arg(c.Key), arg(c.ID)))
 	}
-	rows, err := q.Query(ctx, `SELECT event_id, conversation_id, kind, level, detail, raised_at, `+alarmKey+`
+	rows, err := q.Query(ctx, `SELECT event_id, conversation_id, kind, level, detail, raised_at, processed_at, processed_by, `+alarmKey+`
 		FROM alarms WHERE `+strings.Join(where, " AND ")+`
 		ORDER BY `+alarmKey+` DESC, event_id DESC LIMIT `+fmt.Sprint(limit+1), args...)
 	if err != nil {
@@ -81,7 +95,7 @@ func ListAlarms(ctx context.Context, q Querier, tenantID uuid.UUID, f AlarmFilte
 			a   Alarm
 			key string
 		)
-		err := r.Scan(&a.ID, &a.ConversationID, &a.Kind, &a.Level, &a.Detail, &a.RaisedAt, &key)
+		err := r.Scan(&a.ID, &a.ConversationID, &a.Kind, &a.Level, &a.Detail, &a.RaisedAt, &a.ProcessedAt, &a.ProcessedBy, &key)
 		keys = append(keys, key)
 		return a, err
 	})
@@ -132,6 +146,35 @@ func WaitingByChannel(ctx context.Context, q Querier) ([]ChannelWaiting, error) 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("waiting by channel: %w", err)
+	}
+	return out, nil
+}
+
+// UnknownAlarms returns those of ids that name no alarm of the tenant.
+func UnknownAlarms(ctx context.Context, q Querier, tenantID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM unnest($2::uuid[]) AS id
+		WHERE NOT EXISTS (SELECT 1 FROM alarms WHERE tenant_id = $1 AND event_id = id)`, tenantID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("unknown alarms: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("unknown alarms: %w", err)
+	}
+	return out, nil
+}
+
+// UnprocessedAlarms lists up to limit IDs of a tenant's unprocessed alarms,
+// oldest first.
+func UnprocessedAlarms(ctx context.Context, q Querier, tenantID uuid.UUID, limit int) ([]uuid.UUID, error) {
+	rows, err := q.Query(ctx, `SELECT event_id FROM alarms WHERE tenant_id = $1 AND processed_at IS NULL
+		ORDER BY raised_at, event_id LIMIT $2`, tenantID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("unprocessed alarms: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("unprocessed alarms: %w", err)
 	}
 	return out, nil
 }

@@ -11,7 +11,7 @@ import (
 // TestAlarmsOverHTTP lists the alarms raised for administrators: one for
 // every conversation no routing rule matched, and one excessive-waiting
 // alarm when the web queue grows past the tenant's threshold, raised once
-// per crossing.
+// per crossing; administrators mark them processed.
 func TestAlarmsOverHTTP(t *testing.T) {
 	t.Parallel()
 	op := client{t: t, base: startServer(t, "postgres", "")}
@@ -87,6 +87,28 @@ func TestAlarmsOverHTTP(t *testing.T) {
 	if len(rest["items"].([]any)) != 2 || rest["next"] != nil {
 		t.Errorf("second page %v", rest)
 	}
+	// Processing: named alarms, then all the rest.
+	one := got[0].(map[string]any)["id"].(string)
+	admin.expect(404, "POST", "/v1/alarms/processed", fmt.Sprintf(`{"alarm_ids":[%q]}`, uuid.NewString()))
+	marked := admin.expect(200, "POST", "/v1/alarms/processed", fmt.Sprintf(`{"alarm_ids":[%q,%q]}`, one, one))
+	if marked["processed"] != float64(1) {
+		t.Errorf("marking one: %v", marked)
+	}
+	if got := alarms("?processed=true&min_position=" + marked["position"].(string)); len(got) != 1 ||
+		got[0].(map[string]any)["id"] != one || got[0].(map[string]any)["processed_by"] == nil {
+		t.Errorf("processed alarms %v", got)
+	}
+	all := admin.expect(200, "POST", "/v1/alarms/processed", `{"all":true}`)
+	if all["processed"] != float64(4) {
+		t.Errorf("marking all: %v", all)
+	}
+	if got := alarms("?processed=false&min_position=" + all["position"].(string)); len(got) != 0 {
+		t.Errorf("unprocessed after marking all: %v", got)
+	}
+	if again := admin.expect(200, "POST", "/v1/alarms/processed", `{"all":true}`); again["processed"] != float64(0) {
+		t.Errorf("marking all again: %v", again)
+	}
+	agent.expect(403, "POST", "/v1/alarms/processed", `{"all":true}`)
 	admin.expect(422, "GET", "/v1/alarms?since=yesterday", "")
 	admin.expect(422, "GET", "/v1/alarms?min_level=9", "")
 	agent.expect(403, "GET", "/v1/alarms", "")
