@@ -21,5 +21,6 @@ func Catalog() *Registry {
 	registerKeywords(r)
 	registerColleagues(r)
 	registerTimeouts(r)
+	registerNotes(r)
 	return r
 }
