@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -25,7 +26,15 @@ const Placeholder = "##dear##"
 type Notice struct {
 	Kind string
 	Text string
+	// Actions are buttons the customer's chat window shows with the
+	// message (ActionLeaveNote), sent as the message's custom payload
+	// {"actions": [...]}; none for most notices.
+	Actions []string
 }
+
+// ActionLeaveNote is the queue reminder's "Note" button: the customer
+// leaves a note and the queued conversation closes (LeaveNote).
+const ActionLeaveNote = "leave_note"
 
 // WelcomeChannels are the channels whose customers receive the welcome
 // message: the manual names web and app, where the chat window opens
@@ -75,7 +84,7 @@ func Greetings(g Greeting) []Notice {
 	}
 	address := Address(g.CustomerName, g.DefaultAddress)
 	var out []Notice
-	for _, n := range []Notice{{NoticeTeamGreeting, g.TeamGreeting}, {NoticeAgentGreeting, g.AgentGreeting}} {
+	for _, n := range []Notice{{Kind: NoticeTeamGreeting, Text: g.TeamGreeting}, {Kind: NoticeAgentGreeting, Text: g.AgentGreeting}} {
 		if t := strings.TrimSpace(n.Text); t != "" {
 			out = append(out, Notice{Kind: n.Kind, Text: strings.ReplaceAll(t, Placeholder, address)})
 		}
@@ -176,8 +185,12 @@ func noticeID(of uuid.UUID, kind string) uuid.UUID { return uuid.NewSHA1(of, []b
 func SendNotices(s State, of uuid.UUID, notices []Notice) ([]any, error) {
 	var out []any
 	for _, n := range notices {
+		var custom json.RawMessage
+		if len(n.Actions) > 0 {
+			custom, _ = json.Marshal(map[string][]string{"actions": n.Actions})
+		}
 		ev, err := SendMessage(fold(s, out), Send{MessageID: noticeID(of, n.Kind), Sender: Actor{Kind: eventschema.SenderSystem},
-			Type: "text", Text: n.Text, Notice: n.Kind})
+			Type: "text", Text: n.Text, Notice: n.Kind, Custom: custom})
 		if err != nil {
 			return nil, err
 		}

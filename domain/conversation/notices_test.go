@@ -26,7 +26,7 @@ func TestWelcome(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			n, ok := c.Welcome(tc.channel, tc.enabled, tc.message)
-			if ok != tc.want || (ok && n != (c.Notice{Kind: "welcome", Text: "Hi!"})) {
+			if ok != tc.want || (ok && !reflect.DeepEqual(n, c.Notice{Kind: "welcome", Text: "Hi!"})) {
 				t.Errorf("Welcome = %v, %v", n, ok)
 			}
 		})
@@ -41,16 +41,16 @@ func TestGreetings(t *testing.T) {
 	}{
 		{"team then agent, ##dear## is the nickname",
 			c.Greeting{TeamGreeting: "Welcome to Support, ##dear##.", AgentGreeting: "##dear##, I'm Ann. ##dear##?", CustomerName: " Lu ", DefaultAddress: "Dear customer", How: "manual"},
-			[]c.Notice{{"team_greeting", "Welcome to Support, Lu."}, {"agent_greeting", "Lu, I'm Ann. Lu?"}}},
+			[]c.Notice{{Kind: "team_greeting", Text: "Welcome to Support, Lu."}, {Kind: "agent_greeting", Text: "Lu, I'm Ann. Lu?"}}},
 		{"no valid nickname: the default address",
 			c.Greeting{AgentGreeting: "##dear##, hello", CustomerName: "  ", DefaultAddress: "Friend", How: "auto"},
-			[]c.Notice{{"agent_greeting", "Friend, hello"}}},
+			[]c.Notice{{Kind: "agent_greeting", Text: "Friend, hello"}}},
 		{"blank greetings send nothing", c.Greeting{TeamGreeting: " ", CustomerName: "Lu", How: "auto"}, nil},
 		{"a transfer with skip on sends none",
 			c.Greeting{TeamGreeting: "T", AgentGreeting: "A", How: "transfer", SkipOnTransfer: true}, nil},
 		{"a transfer with skip off greets",
-			c.Greeting{AgentGreeting: "A", How: "transfer"}, []c.Notice{{"agent_greeting", "A"}}},
-		{"skip on, but not a transfer", c.Greeting{AgentGreeting: "A", How: "manual", SkipOnTransfer: true}, []c.Notice{{"agent_greeting", "A"}}},
+			c.Greeting{AgentGreeting: "A", How: "transfer"}, []c.Notice{{Kind: "agent_greeting", Text: "A"}}},
+		{"skip on, but not a transfer", c.Greeting{AgentGreeting: "A", How: "manual", SkipOnTransfer: true}, []c.Notice{{Kind: "agent_greeting", Text: "A"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,7 +80,7 @@ func TestClosingNotice(t *testing.T) {
 	}
 	for _, tc := range cases {
 		n, ok := c.ClosingNotice(tc.reason, tc.texts)
-		if (tc.want == "") == ok || (ok && n != (c.Notice{Kind: "closing_notice", Text: tc.want})) {
+		if (tc.want == "") == ok || (ok && !reflect.DeepEqual(n, c.Notice{Kind: "closing_notice", Text: tc.want})) {
 			t.Errorf("%s %+v: %v %v, want %q", tc.reason, tc.texts, n, ok, tc.want)
 		}
 	}

@@ -337,11 +337,11 @@ func Elapse(s State, e Elapsed) ([]any, error) {
 		}
 		return nil
 	}
-	notice := func(kind, text string) ([]any, error) {
+	notice := func(kind, text string, actions ...string) ([]any, error) {
 		if text = strings.TrimSpace(text); text == "" {
 			return nil, nil
 		}
-		return SendNotices(fold(after, follow), run.Key(), []Notice{{Kind: kind, Text: text}})
+		return SendNotices(fold(after, follow), run.Key(), []Notice{{Kind: kind, Text: text, Actions: actions}})
 	}
 	remindAgent := func(actions []string) error {
 		if slices.Contains(actions, eventschema.TimeoutRemindAgent) && s.Segment.ID != uuid.Nil {
@@ -442,7 +442,11 @@ func Elapse(s State, e Elapsed) ([]any, error) {
 			break
 		}
 		if InEffectiveTime(q.EffectiveTime, e.WorkingTime) {
-			evs, nerr := notice(NoticeQueueReminder, q.Message)
+			var actions []string
+			if q.NoteButton {
+				actions = append(actions, ActionLeaveNote)
+			}
+			evs, nerr := notice(NoticeQueueReminder, q.Message, actions...)
 			err = then(eventschema.TimeoutRemindCustomer, evs, nerr)
 		} else {
 			t.Detail = "outside the reminders' effective time (" + q.EffectiveTime + ")"

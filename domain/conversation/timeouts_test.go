@@ -345,6 +345,13 @@ func TestElapse(t *testing.T) {
 		{"the last queue reminder", queuedOnce, elapse(queueRun2, nil), []any{
 			timedOut(queueRun2, uuid.Nil, "remind_customer"),
 			noticeOf(queueRun2.Key(), c.NoticeQueueReminder, "Thanks for waiting.", uuid.Nil)}, ""},
+		{"a queue reminder with the Note button", []any{started, queued}, elapse(queueRun, func(e *c.Elapsed) { e.Rules.QueueReminders.NoteButton = true }), []any{
+			next(timedOut(queueRun, uuid.Nil, "remind_customer"), eventschema.TimeoutQueueReminder),
+			func() eventschema.MessageSent {
+				m := noticeOf(queueRun.Key(), c.NoticeQueueReminder, "Thanks for waiting.", uuid.Nil)
+				m.Custom = json.RawMessage(`{"actions":["leave_note"]}`)
+				return m
+			}()}, ""},
 		{"outside the effective time: not sent, but counted", []any{started, queued}, elapse(queueRun, func(e *c.Elapsed) { e.WorkingTime = false }),
 			[]any{next(detailed(timedOut(queueRun, uuid.Nil), "outside the reminders' effective time (work_hours)"), eventschema.TimeoutQueueReminder)}, ""},
 		{"the episode ended: nothing", with([]any{started, queued}, annJoin), elapse(queueRun, nil), nil, ""},
