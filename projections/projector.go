@@ -63,7 +63,7 @@ func All(reg *eventschema.Registry) []Projector {
 	return []Projector{NewTenants(reg), NewAccounts(reg), NewTeams(reg), NewTimePlans(reg), NewCatalogues(reg),
 		NewNotifications(reg), NewRoutingRules(reg), NewCustomers(reg), NewConversations(reg),
 		NewKeywords(reg), NewColleagues(reg),
-		NewTimers(reg, TimerRules()...), NewDispatch(reg), NewAlarms(reg), NewWebhooks(reg)}
+		NewTimers(reg, TimerRules()...), NewDispatch(reg), NewAlarms(reg), NewWebhooks(reg), NewNotes(reg)}
 }
 
 // Find returns the projector called name among ps.

@@ -1,0 +1,98 @@
+package projections
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"supportd/eventschema"
+	"supportd/readmodels"
+)
+
+// Notes projects customers' notes (NoteLeft) and the work on them (the
+// note streams) into the Notes page (readmodels/notes.go). NoteLeft names
+// only its conversation, so the projector keeps, for conversations not yet
+// closed, what a note copies from them: channel, customer and the team
+// they were routed to (note_conversations).
+type Notes struct {
+	reg *eventschema.Registry
+}
+
+// NewNotes returns the notes projector.
+func NewNotes(reg *eventschema.Registry) *Notes { return &Notes{reg: reg} }
+
+// Name implements Projector.
+func (*Notes) Name() string { return "notes" }
+
+// Tables implements Projector.
+func (*Notes) Tables() []string {
+	return []string{readmodels.NotesTable, readmodels.NoteRemarksTable, readmodels.NoteConversationsTable}
+}
+
+var noteEvents = map[string]bool{
+	"ConversationStarted": true, "ConversationQueued": true, "AgentJoined": true, "ConversationClosed": true,
+	"NoteLeft": true, "NoteAssigned": true, "NoteUnassigned": true, "NoteStatusChanged": true, "NoteRemarked": true,
+}
+
+// Apply implements Projector. Rows are guarded by the version of the
+// stream that wrote them, so a replayed event changes nothing.
+func (p *Notes) Apply(ctx context.Context, db DB, e eventschema.Envelope) error {
+	if !noteEvents[e.Type] {
+		return nil
+	}
+	payload, err := p.reg.Decode(e)
+	if err != nil {
+		return err
+	}
+	v, at := int64(e.StreamVersion), occurredAt(e)
+	// work moves the note row to this event of its stream, setting more
+	// columns ($4… are args).
+	work := func(noteID uuid.UUID, set string, args ...any) error {
+		return db.Exec(ctx, `UPDATE notes SET version = $2, updated_at = $3, `+set+`
+			WHERE note_id = $1 AND version < $2`, append([]any{noteID, v, at}, args...)...)
+	}
+	switch ev := payload.(type) {
+	case eventschema.ConversationStarted:
+		return db.Exec(ctx, `
+			INSERT INTO note_conversations (conversation_id, tenant_id, channel, channel_account, customer_id, customer_name,
+				team_id, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (conversation_id) DO NOTHING`,
+			ev.ConversationID, ev.TenantID, ev.Channel, ev.ChannelAccount, ev.CustomerID, ev.CustomerName, nullID(ev.EntryTeamID), v)
+	case eventschema.ConversationQueued:
+		return db.Exec(ctx, `UPDATE note_conversations SET team_id = $3, version = $2 WHERE conversation_id = $1 AND version < $2`,
+			ev.ConversationID, v, ev.TeamID)
+	case eventschema.AgentJoined:
+		return db.Exec(ctx, `UPDATE note_conversations SET team_id = COALESCE($3, team_id), version = $2
+			WHERE conversation_id = $1 AND version < $2`, ev.ConversationID, v, nullID(ev.TeamID))
+	case eventschema.ConversationClosed:
+		// NoteLeft comes before the close it causes: its note has its copy.
+		return db.Exec(ctx, `DELETE FROM note_conversations WHERE conversation_id = $1`, ev.ConversationID)
+	case eventschema.NoteLeft:
+		// Numbers follow the log's order, per tenant, so a rebuild gives
+		// every note its number again.
+		return db.Exec(ctx, `
+			INSERT INTO notes (note_id, tenant_id, number, conversation_id, channel, channel_account, customer_id, customer_name,
+				team_id, text, contact, status, created_at, updated_at)
+			SELECT $1, $2, (SELECT COALESCE(max(number), 0) + 1 FROM notes WHERE tenant_id = $2), $3,
+				COALESCE(c.channel, ''), COALESCE(c.channel_account, ''), COALESCE(c.customer_id, '00000000-0000-0000-0000-000000000000'),
+				COALESCE(c.customer_name, ''), c.team_id, $4, $5, 'open', $6, $6
+			FROM (SELECT 1) AS one LEFT JOIN note_conversations c ON c.conversation_id = $3
+			ON CONFLICT (note_id) DO NOTHING`,
+			ev.NoteID, ev.TenantID, ev.ConversationID, ev.Text, ev.Contact, at)
+	case eventschema.NoteAssigned:
+		return work(ev.NoteID, `assignee_id = $4`, ev.AgentID)
+	case eventschema.NoteUnassigned:
+		return work(ev.NoteID, `assignee_id = NULL`)
+	case eventschema.NoteStatusChanged:
+		return work(ev.NoteID, `status = $4`, ev.To)
+	case eventschema.NoteRemarked:
+		if err := db.Exec(ctx, `
+			INSERT INTO note_remarks (remark_id, note_id, tenant_id, author_id, text, seq, created_at)
+			SELECT $3, $1, $4, $5, $6, $2, $7 WHERE EXISTS (SELECT 1 FROM notes WHERE note_id = $1 AND version < $2)
+			ON CONFLICT (remark_id) DO NOTHING`, ev.NoteID, v, ev.RemarkID, ev.TenantID, ev.AuthorID, ev.Text, at); err != nil {
+			return err
+		}
+		return work(ev.NoteID, `remarks = remarks + 1`)
+	}
+	return nil
+}

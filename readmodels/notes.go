@@ -1,0 +1,273 @@
+package readmodels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Tables of the notes read model, written by the "notes" projector.
+const (
+	NotesTable             = "notes"
+	NoteRemarksTable       = "note_remarks"
+	NoteConversationsTable = "note_conversations"
+)
+
+// Note is a customer's note as the Notes page lists it.
+type Note struct {
+	NoteID         uuid.UUID `json:"note_id"`
+	Number         int64     `json:"number"`
+	ConversationID uuid.UUID `json:"conversation_id"`
+	Channel        string    `json:"channel"`
+	ChannelAccount string    `json:"channel_account"`
+	// CustomerID and CustomerName are who left the note ("created by").
+	CustomerID   uuid.UUID  `json:"customer_id"`
+	CustomerName string     `json:"customer_name"`
+	TeamID       *uuid.UUID `json:"team_id"`
+	Text         string     `json:"text"`
+	Contact      string     `json:"contact"`
+	Status       string     `json:"status"`
+	AssigneeID   *uuid.UUID `json:"assignee_id"`
+	// AssigneeName is the holder's nickname; "" when unassigned.
+	AssigneeName string    `json:"assignee_name"`
+	Remarks      int       `json:"remarks"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	// Version is the note stream's version, usable as If-Match; 0 before
+	// anyone worked on the note.
+	Version uint64 `json:"version"`
+}
+
+// NoteRemark is a remark written on a note.
+type NoteRemark struct {
+	RemarkID   uuid.UUID `json:"remark_id"`
+	AuthorID   uuid.UUID `json:"author_id"`
+	AuthorName string    `json:"author_name"`
+	Text       string    `json:"text"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// NoteReach is the part of a tenant's notes a user sees (note.Reach): the
+// notes User holds, and those of Teams (every team when nil) that are
+// unassigned or, with Held, held by anyone.
+type NoteReach struct {
+	User  uuid.UUID
+	Held  bool
+	Teams []uuid.UUID
+}
+
+// NoteFilter selects notes; zero fields select all.
+type NoteFilter struct {
+	// Reach limits the notes to a user's data scope; nil: all.
+	Reach *NoteReach
+	// Status is open, pending or solved.
+	Status string
+	// AssigneeID: the notes this user holds; Unassigned: those nobody
+	// holds.
+	AssigneeID *uuid.UUID
+	Unassigned bool
+	Channel    string
+	TeamID     *uuid.UUID
+	// From and To bound the creation time (from inclusive, to exclusive).
+	From, To *time.Time
+	// Number picks one note by its number.
+	Number int64
+	// Sort is "created" (newest first, by number; the default) or
+	// "updated" (most recently worked first).
+	Sort  string
+	After string
+	// Limit is the page size, 50 by default, at most 1000.
+	Limit int
+}
+
+// NoteCounts are the tabs of the Notes page: how many notes of each
+// status, in all, and unassigned.
+type NoteCounts struct {
+	Open       int `json:"open"`
+	Pending    int `json:"pending"`
+	Solved     int `json:"solved"`
+	All        int `json:"all"`
+	Unassigned int `json:"unassigned"`
+}
+
+const noteColumns = `n.note_id, n.number, n.conversation_id, n.channel, n.channel_account, n.customer_id, n.customer_name,
+	n.team_id, n.text, n.contact, n.status, n.assignee_id, COALESCE(a.nickname, ''), n.remarks, n.created_at, n.updated_at, n.version`
+
+const noteFrom = ` FROM notes n LEFT JOIN agents a ON a.agent_id = n.assignee_id`
+
+func scanNote(r pgx.Row) (Note, error) {
+	var (
+		n Note
+		v int64
+	)
+	err := r.Scan(&n.NoteID, &n.Number, &n.ConversationID, &n.Channel, &n.ChannelAccount, &n.CustomerID, &n.CustomerName,
+		&n.TeamID, &n.Text, &n.Contact, &n.Status, &n.AssigneeID, &n.AssigneeName, &n.Remarks, &n.CreatedAt, &n.UpdatedAt, &v)
+	n.Version = uint64(v)
+	return n, err
+}
+
+// GetNote returns a tenant's note.
+func GetNote(ctx context.Context, q Querier, tenantID, noteID uuid.UUID) (Note, error) {
+	n, err := scanNote(q.QueryRow(ctx, `SELECT `+noteColumns+noteFrom+` WHERE n.tenant_id = $1 AND n.note_id = $2`, tenantID, noteID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return n, ErrNotFound
+	}
+	if err != nil {
+		return n, fmt.Errorf("get note: %w", err)
+	}
+	return n, nil
+}
+
+// ListNoteRemarks returns a note's remarks, oldest first.
+func ListNoteRemarks(ctx context.Context, q Querier, noteID uuid.UUID) ([]NoteRemark, error) {
+	rows, err := q.Query(ctx, `SELECT r.remark_id, r.author_id, COALESCE(a.nickname, ''), r.text, r.created_at
+		FROM note_remarks r LEFT JOIN agents a ON a.agent_id = r.author_id
+		WHERE r.note_id = $1 ORDER BY r.seq`, noteID)
+	if err != nil {
+		return nil, fmt.Errorf("list note remarks: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NoteRemark, error) {
+		var m NoteRemark
+		err := r.Scan(&m.RemarkID, &m.AuthorID, &m.AuthorName, &m.Text, &m.CreatedAt)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list note remarks: %w", err)
+	}
+	if out == nil {
+		out = []NoteRemark{}
+	}
+	return out, nil
+}
+
+// noteWhere is the filter's conditions but status and assignee (the tabs
+// count across them) and the cursor.
+func noteWhere(tenantID uuid.UUID, f NoteFilter) (where []string, args []any, arg func(any) string) {
+	where, args = []string{"n.tenant_id = $1"}, []any{tenantID}
+	arg = func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if r := f.Reach; r != nil {
+		team := "true"
+		if r.Teams != nil {
+			team = "n.team_id = ANY(" + arg(r.Teams) + ")"
+		}
+		others := "n.assignee_id IS NULL"
+		if r.Held {
+			others = "true"
+		}
+		where = append(where, fmt.Sprintf("(n.assignee_id = %s OR (%s AND %s))", arg(r.User), others, team))
+	}
+	if f.Channel != "" {
+		where = append(where, "n.channel = "+arg(f.Channel))
+	}
+	if f.TeamID != nil {
+		where = append(where, "n.team_id = "+arg(*f.TeamID))
+	}
+	if f.From != nil {
+		where = append(where, "n.created_at >= "+arg(*f.From))
+	}
+	if f.To != nil {
+		where = append(where, "n.created_at < "+arg(*f.To))
+	}
+	if f.Number != 0 {
+		where = append(where, "n.number = "+arg(f.Number))
+	}
+	return where, args, arg
+}
+
+// ListNotes lists a tenant's notes with keyset pagination; it returns the
+// page and the next cursor ("" on the last page).
+func ListNotes(ctx context.Context, q Querier, tenantID uuid.UUID, f NoteFilter) ([]Note, string, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	where, args, arg := noteWhere(tenantID, f)
+	switch f.Status {
+	case "":
+	case "open", "pending", "solved":
+		where = append(where, "n.status = "+arg(f.Status))
+	default:
+		return nil, "", fmt.Errorf("status %q: want open, pending or solved: %w", f.Status, ErrInvalidFilter)
+	}
+	if f.AssigneeID != nil {
+		where = append(where, "n.assignee_id = "+arg(*f.AssigneeID))
+	}
+	if f.Unassigned {
+		where = append(where, "n.assignee_id IS NULL")
+	}
+	var order string
+	switch f.Sort {
+	case "", "created":
+		order = "n.number DESC"
+	case "updated":
+		order = "n.updated_at DESC, n.note_id DESC"
+	default:
+		return nil, "", fmt.Errorf("sort %q: want created or updated: %w", f.Sort, ErrInvalidFilter)
+	}
+	if f.After != "" {
+		c, err := decodeCursor(f.After)
+		if err != nil {
+			return nil, "", err
+		}
+		if f.Sort == "updated" {
+			at, err := time.Parse(time.RFC3339Nano, c.Key)
+			if err != nil {
+				return nil, "", fmt.Errorf("cursor: %w", ErrInvalidFilter)
+			}
+			where = append(where, fmt.Sprintf("(n.updated_at, n.note_id) < (%s, %s)", arg(at), arg(c.ID)))
+		} else {
+			number, err := strconv.ParseInt(c.Key, 10, 64)
+			if err != nil {
+				return nil, "", fmt.Errorf("cursor: %w", ErrInvalidFilter)
+			}
+			where = append(where, "n.number < "+arg(number))
+		}
+	}
+	rows, err := q.Query(ctx, `SELECT `+noteColumns+noteFrom+` WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY `+order+` LIMIT `+strconv.Itoa(limit+1), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list notes: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Note, error) { return scanNote(r) })
+	if err != nil {
+		return nil, "", fmt.Errorf("list notes: %w", err)
+	}
+	if out == nil {
+		out = []Note{}
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		key := strconv.FormatInt(last.Number, 10)
+		if f.Sort == "updated" {
+			key = last.UpdatedAt.UTC().Format(time.RFC3339Nano)
+		}
+		next = encodeCursor(agentCursor{Key: key, ID: last.NoteID})
+	}
+	return out, next, nil
+}
+
+// CountNotes counts the notes the filter selects for each tab of the Notes
+// page; the filter's status, assignee and page are not applied.
+func CountNotes(ctx context.Context, q Querier, tenantID uuid.UUID, f NoteFilter) (NoteCounts, error) {
+	where, args, _ := noteWhere(tenantID, f)
+	var c NoteCounts
+	err := q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE n.status = 'open'), count(*) FILTER (WHERE n.status = 'pending'),
+		count(*) FILTER (WHERE n.status = 'solved'), count(*), count(*) FILTER (WHERE n.assignee_id IS NULL)
+		FROM notes n WHERE `+strings.Join(where, " AND "), args...).Scan(&c.Open, &c.Pending, &c.Solved, &c.All, &c.Unassigned)
+	if err != nil {
+		return c, fmt.Errorf("count notes: %w", err)
+	}
+	return c, nil
+}
