@@ -1,16 +1,14 @@
 package colleague_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
-	"supportd/domain"
 	"supportd/domain/colleague"
+	"supportd/domain/domaintest"
 	"supportd/eventschema"
 )
 
@@ -35,22 +33,7 @@ func delivered(from, to, upTo uuid.UUID, seq uint64, count int) eventschema.Coll
 	return eventschema.ColleagueMessagesDelivered{TenantID: tenant, FromAgentID: from, ToAgentID: to, UpToMessageID: upTo, UpToSeq: seq, Count: count}
 }
 
-func given(events ...any) colleague.State {
-	var s colleague.State
-	for _, e := range events {
-		s = colleague.Evolve(s, e)
-	}
-	return s
-}
-
-func asJSON(events []any) []string {
-	out := make([]string, len(events))
-	for i, e := range events {
-		b, _ := json.Marshal(e)
-		out[i] = reflect.TypeOf(e).Name() + string(b)
-	}
-	return out
-}
+func given(events ...any) colleague.State { return domaintest.Given(colleague.Evolve, events...) }
 
 type tcase struct {
 	name   string
@@ -63,22 +46,7 @@ type tcase struct {
 func run(t *testing.T, cases []tcase) {
 	t.Helper()
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.decide(given(tc.given...))
-			if tc.code != "" {
-				de, ok := err.(*domain.Error)
-				if !ok || de.Code != tc.code {
-					t.Fatalf("err = %v, want %s", err, tc.code)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g, w := asJSON(got), asJSON(tc.want); !reflect.DeepEqual(g, w) {
-				t.Errorf("events\n got %v\nwant %v", g, w)
-			}
-		})
+		domaintest.Case[colleague.State]{Name: tc.name, Given: tc.given, When: tc.decide, Then: tc.want, Code: tc.code, Field: ""}.Run(t, colleague.Evolve)
 	}
 }
 

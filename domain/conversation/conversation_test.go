@@ -2,14 +2,13 @@ package conversation_test
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
-	"supportd/domain"
 	c "supportd/domain/conversation"
+	"supportd/domain/domaintest"
 	"supportd/eventschema"
 )
 
@@ -60,22 +59,7 @@ var (
 	yes      = true
 )
 
-func given(events ...any) c.State {
-	var s c.State
-	for _, e := range events {
-		s = c.Evolve(s, e)
-	}
-	return s
-}
-
-func asJSON(events []any) []string {
-	out := make([]string, len(events))
-	for i, e := range events {
-		b, _ := json.Marshal(e)
-		out[i] = reflect.TypeOf(e).Name() + string(b)
-	}
-	return out
-}
+func given(events ...any) c.State { return domaintest.Given(c.Evolve, events...) }
 
 type tcase struct {
 	name   string
@@ -88,22 +72,7 @@ type tcase struct {
 func run(t *testing.T, cases []tcase) {
 	t.Helper()
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.decide(given(tc.given...))
-			if tc.code != "" {
-				de, ok := err.(*domain.Error)
-				if !ok || de.Code != tc.code {
-					t.Fatalf("err = %v, want %s", err, tc.code)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g, w := asJSON(got), asJSON(tc.want); !reflect.DeepEqual(g, w) {
-				t.Errorf("events\n got %v\nwant %v", g, w)
-			}
-		})
+		domaintest.Case[c.State]{Name: tc.name, Given: tc.given, When: tc.decide, Then: tc.want, Code: tc.code, Field: ""}.Run(t, c.Evolve)
 	}
 }
 

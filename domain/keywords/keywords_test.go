@@ -1,7 +1,6 @@
 package keywords_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"supportd/domain"
 	"supportd/domain/conversation"
+	"supportd/domain/domaintest"
 	"supportd/domain/keywords"
 	"supportd/eventschema"
 )
@@ -37,22 +37,7 @@ func rule(name, pattern, action string, edit ...func(*eventschema.KeywordRule)) 
 	return r
 }
 
-func given(events ...any) keywords.State {
-	var s keywords.State
-	for _, e := range events {
-		s = keywords.Evolve(s, e)
-	}
-	return s
-}
-
-func asJSON(events []any) []string {
-	out := make([]string, len(events))
-	for i, e := range events {
-		b, _ := json.Marshal(e)
-		out[i] = reflect.TypeOf(e).Name() + string(b)
-	}
-	return out
-}
+func given(events ...any) keywords.State { return domaintest.Given(keywords.Evolve, events...) }
 
 type tcase struct {
 	name   string
@@ -66,22 +51,7 @@ type tcase struct {
 func run(t *testing.T, cases []tcase) {
 	t.Helper()
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.decide(given(tc.given...))
-			if tc.code != "" {
-				de, ok := err.(*domain.Error)
-				if !ok || de.Code != tc.code || (tc.field != "" && de.Field != tc.field) {
-					t.Fatalf("err = %#v, want %s on %q", err, tc.code, tc.field)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g, w := asJSON(got), asJSON(tc.want); !reflect.DeepEqual(g, w) {
-				t.Errorf("events\n got %v\nwant %v", g, w)
-			}
-		})
+		domaintest.Case[keywords.State]{Name: tc.name, Given: tc.given, When: tc.decide, Then: tc.want, Code: tc.code, Field: tc.field}.Run(t, keywords.Evolve)
 	}
 }
 
@@ -333,7 +303,7 @@ func TestReact(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if g, w := asJSON(got), asJSON(tc.want); !reflect.DeepEqual(g, w) {
+			if g, w := domaintest.AsJSON(got), domaintest.AsJSON(tc.want); !reflect.DeepEqual(g, w) {
 				t.Errorf("events\n got %v\nwant %v", g, w)
 			}
 		})
