@@ -114,6 +114,7 @@ func New(d Deps) (*echo.Echo, error) {
 		h.keywordRoutes,
 		h.colleagueRoutes,
 		h.alarmRoutes,
+		h.noteRoutes,
 	} {
 		area(v1)
 	}
