@@ -66,7 +66,7 @@ func (h *Handler) noteLeft(ctx context.Context, ref NoteRef) (eventschema.NoteLe
 			}
 			return eventschema.NoteLeft{}, domain.Errorf(domain.NotFound, "note.not_found", "", "no such note")
 		}
-		if len(page) < notePage || page[len(page)-1].StreamVersion <= 1 {
+		if len(page) < notePage || page[len(page)-1].StreamVersion == 0 {
 			return eventschema.NoteLeft{}, domain.Errorf(domain.NotFound, "note.not_found", "", "no such note")
 		}
 		from = page[len(page)-1].StreamVersion - 1

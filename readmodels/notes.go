@@ -39,9 +39,9 @@ type Note struct {
 	Remarks      int       `json:"remarks"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
-	// Version is the note stream's version, usable as If-Match; 0 before
+	// Version is the note stream's version, usable as If-Match; nil before
 	// anyone worked on the note.
-	Version uint64 `json:"version"`
+	Version *uint64 `json:"version"`
 }
 
 // NoteRemark is a remark written on a note.
@@ -108,7 +108,10 @@ func scanNote(r pgx.Row) (Note, error) {
 	)
 	err := r.Scan(&n.NoteID, &n.Number, &n.ConversationID, &n.Channel, &n.ChannelAccount, &n.CustomerID, &n.CustomerName,
 		&n.TeamID, &n.Text, &n.Contact, &n.Status, &n.AssigneeID, &n.AssigneeName, &n.Remarks, &n.CreatedAt, &n.UpdatedAt, &v)
-	n.Version = uint64(v)
+	if v >= 0 {
+		u := uint64(v)
+		n.Version = &u
+	}
 	return n, err
 }
 
@@ -146,41 +149,50 @@ func ListNoteRemarks(ctx context.Context, q Querier, noteID uuid.UUID) ([]NoteRe
 	return out, nil
 }
 
+// noteQuery is a query's conditions and their arguments.
+type noteQuery struct {
+	where []string
+	args  []any
+}
+
+func (q *noteQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return fmt.Sprintf("$%d", len(q.args))
+}
+
+func (q *noteQuery) and(cond string) { q.where = append(q.where, cond) }
+
 // noteWhere is the filter's conditions but status and assignee (the tabs
 // count across them) and the cursor.
-func noteWhere(tenantID uuid.UUID, f NoteFilter) (where []string, args []any, arg func(any) string) {
-	where, args = []string{"n.tenant_id = $1"}, []any{tenantID}
-	arg = func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+func noteWhere(tenantID uuid.UUID, f NoteFilter) *noteQuery {
+	q := &noteQuery{where: []string{"n.tenant_id = $1"}, args: []any{tenantID}}
 	if r := f.Reach; r != nil {
 		team := "true"
 		if r.Teams != nil {
-			team = "n.team_id = ANY(" + arg(r.Teams) + ")"
+			team = "n.team_id = ANY(" + q.arg(r.Teams) + ")"
 		}
 		others := "n.assignee_id IS NULL"
 		if r.Held {
 			others = "true"
 		}
-		where = append(where, fmt.Sprintf("(n.assignee_id = %s OR (%s AND %s))", arg(r.User), others, team))
+		q.and(fmt.Sprintf("(n.assignee_id = %s OR (%s AND %s))", q.arg(r.User), others, team))
 	}
 	if f.Channel != "" {
-		where = append(where, "n.channel = "+arg(f.Channel))
+		q.and("n.channel = " + q.arg(f.Channel))
 	}
 	if f.TeamID != nil {
-		where = append(where, "n.team_id = "+arg(*f.TeamID))
+		q.and("n.team_id = " + q.arg(*f.TeamID))
 	}
 	if f.From != nil {
-		where = append(where, "n.created_at >= "+arg(*f.From))
+		q.and("n.created_at >= " + q.arg(*f.From))
 	}
 	if f.To != nil {
-		where = append(where, "n.created_at < "+arg(*f.To))
+		q.and("n.created_at < " + q.arg(*f.To))
 	}
 	if f.Number != 0 {
-		where = append(where, "n.number = "+arg(f.Number))
+		q.and("n.number = " + q.arg(f.Number))
 	}
-	return where, args, arg
+	return q
 }
 
 // ListNotes lists a tenant's notes with keyset pagination; it returns the
@@ -191,19 +203,19 @@ func ListNotes(ctx context.Context, q Querier, tenantID uuid.UUID, f NoteFilter)
 		limit = 50
 	}
 	limit = min(limit, 1000)
-	where, args, arg := noteWhere(tenantID, f)
+	w := noteWhere(tenantID, f)
 	switch f.Status {
 	case "":
 	case "open", "pending", "solved":
-		where = append(where, "n.status = "+arg(f.Status))
+		w.and("n.status = " + w.arg(f.Status))
 	default:
 		return nil, "", fmt.Errorf("status %q: want open, pending or solved: %w", f.Status, ErrInvalidFilter)
 	}
 	if f.AssigneeID != nil {
-		where = append(where, "n.assignee_id = "+arg(*f.AssigneeID))
+		w.and("n.assignee_id = " + w.arg(*f.AssigneeID))
 	}
 	if f.Unassigned {
-		where = append(where, "n.assignee_id IS NULL")
+		w.and("n.assignee_id IS NULL")
 	}
 	var order string
 	switch f.Sort {
@@ -224,17 +236,17 @@ func ListNotes(ctx context.Context, q Querier, tenantID uuid.UUID, f NoteFilter)
 			if err != nil {
 				return nil, "", fmt.Errorf("cursor: %w", ErrInvalidFilter)
 			}
-			where = append(where, fmt.Sprintf("(n.updated_at, n.note_id) < (%s, %s)", arg(at), arg(c.ID)))
+			w.and(fmt.Sprintf("(n.updated_at, n.note_id) < (%s, %s)", w.arg(at), w.arg(c.ID)))
 		} else {
 			number, err := strconv.ParseInt(c.Key, 10, 64)
 			if err != nil {
 				return nil, "", fmt.Errorf("cursor: %w", ErrInvalidFilter)
 			}
-			where = append(where, "n.number < "+arg(number))
+			w.and("n.number < " + w.arg(number))
 		}
 	}
-	rows, err := q.Query(ctx, `SELECT `+noteColumns+noteFrom+` WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY `+order+` LIMIT `+strconv.Itoa(limit+1), args...)
+	rows, err := q.Query(ctx, `SELECT `+noteColumns+noteFrom+` WHERE `+strings.Join(w.where, " AND ")+
+		` ORDER BY `+order+` LIMIT `+strconv.Itoa(limit+1), w.args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list notes: %w", err)
 	}
@@ -261,11 +273,11 @@ func ListNotes(ctx context.Context, q Querier, tenantID uuid.UUID, f NoteFilter)
 // CountNotes counts the notes the filter selects for each tab of the Notes
 // page; the filter's status, assignee and page are not applied.
 func CountNotes(ctx context.Context, q Querier, tenantID uuid.UUID, f NoteFilter) (NoteCounts, error) {
-	where, args, _ := noteWhere(tenantID, f)
+	w := noteWhere(tenantID, f)
 	var c NoteCounts
 	err := q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE n.status = 'open'), count(*) FILTER (WHERE n.status = 'pending'),
 		count(*) FILTER (WHERE n.status = 'solved'), count(*), count(*) FILTER (WHERE n.assignee_id IS NULL)
-		FROM notes n WHERE `+strings.Join(where, " AND "), args...).Scan(&c.Open, &c.Pending, &c.Solved, &c.All, &c.Unassigned)
+		FROM notes n WHERE `+strings.Join(w.where, " AND "), w.args...).Scan(&c.Open, &c.Pending, &c.Solved, &c.All, &c.Unassigned)
 	if err != nil {
 		return c, fmt.Errorf("count notes: %w", err)
 	}

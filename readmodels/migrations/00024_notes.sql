@@ -20,8 +20,8 @@ CREATE TABLE notes (
     remarks         int         NOT NULL DEFAULT 0,
     created_at      timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL,
-    -- version of the note's stream last applied; 0 before any work on it
-    version         bigint      NOT NULL DEFAULT 0
+    -- version of the note's stream last applied; -1 before any work on it
+    version         bigint      NOT NULL DEFAULT -1
 );
 CREATE UNIQUE INDEX notes_number_idx ON notes (tenant_id, number);
 CREATE INDEX notes_updated_idx ON notes (tenant_id, updated_at, note_id);
