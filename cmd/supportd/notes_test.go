@@ -209,7 +209,9 @@ func TestNotesOverHTTP(t *testing.T) {
 		t.Errorf("Bob lists %v", got.ids)
 	}
 	bob.expect(404, "GET", "/v1/notes/"+notes[0], "")
+	bobLive := openLive(t, bob, "/v1/me/live")
 	moved := assign(admin, 200, notes[0], bobID)
+	await(t, bobLive, "NoteAssigned") // the new holder hears of it
 	ann.expect(404, "GET", "/v1/notes/"+notes[0]+at(moved), "")
 	if got := list(bob, "?assignee=me"); !slices.Equal(got.ids, newest(1)) {
 		t.Errorf("Bob's own notes %v", got.ids)
