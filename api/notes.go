@@ -48,9 +48,13 @@ func noteReach(cl caller) *readmodels.NoteReach {
 	return out
 }
 
-// noteFilter reads the list's filters from the query.
-func noteFilter(c echo.Context) (readmodels.NoteFilter, error) {
+// noteFilter reads the list's filters from the query, once the read
+// models show min_position.
+func (h *handlers) noteFilter(c echo.Context) (readmodels.NoteFilter, error) {
 	cl := callerOf(c)
+	if err := h.awaitPosition(c); err != nil {
+		return readmodels.NoteFilter{}, err
+	}
 	f := readmodels.NoteFilter{Reach: noteReach(cl), Status: c.QueryParam("status"), Channel: c.QueryParam("channel"),
 		Sort: c.QueryParam("sort")}
 	var err error
@@ -91,10 +95,7 @@ func noteFilter(c echo.Context) (readmodels.NoteFilter, error) {
 // the page's tabs (open, pending, solved, all, unassigned) under the same
 // filters but status and assignee.
 func (h *handlers) listNotes(c echo.Context) error {
-	if err := h.awaitPosition(c); err != nil {
-		return err
-	}
-	f, err := noteFilter(c)
+	f, err := h.noteFilter(c)
 	if err != nil {
 		return err
 	}
@@ -241,10 +242,7 @@ const exportPage = 500
 // exportNotes streams the filtered list as CSV, newest first (or by the
 // sort asked for), times in the tenant's zone.
 func (h *handlers) exportNotes(c echo.Context) error {
-	if err := h.awaitPosition(c); err != nil {
-		return err
-	}
-	f, err := noteFilter(c)
+	f, err := h.noteFilter(c)
 	if err != nil {
 		return err
 	}
