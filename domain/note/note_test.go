@@ -1,27 +1,20 @@
 package note_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
-	"supportd/domain"
 	"supportd/domain/access"
+	"supportd/domain/domaintest"
 	n "supportd/domain/note"
 	"supportd/eventschema"
 )
 
 func id(i int) uuid.UUID { return uuid.MustParse(fmt.Sprintf("0190f3b0-0000-7000-8000-%012d", i)) }
-
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
-}
 
 var (
 	tenant = id(1)
@@ -49,13 +42,7 @@ var (
 	nobody = n.Candidate{ID: id(99)}
 )
 
-func given(events ...any) n.State {
-	var s n.State
-	for _, e := range events {
-		s = n.Evolve(s, e)
-	}
-	return s
-}
+func given(events ...any) n.State { return domaintest.Given(n.Evolve, events...) }
 
 type tcase struct {
 	name   string
@@ -68,32 +55,8 @@ type tcase struct {
 func run(t *testing.T, cases []tcase) {
 	t.Helper()
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.decide(given(tc.given...))
-			if tc.code != "" {
-				de, ok := err.(*domain.Error)
-				if !ok || de.Code != tc.code {
-					t.Fatalf("err = %v, want %s", err, tc.code)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, w := names(got), names(tc.want)
-			if !reflect.DeepEqual(g, w) {
-				t.Errorf("events\n got %v\nwant %v", g, w)
-			}
-		})
+		domaintest.Case[n.State]{Name: tc.name, Given: tc.given, When: tc.decide, Then: tc.want, Code: tc.code}.Run(t, n.Evolve)
 	}
-}
-
-func names(events []any) []string {
-	out := make([]string, len(events))
-	for i, e := range events {
-		out[i] = reflect.TypeOf(e).Name() + string(mustJSON(e))
-	}
-	return out
 }
 
 func TestEvolveTakesNoteLeftInAnyPlace(t *testing.T) {
