@@ -10,7 +10,8 @@ import (
 )
 
 // Notes projects customers' notes (NoteLeft) and the work on them (the
-// note streams) into the Notes page (readmodels/notes.go). NoteLeft names
+// note streams) into the Notes page (readmodels/notes.go), with tallies
+// per team, holder, channel and status for the page's tabs. NoteLeft names
 // only its conversation, so the projector keeps, for conversations not yet
 // closed, what a note copies from them: channel, customer and the team
 // they were routed to (note_conversations).
@@ -26,8 +27,11 @@ func (*Notes) Name() string { return "notes" }
 
 // Tables implements Projector.
 func (*Notes) Tables() []string {
-	return []string{readmodels.NotesTable, readmodels.NoteRemarksTable, readmodels.NoteConversationsTable}
+	return []string{readmodels.NotesTable, readmodels.NoteRemarksTable, readmodels.NoteConversationsTable, readmodels.NoteTalliesTable}
 }
+
+// nilID stands for no team and no holder in the tallies' keys.
+const nilID = `'00000000-0000-0000-0000-000000000000'::uuid`
 
 var noteEvents = map[string]bool{
 	"ConversationStarted": true, "ConversationQueued": true, "AgentJoined": true, "ConversationClosed": true,
@@ -51,6 +55,22 @@ func (p *Notes) Apply(ctx context.Context, db DB, e eventschema.Envelope) error 
 		return db.Exec(ctx, `UPDATE notes SET version = $2, updated_at = $3, `+set+`
 			WHERE note_id = $1 AND version < $2`, append([]any{noteID, v, at}, args...)...)
 	}
+	// retally moves the note from the tally of its holder and status to
+	// that of the new ones (SQL expressions over the note row n, $3 an
+	// arg), before its row moves to this event.
+	retally := func(noteID uuid.UUID, holder, status string, args ...any) error {
+		if err := db.Exec(ctx, `UPDATE note_tallies t SET notes = t.notes - 1 FROM notes n
+			WHERE n.note_id = $1 AND n.version < $2 AND t.tenant_id = n.tenant_id AND t.team_id = COALESCE(n.team_id, `+nilID+`)
+				AND t.assignee_id = COALESCE(n.assignee_id, `+nilID+`) AND t.channel = n.channel AND t.status = n.status`,
+			noteID, v); err != nil {
+			return err
+		}
+		return db.Exec(ctx, `INSERT INTO note_tallies (tenant_id, team_id, assignee_id, channel, status, notes)
+			SELECT n.tenant_id, COALESCE(n.team_id, `+nilID+`), `+holder+`, n.channel, `+status+`, 1
+			FROM notes n WHERE n.note_id = $1 AND n.version < $2
+			ON CONFLICT (tenant_id, team_id, assignee_id, channel, status) DO UPDATE SET notes = note_tallies.notes + 1`,
+			append([]any{noteID, v}, args...)...)
+	}
 	switch ev := payload.(type) {
 	case eventschema.ConversationStarted:
 		return db.Exec(ctx, `
@@ -71,19 +91,33 @@ func (p *Notes) Apply(ctx context.Context, db DB, e eventschema.Envelope) error 
 		// Numbers follow the log's order, per tenant, so a rebuild gives
 		// every note its number again.
 		return db.Exec(ctx, `
-			INSERT INTO notes (note_id, tenant_id, number, conversation_id, channel, channel_account, customer_id, customer_name,
-				team_id, text, contact, status, created_at, updated_at)
-			SELECT $1, $2, (SELECT COALESCE(max(number), 0) + 1 FROM notes WHERE tenant_id = $2), $3,
-				COALESCE(c.channel, ''), COALESCE(c.channel_account, ''), COALESCE(c.customer_id, '00000000-0000-0000-0000-000000000000'),
-				COALESCE(c.customer_name, ''), c.team_id, $4, $5, 'open', $6, $6
-			FROM (SELECT 1) AS one LEFT JOIN note_conversations c ON c.conversation_id = $3
-			ON CONFLICT (note_id) DO NOTHING`,
+			WITH note AS (
+				INSERT INTO notes (note_id, tenant_id, number, conversation_id, channel, channel_account, customer_id, customer_name,
+					team_id, text, contact, status, created_at, updated_at)
+				SELECT $1, $2, (SELECT COALESCE(max(number), 0) + 1 FROM notes WHERE tenant_id = $2), $3,
+					COALESCE(c.channel, ''), COALESCE(c.channel_account, ''), COALESCE(c.customer_id, `+nilID+`),
+					COALESCE(c.customer_name, ''), c.team_id, $4, $5, 'open', $6, $6
+				FROM (SELECT 1) AS one LEFT JOIN note_conversations c ON c.conversation_id = $3
+				ON CONFLICT (note_id) DO NOTHING
+				RETURNING tenant_id, team_id, channel)
+			INSERT INTO note_tallies (tenant_id, team_id, assignee_id, channel, status, notes)
+			SELECT tenant_id, COALESCE(team_id, `+nilID+`), `+nilID+`, channel, 'open', 1 FROM note
+			ON CONFLICT (tenant_id, team_id, assignee_id, channel, status) DO UPDATE SET notes = note_tallies.notes + 1`,
 			ev.NoteID, ev.TenantID, ev.ConversationID, ev.Text, ev.Contact, at)
 	case eventschema.NoteAssigned:
+		if err := retally(ev.NoteID, `$3::uuid`, `n.status`, ev.AgentID); err != nil {
+			return err
+		}
 		return work(ev.NoteID, `assignee_id = $4`, ev.AgentID)
 	case eventschema.NoteUnassigned:
+		if err := retally(ev.NoteID, nilID, `n.status`); err != nil {
+			return err
+		}
 		return work(ev.NoteID, `assignee_id = NULL`)
 	case eventschema.NoteStatusChanged:
+		if err := retally(ev.NoteID, `COALESCE(n.assignee_id, `+nilID+`)`, `$3::text`, ev.To); err != nil {
+			return err
+		}
 		return work(ev.NoteID, `status = $4`, ev.To)
 	case eventschema.NoteRemarked:
 		if err := db.Exec(ctx, `

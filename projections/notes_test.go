@@ -104,6 +104,26 @@ func TestNotesReadModel(t *testing.T) {
 		if err != nil || len(remarks) != 1 || remarks[0].RemarkID != remark || remarks[0].Text != "Called" {
 			t.Errorf("remarks %+v, %v", remarks, err)
 		}
+		// The tabs' counts from the tallies are those of the notes.
+		since := at(-1)
+		for _, f := range []readmodels.NoteFilter{{}, {Channel: "app"}, {Reach: &readmodels.NoteReach{User: ann, Teams: []uuid.UUID{queue}}},
+			{Reach: &readmodels.NoteReach{User: uuid.Must(uuid.NewV7()), Teams: []uuid.UUID{entry}}}} {
+			tallied, err := readmodels.CountNotes(ctx, e.pool, acme, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.From = &since
+			counted, err := readmodels.CountNotes(ctx, e.pool, acme, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tallied != counted {
+				t.Errorf("%+v: tallies %+v, notes %+v", f, tallied, counted)
+			}
+		}
+		if c, _ := readmodels.CountNotes(ctx, e.pool, acme, readmodels.NoteFilter{}); c != (readmodels.NoteCounts{Open: 1, Pending: 1, All: 2, Unassigned: 1}) {
+			t.Errorf("counts %+v", c)
+		}
 		var kept []uuid.UUID
 		rows, err := e.pool.Query(ctx, `SELECT conversation_id FROM note_conversations`)
 		if err != nil {

@@ -17,6 +17,7 @@ const (
 	NotesTable             = "notes"
 	NoteRemarksTable       = "note_remarks"
 	NoteConversationsTable = "note_conversations"
+	NoteTalliesTable       = "note_tallies"
 )
 
 // Note is a customer's note as the Notes page lists it.
@@ -270,14 +271,26 @@ func ListNotes(ctx context.Context, q Querier, tenantID uuid.UUID, f NoteFilter)
 	return out, next, nil
 }
 
+// notesTallied is the note tallies shaped as notes (NULL for no team, no
+// holder), so that a filter reads them as it reads notes.
+const notesTallied = `(SELECT tenant_id, NULLIF(team_id, '00000000-0000-0000-0000-000000000000') AS team_id,
+	NULLIF(assignee_id, '00000000-0000-0000-0000-000000000000') AS assignee_id, channel, status, notes FROM note_tallies)`
+
 // CountNotes counts the notes the filter selects for each tab of the Notes
-// page; the filter's status, assignee and page are not applied.
+// page; the filter's status, assignee and page are not applied. Without a
+// time range or number it sums the tallies, whatever the tenant's history.
 func CountNotes(ctx context.Context, q Querier, tenantID uuid.UUID, f NoteFilter) (NoteCounts, error) {
 	w := noteWhere(tenantID, f)
+	from, count := `notes n`, `count(*)`
+	if f.From == nil && f.To == nil && f.Number == 0 {
+		from, count = notesTallied+` n`, `sum(n.notes)`
+	}
 	var c NoteCounts
-	err := q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE n.status = 'open'), count(*) FILTER (WHERE n.status = 'pending'),
-		count(*) FILTER (WHERE n.status = 'solved'), count(*), count(*) FILTER (WHERE n.assignee_id IS NULL)
-		FROM notes n WHERE `+strings.Join(w.where, " AND "), w.args...).Scan(&c.Open, &c.Pending, &c.Solved, &c.All, &c.Unassigned)
+	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT COALESCE(%[1]s FILTER (WHERE n.status = 'open'), 0),
+		COALESCE(%[1]s FILTER (WHERE n.status = 'pending'), 0), COALESCE(%[1]s FILTER (WHERE n.status = 'solved'), 0),
+		COALESCE(%[1]s, 0), COALESCE(%[1]s FILTER (WHERE n.assignee_id IS NULL), 0)
+		FROM %[2]s WHERE %[3]s`, count, from, strings.Join(w.where, " AND ")), w.args...).
+		Scan(&c.Open, &c.Pending, &c.Solved, &c.All, &c.Unassigned)
 	if err != nil {
 		return c, fmt.Errorf("count notes: %w", err)
 	}

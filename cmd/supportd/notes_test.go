@@ -253,6 +253,12 @@ func TestNotesOverHTTP(t *testing.T) {
 	if got := list(admin, at(took)); fmt.Sprint(got.counts) != counts(5, 1, 1, 7, 5) {
 		t.Errorf("counts after the work %v", got.counts)
 	}
+	if got := list(admin, "?from=2000-01-01T00:00:00Z"); fmt.Sprint(got.counts) != counts(5, 1, 1, 7, 5) {
+		t.Errorf("counts over a time range %v", got.counts) // counted from the notes, not the tallies
+	}
+	if got := list(ann, ""); fmt.Sprint(got.counts) != counts(3, 1, 0, 4, 4) {
+		t.Errorf("Ann's counts after the work %v", got.counts)
+	}
 	if got := list(admin, "?sort=updated&limit=2"); !slices.Equal(got.ids, newest(7, 6)) {
 		t.Errorf("most recently worked %v", got.ids)
 	} else if more := list(admin, "?sort=updated&limit=2&after="+got.next); !slices.Equal(more.ids, newest(2, 1)) {

@@ -15,5 +15,19 @@ CREATE TABLE note_conversations (
     version         bigint NOT NULL
 );
 
+-- How many notes a tenant has per team, holder, channel and status: the
+-- counts of the Notes page's tabs, read without going through every note
+-- of the tenant's history. No team and no holder count under the nil UUID.
+CREATE TABLE note_tallies (
+    tenant_id   uuid   NOT NULL,
+    team_id     uuid   NOT NULL,
+    assignee_id uuid   NOT NULL,
+    channel     text   NOT NULL,
+    status      text   NOT NULL,
+    notes       bigint NOT NULL,
+    PRIMARY KEY (tenant_id, team_id, assignee_id, channel, status)
+);
+
 -- +goose Down
+DROP TABLE note_tallies;
 DROP TABLE note_conversations;
