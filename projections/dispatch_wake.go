@@ -11,6 +11,7 @@ import (
 	"supportd/domain/conversation"
 	"supportd/eventschema"
 	"supportd/eventstore"
+	"supportd/readmodels"
 )
 
 // dispatchWakes are the events after which the dispatcher may have work
@@ -32,23 +33,6 @@ var dispatchWakes = map[string][]string{
 	"TenantDefaultTimePlanChosen": {"time_plans"},
 }
 
-// QueuedArrival is a queue episode as the log announces it, before the
-// queue read model shows it; field for field the dispatcher's
-// commands.QueuedConversation.
-type QueuedArrival struct {
-	TenantID       uuid.UUID
-	ConversationID uuid.UUID
-	EpisodeID      uuid.UUID
-	TeamID         uuid.UUID
-	VIP            bool
-	CreatedAt      time.Time
-	Channel        string
-	CustomerID     uuid.UUID
-	Reason         string
-	// RoutedAgent is the agent the routing rule named, if one did.
-	RoutedAgent uuid.UUID
-}
-
 // startFacts are what a queue entry takes from the conversation's start.
 type startFacts struct {
 	createdAt   time.Time
@@ -65,9 +49,9 @@ const maxStarts = 4096
 // FollowDispatch gives the dispatcher its work as the log shows it, from
 // the most advanced projector's checkpoint at start (a sweep at start
 // covers what came before):
-//   - every ConversationQueued is handed to arrive at once, with what the
-//     queue read model would show of it (created_at as that model stores
-//     it), and wake is called: the dispatcher does not wait for the
+//   - every ConversationQueued is handed to arrive at once, as the queue
+//     read model will show it (created_at as that model stores it), with
+//     the agent the routing rule named (if one did), and wake is called: the dispatcher does not wait for the
 //     conversations projector, and since arrivals come in log order, an
 //     arrival's sweep knows every conversation queued before it;
 //   - after the other events of dispatchWakes wake is called once the
@@ -77,7 +61,7 @@ const maxStarts = 4096
 // A projector that stopped does not hold the wake-ups back: the dispatcher
 // is woken anyway and finds what the read models show. It returns when ctx
 // ends.
-func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, wake func(), arrive func(QueuedArrival)) error {
+func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, wake func(), arrive func(q readmodels.QueuedEpisode, routedAgent uuid.UUID)) error {
 	var start eventschema.Position
 	for {
 		var err error
@@ -154,8 +138,8 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 				}
 			}
 			delete(starts, q.ConversationID)
-			arrive(QueuedArrival{TenantID: q.TenantID, ConversationID: q.ConversationID, EpisodeID: q.EpisodeID, TeamID: q.TeamID,
-				VIP: q.VIP, CreatedAt: st.createdAt, Channel: st.channel, CustomerID: st.customerID, Reason: q.Reason, RoutedAgent: st.routedAgent})
+			arrive(readmodels.QueuedEpisode{TenantID: q.TenantID, ConversationID: q.ConversationID, EpisodeID: q.EpisodeID, TeamID: q.TeamID,
+				VIP: q.VIP, CreatedAt: st.createdAt, Channel: st.channel, CustomerID: st.customerID, Reason: q.Reason}, st.routedAgent)
 			wake()
 			return nil
 		}

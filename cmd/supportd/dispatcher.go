@@ -8,7 +8,6 @@ import (
 
 	"supportd/commands"
 	"supportd/domain/dispatch"
-	"supportd/projections"
 	"supportd/readmodels"
 )
 
@@ -59,11 +58,4 @@ func readModelDispatcher(h *commands.Handler, pool readmodels.Querier) *commands
 			return out, err
 		},
 	}
-}
-
-// arrived is a queue episode the log announced, as the dispatcher lists
-// queued conversations.
-func arrived(a projections.QueuedArrival) commands.QueuedConversation {
-	return commands.QueuedConversation{TenantID: a.TenantID, ConversationID: a.ConversationID, EpisodeID: a.EpisodeID,
-		TeamID: a.TeamID, VIP: a.VIP, CreatedAt: a.CreatedAt, Channel: a.Channel, CustomerID: a.CustomerID, Reason: a.Reason}
 }

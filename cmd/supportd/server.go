@@ -162,8 +162,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			default: // a sweep is due already
 			}
 		}
-		return runner.FollowDispatch(gctx, catalog, wake, func(a projections.QueuedArrival) {
-			dispatcher.Arrive(arrived(a), a.RoutedAgent)
+		return runner.FollowDispatch(gctx, catalog, wake, func(q readmodels.QueuedEpisode, routedAgent uuid.UUID) {
+			dispatcher.Arrive(commands.QueuedConversation(q), routedAgent)
 		})
 	})
 	g.Go(func() error {
