@@ -130,14 +130,20 @@ func (h *handlers) resolveRole(ctx context.Context, tenantID uuid.UUID, id strin
 // Authorization is this one policy, applied per route: what a route needs
 // is declared where it is registered, never checked inside a handler.
 
-// need admits tenant principals whose role grants capability. The operator
-// and channels are refused: they act on no tenant's pages.
-func need(capability access.Capability) echo.MiddlewareFunc {
+// need admits tenant principals whose role grants capability, or one of
+// the alternatives or (a page both consoles show). The operator and
+// channels are refused: they act on no tenant's pages.
+func need(capability access.Capability, or ...access.Capability) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			cl := callerOf(c)
 			if cl.tenantID == uuid.Nil || cl.channel.KeyID != uuid.Nil {
 				return domain.Errorf(domain.Forbidden, "access.tenant_only", "", "this endpoint acts for a tenant's user")
+			}
+			for _, alt := range or {
+				if cl.principal.Role.Allows(alt) {
+					return next(c)
+				}
 			}
 			if err := cl.principal.Require(capability); err != nil {
 				return err

@@ -18,13 +18,14 @@ import (
 	"supportd/readmodels"
 )
 
-// Notes: the Notes page of both consoles (seed 002), behind agent.history.
+// Notes: the Notes page of both consoles (seed 002), behind agent.history
+// or admin.history.
 // What a user sees is the notes' data scope (note.Sees): the notes it
 // holds and the unassigned ones of its teams, and with admin.history
 // those others hold too. A note out of scope is not found, like another
 // tenant's. Who may do what to a note is the note's rule (domain/note).
 func (h *handlers) noteRoutes(g *echo.Group) {
-	notes := need(access.History)
+	notes := need(access.History, access.AdminHistory)
 	g.GET("/notes", h.listNotes, notes)
 	g.GET("/notes/export.csv", h.exportNotes, notes)
 	g.GET("/notes/:note_id", h.getNote, notes)

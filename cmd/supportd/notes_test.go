@@ -29,6 +29,8 @@ func TestNotesOverHTTP(t *testing.T) {
 	dayID, _ := teamUser(t, admin, tenant, "day@acme.example", "Day", "agent")
 	role := admin.expect(201, "POST", "/v1/roles", `{"name":"Chat only","capabilities":["agent.conversations"],"data_scope":"team"}`)["role_id"].(string)
 	_, chatOnly := teamUser(t, admin, tenant, "eve@acme.example", "Eve", role)
+	auditorRole := admin.expect(201, "POST", "/v1/roles", `{"name":"Auditor","capabilities":["admin.history"],"data_scope":"tenant"}`)["role_id"].(string)
+	_, auditor := teamUser(t, admin, tenant, "aud@acme.example", "Aud", auditorRole)
 	_, other := newTenant(t, op)
 
 	teamA := admin.expect(201, "POST", "/v1/teams", `{"name":"A"}`)["team_id"].(string)
@@ -129,6 +131,8 @@ func TestNotesOverHTTP(t *testing.T) {
 	other.expect(404, "POST", "/v1/notes/"+notes[0]+"/remarks", `{"text":"hi"}`)
 	chatOnly.expect(403, "GET", "/v1/notes", "")
 	chatOnly.expect(403, "GET", "/v1/notes/export.csv", "")
+	// The admin console's Notes page needs admin.history only.
+	auditor.expect(200, "GET", "/v1/notes", "")
 	admin.expect(404, "GET", "/v1/notes/"+uuid.NewString(), "")
 
 	// Pages follow the numbers; the counts come with the first page.
