@@ -404,6 +404,9 @@ func (q QueuedConversation) waiting() dispatch.Waiting {
 	return dispatch.Waiting{ConversationID: q.ConversationID, VIP: q.VIP, Channel: q.Channel, CreatedAt: q.CreatedAt}
 }
 
+// dispatchTeam assigns a team's queued conversations in queue order to
+// its candidates, each to the preferred agent while eligible, else to the
+// best ranked (dispatch.Choose), until one cannot be assigned.
 func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.Policy, tenantID, teamID uuid.UUID, queue []QueuedConversation, cands []Candidate) error {
 	slices.SortStableFunc(queue, func(a, b QueuedConversation) int { return pol.CompareQueue(a.waiting(), b.waiting()) })
 	facts, err := d.facts(ctx, cands)
@@ -470,16 +473,15 @@ type conversationFacts struct {
 	state       conversation.State
 	queuedFor   string
 	routedAgent uuid.UUID
-	// version and position are where the stream stood when read.
-	version  uint64
-	position eventschema.Position
+	// version is where the stream stood when read.
+	version uint64
 }
 
 func (d *Dispatcher) readConversation(ctx context.Context, id uuid.UUID) (conversationFacts, error) {
 	var c conversationFacts
 	err := d.readStream(ctx, conversation.Stream(id), func(env eventschema.Envelope, payload any) {
 		c.state = conversation.Evolve(c.state, payload)
-		c.version, c.position = env.StreamVersion, env.Position
+		c.version = env.StreamVersion
 		switch e := payload.(type) {
 		case eventschema.ConversationRouted:
 			if e.TargetKind == routing.TargetAgent {
