@@ -223,9 +223,12 @@ func (h *handlers) blacklistCustomer(c echo.Context) error {
 	}
 	out := map[string]any{"stream": res.Stream, "version": res.Version, "position": res.Position, "events": res.Events}
 	if blacklisted {
-		closed, err := h.d.Commands.CloseForBlacklist(c.Request().Context(), m, cl.tenantID, id)
+		closed, last, err := h.closeForBlacklist(c, m, res.Position, id)
 		if err != nil {
 			return err
+		}
+		if closed > 0 {
+			out["position"] = last.Position // read-your-writes covers the closes
 		}
 		out["status"], out["closed_conversations"] = "blacklisted", closed
 		return c.JSON(http.StatusCreated, out)
@@ -308,8 +311,12 @@ func (h *handlers) decideBlacklistRequest(c echo.Context, decide func(commands.M
 		return err
 	}
 	// An approval closes the customer's ongoing conversations.
-	if _, err := h.d.Commands.CloseForBlacklist(c.Request().Context(), m, tenantID, r.CustomerID); err != nil {
+	closed, last, err := h.closeForBlacklist(c, m, res.Position, r.CustomerID)
+	if err != nil {
 		return err
+	}
+	if closed > 0 {
+		res.Position = last.Position // read-your-writes covers the closes
 	}
 	return c.JSON(http.StatusOK, res)
 }
@@ -363,4 +370,18 @@ func (h *handlers) saveChannelCustomer(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"customer_id": id, "blacklisted": blacklisted, "stream": res.Stream,
 		"version": res.Version, "position": res.Position, "events": res.Events})
+}
+
+// closeForBlacklist closes the ongoing conversations of a customer just
+// blacklisted (at position): the conversations read model is let catch up
+// with the blacklisting first, so every conversation started before it is
+// found, and starts after it are refused. The race left: a start that read
+// the customer just before the blacklisting and appended just after it.
+func (h *handlers) closeForBlacklist(c echo.Context, m commands.Meta, position eventschema.Position, customerID uuid.UUID) (int, commands.Result, error) {
+	if h.d.WaitFor != nil {
+		if err := h.d.WaitFor(c.Request().Context(), position); err != nil {
+			return 0, commands.Result{}, err
+		}
+	}
+	return h.d.Commands.CloseForBlacklist(c.Request().Context(), m, callerOf(c).tenantID, customerID)
 }

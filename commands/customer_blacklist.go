@@ -99,20 +99,21 @@ func (h *Handler) Unblacklist(ctx context.Context, m Meta, c Unblacklist) (Resul
 // customer it chats with. It does nothing while the customer is not
 // blacklisted (a request waits for approval). Each close's command ID
 // derives from m's and the conversation's, so a retried request closes
-// each conversation once; a conversation closed meanwhile is skipped.
-func (h *Handler) CloseForBlacklist(ctx context.Context, m Meta, tenantID, customerID uuid.UUID) (int, error) {
+// each conversation once; a conversation closed meanwhile is skipped. It
+// answers how many it closed and the result of the last close. Ongoing
+// reads a read model: callers let it catch up with the blacklisting first.
+func (h *Handler) CloseForBlacklist(ctx context.Context, m Meta, tenantID, customerID uuid.UUID) (closed int, last Result, err error) {
 	if h.Ongoing == nil {
-		return 0, nil
+		return 0, last, nil
 	}
 	blacklisted, err := h.CustomerBlacklisted(ctx, tenantID, customerID)
 	if err != nil || !blacklisted {
-		return 0, err
+		return 0, last, err
 	}
 	ids, err := h.Ongoing(ctx, tenantID, customerID)
 	if err != nil {
-		return 0, fmt.Errorf("ongoing conversations of %s: %w", customerID, err)
+		return 0, last, fmt.Errorf("ongoing conversations of %s: %w", customerID, err)
 	}
-	closed := 0
 	for _, id := range ids {
 		cm := m
 		cm.CommandID = uuid.NewSHA1(m.CommandID, id[:])
@@ -124,13 +125,13 @@ func (h *Handler) CloseForBlacklist(ctx context.Context, m Meta, tenantID, custo
 			continue
 		}
 		if err != nil {
-			return closed, fmt.Errorf("close %s for the blacklist: %w", id, err)
+			return closed, last, fmt.Errorf("close %s for the blacklist: %w", id, err)
 		}
 		if res.Events > 0 {
-			closed++
+			closed, last = closed+1, res
 		}
 	}
-	return closed, nil
+	return closed, last, nil
 }
 
 // CustomerBlacklisted tells a conversation start whether the customer is on
