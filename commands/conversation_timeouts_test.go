@@ -60,15 +60,20 @@ func TestAutoReassignAvoidsTheSilentAgent(t *testing.T) {
 		}
 		return s.Segment.AgentID
 	}
-	// assign starts a conversation and lets the dispatcher assign it.
+	// assign starts a conversation and lets the dispatcher assign it,
+	// sweeping as the server's loop would until the queue is empty.
 	assign := func() uuid.UUID {
 		t.Helper()
 		conv, _ := w.start(t, w.teams[0], false)
 		settled(1)
-		if err := d.Sweep(ctx); err != nil {
-			t.Fatal(err)
+		for deadline := time.Now().Add(20 * time.Second); q.waiting() != 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the projected queue holds %d after sweeping for 20 s", q.waiting())
+			}
+			if err := d.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
-		settled(0)
 		return conv
 	}
 	// silence: the customer writes, the agent does not answer in time.
