@@ -279,14 +279,12 @@ type evaluateRequest struct {
 	BotFirst       bool              `json:"bot_first"`
 	RobotID        uuid.UUID         `json:"robot_id"`
 	RobotTeamID    uuid.UUID         `json:"robot_team_id"`
-	FamiliarAgent  uuid.UUID         `json:"familiar_agent_id"`
 }
 
 // evaluateRouting answers where a conversation with the given facts would
 // go. Rules come from their stream, so a rule just saved applies; time
-// plans and the familiarity switch come from the read models. A familiar
-// agent counts as eligible when a member of the target team: online state
-// and capacity are the dispatcher's to check when it assigns.
+// plans come from the read models. Which agent of the team takes it is the
+// dispatcher's to decide when it assigns.
 func (h *handlers) evaluateRouting(c echo.Context) error {
 	var req evaluateRequest
 	if err := c.Bind(&req); err != nil {
@@ -308,26 +306,7 @@ func (h *handlers) evaluateRouting(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	familiarity, err := h.settingBool(ctx, tenantID, "dispatch.familiarity")
-	if err != nil {
-		return err
-	}
-	opts := routing.Options{DefaultTeam: req.DefaultTeamID, BotFirst: req.BotFirst, Robot: req.RobotID,
-		Familiarity: familiarity, FamiliarAgent: req.FamiliarAgent}
-	if familiarity && req.FamiliarAgent != uuid.Nil {
-		teams, err := readmodels.TeamsOf(ctx, h.d.Reads, tenantID, req.FamiliarAgent)
-		if err != nil {
-			return err
-		}
-		opts.Eligible = func(_, team uuid.UUID) bool {
-			for _, t := range teams {
-				if t == team {
-					return true
-				}
-			}
-			return false
-		}
-	}
+	opts := routing.Options{DefaultTeam: req.DefaultTeamID, BotFirst: req.BotFirst, Robot: req.RobotID}
 	facts := routing.Facts{Channel: req.Channel, ChannelAccount: req.ChannelAccount, Entry: req.Entry, Profile: req.Profile}
 	d := routing.Decide(rules, facts, at, plans.WorkingTime, opts)
 	out := map[string]any{"decision": d, "at": at, "local_time": at.In(plans.Location).Format(time.RFC3339), "time_zone": tz}

@@ -165,10 +165,9 @@ type RouteDecision struct {
 // Route decides where a new customer conversation goes, by the tenant's
 // routing rules (routing.Decide): facts of the start (channel, channel
 // account, entry, profile), the time plans' working time in the tenant's
-// zone, the default team of routing.default_team_id. Familiarity needs the
-// dispatcher's eligibility (online, capacity), which routing does not
-// repeat: until the dispatcher answers it, the familiar agent is never
-// eligible and the rule's team receives the conversation.
+// zone, the default team of routing.default_team_id, the robot of
+// prioritized bot reception. A familiar agent is the dispatcher's choice,
+// among the team's eligible agents, when it assigns.
 func (h *Handler) Route(ctx context.Context, c StartConversation) (RouteDecision, error) {
 	if c.StartedBy != uuid.Nil {
 		return RouteDecision{Skip: true}, nil
@@ -196,8 +195,7 @@ func (h *Handler) Route(ctx context.Context, c StartConversation) (RouteDecision
 			return RouteDecision{}, err
 		}
 	}
-	opts := routing.Options{Familiarity: t.state.SettingBool("dispatch.familiarity"),
-		DefaultTeam: settingUUID(t.state, "routing.default_team_id")}
+	opts := routing.Options{DefaultTeam: settingUUID(t.state, "routing.default_team_id")}
 	opts.BotFirst, opts.Robot = t.state.SettingBool("robot.bot_first"), settingUUID(t.state, "robot.robot_id")
 	facts := routing.Facts{Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, Profile: c.Profile}
 	d := routing.Decide(rules, facts, h.clock.Now(), plans.WorkingTime, opts)

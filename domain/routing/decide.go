@@ -60,14 +60,6 @@ type Options struct {
 	// agent (see HandOver).
 	BotFirst bool
 	Robot    uuid.UUID
-	// Familiarity is the "familiarity" switch; FamiliarAgent the agent who
-	// served the customer last or most often, as the tenant's mode says.
-	Familiarity   bool
-	FamiliarAgent uuid.UUID
-	// Eligible reports whether the familiar agent may take a conversation
-	// routed to team now (online, a member, below capacity: the
-	// dispatcher's rules, which routing does not repeat). nil: never.
-	Eligible func(agentID, teamID uuid.UUID) bool
 }
 
 // Decision is where a new conversation goes and which rule said so, field
@@ -93,22 +85,17 @@ func (d Decision) Event(tenantID, conversationID uuid.UUID) eventschema.Conversa
 // a match (and without an enabled default) the conversation goes to
 // o.DefaultTeam, marked Unmatched so that admins are alerted.
 //
-// Then the switches: with bot reception first, the robot receives it (the
-// rule and its branch stay recorded, so the hand-over knows where it came
-// from); otherwise, with familiarity on, an eligible familiar agent takes a
-// conversation the rule sent to a team. A rule that names an agent or a
-// robot is the admin's explicit choice and is kept.
+// Then, with bot reception first, the robot receives it (the rule and its
+// branch stay recorded, so the hand-over knows where it came from).
+// Familiarity is not routing's: the dispatcher prefers a familiar agent
+// among the team's eligible ones when it assigns (domain/dispatch).
 func Decide(rules []Rule, f Facts, now time.Time, working WorkingTime, o Options) Decision {
 	d, ok := match(rules, f, now, working)
 	if !ok {
 		d = Decision{Binding: eventschema.BindingDefault, TargetKind: TargetTeam, TargetID: o.DefaultTeam, Unmatched: true}
 	}
-	switch {
-	case o.BotFirst && o.Robot != uuid.Nil:
+	if o.BotFirst && o.Robot != uuid.Nil {
 		d.TargetKind, d.TargetID = TargetRobot, o.Robot
-	case o.Familiarity && !d.Unmatched && d.TargetKind == TargetTeam && o.FamiliarAgent != uuid.Nil &&
-		o.Eligible != nil && o.Eligible(o.FamiliarAgent, d.TargetID):
-		d.TargetKind, d.TargetID = TargetAgent, o.FamiliarAgent
 	}
 	return d
 }

@@ -163,28 +163,6 @@ func TestDecide(t *testing.T) {
 		{"bot first, unmatched: still alerted", []routing.Rule{web}, routing.Facts{Channel: "line"}, noon, routing.Options{BotFirst: true, Robot: bot, DefaultTeam: fallback},
 			routing.Decision{Binding: "default", TargetKind: "robot", TargetID: bot, Unmatched: true}},
 
-		// Familiarity.
-		{"familiarity: an eligible agent of the team", all, routing.Facts{Channel: "web"}, noon,
-			routing.Options{Familiarity: true, FamiliarAgent: bob, Eligible: func(a, tm uuid.UUID) bool { return a == bob && tm == sales }},
-			routing.Decision{RuleID: web.ID, Binding: "channel", TargetKind: "agent", TargetID: bob}},
-		{"familiarity: not eligible", all, routing.Facts{Channel: "web"}, noon,
-			routing.Options{Familiarity: true, FamiliarAgent: bob, Eligible: func(uuid.UUID, uuid.UUID) bool { return false }},
-			routing.Decision{RuleID: web.ID, Binding: "channel", TargetKind: "team", TargetID: sales}},
-		{"familiarity off", all, routing.Facts{Channel: "web"}, noon,
-			routing.Options{FamiliarAgent: bob, Eligible: func(uuid.UUID, uuid.UUID) bool { return true }},
-			routing.Decision{RuleID: web.ID, Binding: "channel", TargetKind: "team", TargetID: sales}},
-		{"familiarity: no candidate", all, routing.Facts{Channel: "web"}, noon,
-			routing.Options{Familiarity: true, Eligible: func(uuid.UUID, uuid.UUID) bool { return true }},
-			routing.Decision{RuleID: web.ID, Binding: "channel", TargetKind: "team", TargetID: sales}},
-		{"familiarity keeps a rule's robot", all, routing.Facts{Channel: "whatsapp", Entry: "pricing page"}, noon,
-			routing.Options{Familiarity: true, FamiliarAgent: bob, Eligible: func(uuid.UUID, uuid.UUID) bool { return true }},
-			routing.Decision{RuleID: entry.ID, Binding: "entry", TargetKind: "robot", TargetID: bot}},
-		{"familiarity keeps a rule's agent", all, routing.Facts{Channel: "whatsapp", Profile: german}, noon,
-			routing.Options{Familiarity: true, FamiliarAgent: bob, Eligible: func(uuid.UUID, uuid.UUID) bool { return true }},
-			routing.Decision{RuleID: vip.ID, Binding: "customer_profile", TargetKind: "agent", TargetID: ann}},
-		{"bot first wins over familiarity", all, routing.Facts{Channel: "web"}, noon,
-			routing.Options{BotFirst: true, Robot: bot, Familiarity: true, FamiliarAgent: bob, Eligible: func(uuid.UUID, uuid.UUID) bool { return true }},
-			routing.Decision{RuleID: web.ID, Binding: "channel", TargetKind: "robot", TargetID: bot}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
