@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -22,8 +24,9 @@ func (h *handlers) queueRoutes(g *echo.Group) {
 	g.POST("/queue/:conversation_id/close", h.closeFromQueue, need(access.Monitor))
 }
 
-// listQueue lists the queue, VIP first, then the oldest: an agent's teams'
-// part of it, or, for a user who may monitor, all of it.
+// listQueue lists the queue in the order the dispatcher takes it (VIP
+// first, then by channel priority when it is on, then the oldest): an
+// agent's teams' part of it, or, for a user who may monitor, all of it.
 func (h *handlers) listQueue(c echo.Context) error {
 	if err := h.awaitPosition(c); err != nil {
 		return err
@@ -53,7 +56,11 @@ func (h *handlers) listQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, next, err := readmodels.ListQueue(c.Request().Context(), h.d.Reads, cl.tenantID, teams, c.QueryParam("after"), limit)
+	order, err := h.channelPriority(c.Request().Context(), cl.tenantID)
+	if err != nil {
+		return err
+	}
+	items, next, err := readmodels.ListQueue(c.Request().Context(), h.d.Reads, cl.tenantID, teams, order, c.QueryParam("after"), limit)
 	if err != nil {
 		return err
 	}
@@ -101,4 +108,19 @@ func (h *handlers) closeFromQueue(c echo.Context) error {
 		return h.d.Commands.CloseConversation(ctx, m, commands.CloseConversation{Scope: userScope(c),
 			ConversationID: id, Reason: eventschema.ClosedByAdmin, By: callerOf(c).agentID.String()})
 	})
+}
+
+// channelPriority is the tenant's dispatch.channel_priority order when it
+// is on (nil when off), read as the dispatcher reads it (commands.PolicyOf).
+func (h *handlers) channelPriority(ctx context.Context, tenantID uuid.UUID) ([]string, error) {
+	const key = "dispatch.channel_priority"
+	settings := map[string]json.RawMessage{}
+	s, err := readmodels.GetTenantSetting(ctx, h.d.Reads, tenantID, key)
+	switch {
+	case err == nil:
+		settings[key] = s.Value
+	case !errors.Is(err, readmodels.ErrNotFound):
+		return nil, err
+	}
+	return commands.PolicyOf(settings).ChannelOrder, nil
 }

@@ -332,12 +332,21 @@ type QueueEntry struct {
 	CustomerTags []uuid.UUID `json:"customer_tags"`
 }
 
-// queueKey orders the queue: VIP first, then the oldest conversation.
-const queueKey = `(CASE WHEN vip THEN '0' ELSE '1' END || to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'))`
+// queueKey orders the queue as the dispatcher takes it
+// (dispatch.Policy.CompareQueue): VIP first, then the channel's place in
+// the priority order ($rank: the lower-cased channels, empty when channel
+// priority is off; unlisted channels after listed ones), then the oldest
+// conversation.
+func queueKey(rank string) string {
+	return `(CASE WHEN vip THEN '0' ELSE '1' END || lpad(COALESCE(array_position(` + rank + `::text[], lower(channel)) - 1,
+		cardinality(` + rank + `::text[]))::text, 3, '0') || to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'))`
+}
 
 // ListQueue lists a tenant's queue in queue order with keyset pagination.
 // teams, when not nil, restricts it to those teams (an agent's own).
-func ListQueue(ctx context.Context, q Querier, tenantID uuid.UUID, teams []uuid.UUID, after string, limit int) ([]QueueEntry, string, error) {
+//
+// channelOrder is the tenant's channel priority when it is on (nil: off).
+func ListQueue(ctx context.Context, q Querier, tenantID uuid.UUID, teams []uuid.UUID, channelOrder []string, after string, limit int) ([]QueueEntry, string, error) {
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
@@ -347,6 +356,11 @@ func ListQueue(ctx context.Context, q Querier, tenantID uuid.UUID, teams []uuid.
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	lower := make([]string, len(channelOrder))
+	for i, c := range channelOrder {
+		lower[i] = strings.ToLower(c)
+	}
+	key := queueKey(arg(lower))
 	if teams != nil {
 		where = append(where, "team_id = ANY("+arg(teams)+")")
 	}
@@ -355,12 +369,12 @@ func ListQueue(ctx context.Context, q Querier, tenantID uuid.UUID, teams []uuid.
 		if err != nil {
 			return nil, "", err
 		}
-		where = append(where, fmt.Sprintf("(%s, conversation_id) > (%s, %s)", queueKey, arg(c.Key), arg(c.ID)))
+		where = append(where, fmt.Sprintf("(%s, conversation_id) > (%s, %s)", key, arg(c.Key), arg(c.ID)))
 	}
 	rows, err := q.Query(ctx, `SELECT episode_id, conversation_id, team_id, channel, customer_id, customer_name, vip, reason,
 			queued_at, created_at, ARRAY(SELECT tag_id FROM customer_tag_links l WHERE l.customer_id = conversation_queue.customer_id
-			ORDER BY tag_id), `+queueKey+`
-		FROM conversation_queue WHERE `+strings.Join(where, " AND ")+` ORDER BY `+queueKey+`, conversation_id LIMIT `+fmt.Sprint(limit+1), args...)
+			ORDER BY tag_id), `+key+`
+		FROM conversation_queue WHERE `+strings.Join(where, " AND ")+` ORDER BY `+key+`, conversation_id LIMIT `+fmt.Sprint(limit+1), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list queue: %w", err)
 	}
