@@ -214,7 +214,8 @@ func (h *Handler) Route(ctx context.Context, c StartConversation) (RouteDecision
 }
 
 // StartConversation handles the StartConversation command: the blacklist
-// is consulted, the customer's profile saved, the conversation starts,
+// is consulted, the customer's profile saved, its VIP flag read (a VIP
+// customer's conversation is a VIP one), the conversation starts,
 // Route places it and the welcome message greets the customer.
 func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversation) (Result, error) {
 	if m.CommandID == uuid.Nil {
@@ -231,6 +232,15 @@ func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversa
 	}
 	if err := h.saveStartProfile(ctx, m, c, blacklisted); err != nil {
 		return Result{}, err
+	}
+	if !c.VIP && c.StartedBy == uuid.Nil && c.CustomerID != uuid.Nil {
+		// The VIP flag of the customer's profile makes its conversations
+		// VIP ones (the queue takes them first).
+		cs, err := load(ctx, h, customerAggregate(c.CustomerID), uuid.Nil)
+		if err != nil {
+			return Result{}, err
+		}
+		c.VIP = cs.state.IsVIP(c.TenantID)
 	}
 	route, err := h.Route(ctx, c)
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 )
 
 // TestQueueListOrder: the queue lists conversations in the order the
-// dispatcher takes them: VIP first, then by channel priority when the
-// tenant turned it on, then the oldest.
+// dispatcher takes them: VIP first (the channel's flag or the customer's),
+// then by channel priority when the tenant turned it on, then the oldest.
 func TestQueueListOrder(t *testing.T) {
 	t.Parallel()
 	op := client{t: t, base: startServer(t, "postgres", "")}
@@ -46,9 +46,27 @@ func TestQueueListOrder(t *testing.T) {
 	if got, want := order(at(set)), fmt.Sprint([]any{vipWeb, app, oldWeb}); got != want {
 		t.Errorf("queue %s, want VIP, then app before web %s", got, want)
 	}
+	// A customer marked VIP is a VIP whatever the channel says.
+	regular := uuid.NewString()
+	body := fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q,"profile":{"city":"Oslo"}}`, regular, team)
+	first := admin.as("none").expect(201, "POST", "/v1/channel/conversations", body, "X-Channel-Key", keys["web"])
+	customer := admin.expect(200, "GET", "/v1/conversations/"+first["conversation_id"].(string)+at(first), "")["conversation"].(map[string]any)["customer_id"].(string)
+	admin.expect(200, "PUT", "/v1/customers/"+customer+"/vip", `{"vip":true}`)
+	again := admin.as("none").expect(201, "POST", "/v1/channel/conversations", body, "X-Channel-Key", keys["web"])
+	head := admin.expect(200, "GET", "/v1/queue"+at(again), "")["items"].([]any)
+	if e := head[0].(map[string]any); e["conversation_id"] != vipWeb && e["conversation_id"] != again["conversation_id"] || e["vip"] != true {
+		t.Errorf("queue head %v", e)
+	}
+	if c := admin.expect(200, "GET", "/v1/conversations/"+again["conversation_id"].(string), "")["conversation"].(map[string]any); c["vip"] != true {
+		t.Errorf("a VIP customer's conversation: %v", c["vip"])
+	}
+	admin.expect(200, "POST", "/v1/queue/"+first["conversation_id"].(string)+"/close", "")
+	closed := admin.expect(200, "POST", "/v1/queue/"+again["conversation_id"].(string)+"/close", "")
+	admin.expect(200, "GET", "/v1/queue"+at(closed), "")
+
 	// Pages follow the same order.
-	first := admin.expect(200, "GET", "/v1/queue?limit=2", "")
-	rest := admin.expect(200, "GET", "/v1/queue?limit=2&after="+first["next"].(string), "")
+	page := admin.expect(200, "GET", "/v1/queue?limit=2", "")
+	rest := admin.expect(200, "GET", "/v1/queue?limit=2&after="+page["next"].(string), "")
 	if items := rest["items"].([]any); len(items) != 1 || items[0].(map[string]any)["conversation_id"] != oldWeb {
 		t.Errorf("second page %v", rest)
 	}

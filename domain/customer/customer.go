@@ -142,6 +142,10 @@ func (s State) Of(tenantID uuid.UUID) bool { return s.Exists && s.TenantID == te
 // with tenantID's agents. An unknown customer is not blacklisted.
 func (s State) IsBlacklisted(tenantID uuid.UUID) bool { return s.Of(tenantID) && s.Blacklisted }
 
+// IsVIP reports whether the customer is a VIP of tenantID: a conversation
+// it starts is a VIP's, whatever the channel says.
+func (s State) IsVIP(tenantID uuid.UUID) bool { return s.Of(tenantID) && s.VIP }
+
 // ErrBlacklisted is the clear refusal a blacklisted customer gets when it
 // tries to start a conversation.
 func ErrBlacklisted() error {
