@@ -14,9 +14,11 @@ run:
 	$(GO) run ./cmd/supportd --database-url '$(SUPPORTD_DATABASE_URL)'
 
 ## test: every test, against the real PostgreSQL and the in-process KurrentDB test double
+## (two packages at a time, two tests each: every test server holds PostgreSQL
+## connections, and the server allows 100 by default)
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m -p 2 -parallel 2 ./...
 
 ## bench: benchmarks and load figures recorded in docs/PERFORMANCE.md
 bench:

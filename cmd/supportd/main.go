@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -35,6 +36,8 @@ type config struct {
 	PasswordCost int
 	// ShutdownGrace bounds how long in-flight requests may finish.
 	ShutdownGrace time.Duration
+	// DBMaxConns bounds the PostgreSQL connections the server holds.
+	DBMaxConns int
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -55,11 +58,19 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.LogFormat, "log-format", env("SUPPORTD_LOG_FORMAT", "text"), "log format: text or json (SUPPORTD_LOG_FORMAT)")
 	fs.IntVar(&c.PasswordCost, "password-cost", bcrypt.DefaultCost, "bcrypt cost of password hashes (4 to 31; lower only in tests)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "time in-flight requests get to finish on shutdown")
+	maxConns, err := strconv.Atoi(env("SUPPORTD_DB_MAX_CONNS", "32"))
+	if err != nil {
+		return c, fmt.Errorf("SUPPORTD_DB_MAX_CONNS: %w", err)
+	}
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", maxConns, "most PostgreSQL connections the server holds, 8 or more (SUPPORTD_DB_MAX_CONNS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if c.PasswordCost < bcrypt.MinCost || c.PasswordCost > bcrypt.MaxCost {
 		return c, fmt.Errorf("--password-cost %d: want %d to %d", c.PasswordCost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	if c.DBMaxConns < 8 {
+		return c, fmt.Errorf("--db-max-conns %d: want 8 or more", c.DBMaxConns)
 	}
 	if c.EventStore != "postgres" && c.EventStore != "kurrentdb" {
 		return c, fmt.Errorf("--event-store %q: want postgres or kurrentdb", c.EventStore)

@@ -27,7 +27,7 @@ import (
 // run wires the server and serves until ctx ends. started, if not nil,
 // receives the address the API listens on once it accepts requests.
 func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr string)) error {
-	pool, err := connect.Database(ctx, cfg.DatabaseURL, 32, true)
+	pool, err := connect.Database(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns), true)
 	if err != nil {
 		return err
 	}
