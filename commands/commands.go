@@ -73,17 +73,26 @@ type Handler struct {
 	// Ongoing lists a customer's conversations not yet closed, for the
 	// close that blacklisting brings; nil means none.
 	Ongoing func(ctx context.Context, tenantID, customerID uuid.UUID) ([]uuid.UUID, error)
+
+	// states keeps folded states of the aggregates that allow it.
+	states *stateCache
 }
 
 // NewHandler returns a command handler.
 func NewHandler(store eventstore.Store, registry *eventschema.Registry, clock Clock) *Handler {
-	return &Handler{store: store, registry: registry, clock: clock, Retries: 5, Passwords: Bcrypt{}}
+	return &Handler{store: store, registry: registry, clock: clock, Retries: 5, Passwords: Bcrypt{},
+		states: newStateCache(DefaultStateCacheEvents)}
 }
 
 // Aggregate says how to rebuild an aggregate's state from its events.
 type Aggregate[S any] struct {
 	Stream string
 	Evolve func(S, any) S
+	// Cache keeps the folded state between loads, so the next load folds
+	// only the events appended since. Only for an Evolve that never changes
+	// a state it is given (maps and slices copied on write): the kept state
+	// is the starting point of every later load, in every goroutine.
+	Cache bool
 }
 
 // ErrConflict is returned when a command lost the race for its stream more
@@ -106,9 +115,38 @@ type loaded[S any] struct {
 
 const readPage = 1000
 
+// load folds agg's stream, starting from the cached state when agg allows
+// it. The stream's tail is always read, so the state is as recent as a
+// fold from the first event.
 func load[S any](ctx context.Context, h *Handler, agg Aggregate[S], commandID uuid.UUID) (loaded[S], error) {
-	var l loaded[S]
-	for from := uint64(0); ; {
+	if !agg.Cache || h.states == nil {
+		return foldStream(ctx, h, agg, commandID, loaded[S]{}, 0, nil)
+	}
+	key := keyOf[S](agg.Stream)
+	var (
+		start loaded[S]
+		from  uint64
+		known *commandSet
+	)
+	// A command already (maybe) in the cached part is read from the start,
+	// to answer what it did.
+	if c, ok := h.states.get(key); ok && (commandID == uuid.Nil || !c.commands.has(commandID)) {
+		start = loaded[S]{state: c.state.(S), version: c.version, position: c.position, exists: true}
+		from, known = c.version+1, c.commands
+	}
+	seen := map[uint64]struct{}{}
+	l, err := foldStream(ctx, h, agg, commandID, start, from, seen)
+	if err != nil || !l.exists || (from > 0 && l.version < from) {
+		return l, err
+	}
+	h.states.put(&cachedState{key: key, state: l.state, version: l.version, position: l.position, commands: known.with(seen)})
+	return l, nil
+}
+
+// foldStream folds the events of agg's stream from version from onto l, adding
+// the IDs of their commands to seen unless it is nil.
+func foldStream[S any](ctx context.Context, h *Handler, agg Aggregate[S], commandID uuid.UUID, l loaded[S], from uint64, seen map[uint64]struct{}) (loaded[S], error) {
+	for {
 		page, err := h.store.ReadStream(ctx, agg.Stream, eventstore.Forwards, from, readPage)
 		if err != nil {
 			return l, fmt.Errorf("load %s: %w", agg.Stream, err)
@@ -120,6 +158,9 @@ func load[S any](ctx context.Context, h *Handler, agg Aggregate[S], commandID uu
 			}
 			l.state = agg.Evolve(l.state, payload)
 			l.version, l.position, l.exists = e.StreamVersion, e.Position, true
+			if seen != nil && e.Metadata.CommandID != uuid.Nil {
+				seen[commandKey(e.Metadata.CommandID)] = struct{}{}
+			}
 			if e.Metadata.CommandID == commandID {
 				if l.done == nil {
 					l.done = &Result{Stream: agg.Stream}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"supportd/domain/agent"
 	"supportd/domain/conversation"
 )
 
@@ -46,7 +45,7 @@ func (h *Handler) GreetJoined(ctx context.Context, m Meta, sc Scope, conversatio
 		}
 	}
 	if seg.AgentID != uuid.Nil {
-		a, err := load(ctx, h, Aggregate[agent.State]{Stream: agent.Stream(seg.AgentID), Evolve: agent.Evolve}, uuid.Nil)
+		a, err := load(ctx, h, agentAggregate(seg.AgentID), uuid.Nil)
 		if err != nil {
 			return Result{}, err
 		}

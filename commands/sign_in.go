@@ -95,7 +95,7 @@ func (h *Handler) SignOut(ctx context.Context, m Meta, c SignOut) (Result, error
 }
 
 func agentAggregate(id uuid.UUID) Aggregate[agent.State] {
-	return Aggregate[agent.State]{Stream: agent.Stream(id), Evolve: agent.Evolve}
+	return Aggregate[agent.State]{Stream: agent.Stream(id), Evolve: agent.Evolve, Cache: true}
 }
 
 func actorKind(role string) eventschema.ActorKind {

@@ -10,7 +10,7 @@ import (
 )
 
 func teamAggregate(id uuid.UUID) Aggregate[team.State] {
-	return Aggregate[team.State]{Stream: team.Stream(id), Evolve: team.Evolve}
+	return Aggregate[team.State]{Stream: team.Stream(id), Evolve: team.Evolve, Cache: true}
 }
 
 // CreateTeam creates a team.
