@@ -41,7 +41,9 @@ type cacheKey struct {
 	kind   reflect.Type
 }
 
-func keyOf[S any](stream string) cacheKey { return cacheKey{stream: stream, kind: reflect.TypeFor[S]()} }
+func keyOf[S any](stream string) cacheKey {
+	return cacheKey{stream: stream, kind: reflect.TypeFor[S]()}
+}
 
 // cachedState is a stream folded up to version. It never changes once made.
 type cachedState struct {
