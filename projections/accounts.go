@@ -114,3 +114,6 @@ func (p *Accounts) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*Accounts) EventTypes() []string { return typesOf(accountEvents) }

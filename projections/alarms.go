@@ -48,3 +48,6 @@ func (p *Alarms) Apply(ctx context.Context, db DB, e eventschema.Envelope) error
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*Alarms) EventTypes() []string { return []string{"AlarmRaised", "AlarmsProcessed"} }

@@ -188,3 +188,10 @@ func attachmentsJSON(a []eventschema.Attachment) (string, error) {
 	b, err := json.Marshal(a)
 	return string(b), err
 }
+
+// catalogueEvents are the types of the catalogue streams this projector
+// writes.
+var catalogueEvents = []string{"ConversationTagAdded", "ConversationTagRenamed", "ConversationTagMoved", "ConversationTagEnabled", "ConversationTagDisabled", "ConversationTagDeleted", "ConversationTagsReordered", "CustomerTagAdded", "CustomerTagChanged", "CustomerTagDeleted", "ProfileFieldAdded", "ProfileFieldChanged", "ProfileFieldRemoved", "PhraseCategoryAdded", "PhraseCategoryRenamed", "PhraseCategoryDeleted", "PhraseAdded", "PhraseEdited", "PhraseDeleted", "KnowledgeCategoryAdded", "KnowledgeCategoryRenamed", "KnowledgeCategoryDeleted", "KnowledgeArticleDrafted", "KnowledgeArticleEdited", "KnowledgeArticlePublished", "KnowledgeArticleUnpublished", "KnowledgeArticleDeleted", "ReviewCategoryAdded", "ReviewCategoryChanged", "ReviewCategoryRemoved"}
+
+// EventTypes implements Selective.
+func (*Catalogues) EventTypes() []string { return catalogueEvents }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/eventschema"
 )
@@ -66,4 +67,32 @@ func saveCheckpoint(ctx context.Context, db DB, name string, pos eventschema.Pos
 		return fmt.Errorf("save checkpoint of %s at %s: %w", name, pos, err)
 	}
 	return nil
+}
+
+// advanceCheckpoint moves the checkpoint from `from` to `to` in a short
+// transaction of its own that does not wait for the disk (see finish),
+// unless the row is no longer at from: another process moved it. It
+// reports whether it moved the row.
+func advanceCheckpoint(ctx context.Context, pool *pgxpool.Pool, name string, from, to eventschema.Position) (bool, error) {
+	if to.Commit > math.MaxInt64 || to.Prepare > math.MaxInt64 {
+		return false, fmt.Errorf("checkpoint of %s: position %s does not fit a bigint", name, to)
+	}
+	// A batch is one implicit transaction: set_config holds for it alone.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
+	b.Queue(`
+		UPDATE projection_checkpoints
+		SET commit_position = $2, prepare_position = $3, updated_at = now()
+		WHERE projector = $1 AND commit_position = $4 AND prepare_position = $5`,
+		name, int64(to.Commit), int64(to.Prepare), int64(from.Commit), int64(from.Prepare))
+	res := pool.SendBatch(ctx, b)
+	defer res.Close()
+	if _, err := res.Exec(); err != nil {
+		return false, fmt.Errorf("advance checkpoint of %s to %s: %w", name, to, err)
+	}
+	tag, err := res.Exec()
+	if err != nil {
+		return false, fmt.Errorf("advance checkpoint of %s to %s: %w", name, to, err)
+	}
+	return tag.RowsAffected() == 1, res.Close()
 }

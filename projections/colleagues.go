@@ -55,3 +55,8 @@ func (p *Colleagues) Apply(ctx context.Context, db DB, e eventschema.Envelope) e
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*Colleagues) EventTypes() []string {
+	return []string{"ColleagueMessageSent", "ColleagueMessagesDelivered"}
+}

@@ -235,3 +235,6 @@ func customJSON(raw json.RawMessage) *string {
 	s := string(raw)
 	return &s
 }
+
+// EventTypes implements Selective.
+func (*Conversations) EventTypes() []string { return typesOf(conversationEvents) }

@@ -132,3 +132,6 @@ func nilable(id uuid.UUID) *uuid.UUID {
 	}
 	return &id
 }
+
+// EventTypes implements Selective.
+func (*Customers) EventTypes() []string { return typesOf(customerEvents) }

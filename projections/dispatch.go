@@ -130,3 +130,6 @@ func (p *Dispatch) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*Dispatch) EventTypes() []string { return typesOf(dispatchTypes) }

@@ -7,17 +7,22 @@
 // # Pieces
 //
 //   - Projector: Name, Tables, Apply(ctx, db, event); BatchProjector adds
-//     ApplyBatch for fast rebuilds. Tenants is the first. All lists every
-//     projector of supportd; Find picks one by name.
+//     ApplyBatch for fast rebuilds; Selective adds EventTypes, the types it
+//     projects, and every projector of supportd is one. Tenants is the
+//     first. All lists every projector of supportd; Find picks one by name.
 //   - DB: what Apply writes through. Statements are queued and sent in one
 //     pipelined round trip when the batch ends, with the checkpoint.
 //   - Subscriber: a Watermill message.Subscriber over any eventstore.Store.
-//     Topic = projector name. One transaction per batch on the read-model
-//     pool: lock the checkpoint row (SELECT ... FOR UPDATE), read the next
-//     events, hand each out with the transaction in its context
-//     (TxFromContext, DBFromContext, EventFromContext), wait for its ack,
-//     save the checkpoint, commit. A nack rolls the batch back; the failed
-//     event is then delivered alone, after the events before it commit.
+//     Topic = projector name. Read the next events; if the projector
+//     declares none of their types, only move its position in memory (it
+//     counts as applied) and save it to the checkpoint row later, with its
+//     next batch or at most every 10 batches or second. Otherwise one
+//     transaction on the read-model pool: lock the checkpoint row (SELECT
+//     ... FOR UPDATE), hand each event of the projector's types out with
+//     the transaction in its context (TxFromContext, DBFromContext,
+//     EventFromContext), wait for its ack, save the checkpoint past the
+//     batch, commit. A nack rolls the batch back; the failed event is then
+//     delivered alone, after the events before it commit.
 //   - Runner: a Watermill router with one consumer handler per projector,
 //     wrapped in Retry (exponential backoff, five tries, each in a
 //     savepoint) and a reporter that, once the tries are spent, stops that
@@ -34,8 +39,8 @@
 // Every transaction that writes holds back the PostgreSQL store's global
 // log, for every reader on the server, until it ends (see ReadAll in
 // eventstore/postgres). Projector batches and rebuild batches are kept
-// short for that reason; so should anything else that writes to the same
-// server.
+// short for that reason, and a projector opens none for events it does not
+// project; so should anything else that writes to the same server.
 //
 // # Use from the server
 //
@@ -60,7 +65,9 @@
 //     applied; 0 when caught up.
 //
 // Lag is measured against one store subscription per Runner that follows
-// the head of the log; it also wakes idle projectors when events arrive.
+// the head of the log; it also wakes idle projectors when events arrive,
+// and it is their shared reader: it keeps the newest events, which the
+// projectors read from memory instead of each querying the store.
 //
 // # Replicas
 //

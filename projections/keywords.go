@@ -87,3 +87,6 @@ func (p *Keywords) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*Keywords) EventTypes() []string { return typesOf(keywordEvents) }

@@ -130,3 +130,6 @@ func (p *Notes) Apply(ctx context.Context, db DB, e eventschema.Envelope) error 
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*Notes) EventTypes() []string { return typesOf(noteEvents) }

@@ -70,3 +70,6 @@ func agentOf(payload any) any {
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*Notifications) EventTypes() []string { return []string{"AgentCapacitySet", "AgentRoleChanged"} }

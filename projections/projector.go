@@ -3,7 +3,9 @@ package projections
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,6 +31,39 @@ type Projector interface {
 	Tables() []string
 	// Apply writes the effects of e through db.
 	Apply(ctx context.Context, db DB, e eventschema.Envelope) error
+}
+
+// Selective is a Projector that names the event types it projects. The
+// pipeline hands it only those: a batch of the log that holds none of them
+// opens no transaction for it, and its checkpoint moves past them lazily,
+// so that most projectors cost nothing for most events. Apply must leave
+// every other type alone (TestDeclaredTypesAreComplete replays a sample of
+// every registered type to check it). Every projector of All is one; a
+// Projector that is not gets every event.
+type Selective interface {
+	Projector
+	// EventTypes lists the event types Apply projects; nil means every
+	// type.
+	EventTypes() []string
+}
+
+// selection returns the set of event types p projects, or nil when it
+// takes every event.
+func selection(p Projector) map[string]bool {
+	s, ok := p.(Selective)
+	if !ok || s.EventTypes() == nil {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, t := range s.EventTypes() {
+		set[t] = true
+	}
+	return set
+}
+
+// typesOf lists the keys of a projector's set of event types.
+func typesOf(set map[string]bool) []string {
+	return slices.Sorted(maps.Keys(set))
 }
 
 // BatchProjector is a Projector that can also apply a run of events at
@@ -63,7 +98,14 @@ func All(reg *eventschema.Registry) []Projector {
 	return []Projector{NewTenants(reg), NewAccounts(reg), NewTeams(reg), NewTimePlans(reg), NewCatalogues(reg),
 		NewNotifications(reg), NewRoutingRules(reg), NewCustomers(reg), NewConversations(reg),
 		NewKeywords(reg), NewColleagues(reg),
-		NewTimers(reg, TimerRules()...), NewDispatch(reg), NewAlarms(reg), NewWebhooks(reg), NewNotes(reg)}
+		timers(reg), NewDispatch(reg), NewAlarms(reg), NewWebhooks(reg), NewNotes(reg)}
+}
+
+// timers is the timers projector of supportd's own rules.
+func timers(reg *eventschema.Registry) *Timers {
+	t := NewTimers(reg, TimerRules()...)
+	t.Types = TimerRuleEvents()
+	return t
 }
 
 // Find returns the projector called name among ps.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,6 +62,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, pool *pgxpool.Pool, p 
 		store:    store,
 		pool:     pool,
 		p:        p,
+		types:    selection(p),
 		scratch:  "rebuild_" + name,
 		started:  time.Now(),
 		progress: progress,
@@ -76,8 +78,9 @@ type rebuild struct {
 	store    eventstore.Store
 	pool     *pgxpool.Pool
 	p        Projector
-	live     string // schema of the live tables
-	scratch  string // schema of the fresh tables
+	types    map[string]bool // of p; nil for every type
+	live     string          // schema of the live tables
+	scratch  string          // schema of the fresh tables
 	started  time.Time
 	progress func(done int64, rate float64)
 
@@ -250,15 +253,20 @@ func (rb *rebuild) useScratch(ctx context.Context, tx pgx.Tx) error {
 // BatchProjector, and sends the statements in one pipelined batch.
 func (rb *rebuild) apply(ctx context.Context, tx pgx.Tx, events []eventschema.Envelope) error {
 	db := &batchDB{tx: tx, limit: rebuildReadBatch + 1}
-	if bp, ok := rb.p.(BatchProjector); ok {
-		if err := bp.ApplyBatch(ctx, db, events); err != nil {
+	ours := events
+	if rb.types != nil {
+		// The projector leaves the others alone: do not hand them over.
+		ours = slices.DeleteFunc(slices.Clone(events), func(e eventschema.Envelope) bool { return !rb.types[e.Type] })
+	}
+	if bp, ok := rb.p.(BatchProjector); ok && len(ours) > 0 {
+		if err := bp.ApplyBatch(ctx, db, ours); err != nil {
 			return err
 		}
-	} else {
-		for i := range events {
-			db.cur = &events[i]
-			if err := rb.p.Apply(ctx, db, events[i]); err != nil {
-				return fmt.Errorf("%s %s at %s: %w", events[i].Type, events[i].ID, events[i].Position, err)
+	} else if !ok {
+		for i := range ours {
+			db.cur = &ours[i]
+			if err := rb.p.Apply(ctx, db, ours[i]); err != nil {
+				return fmt.Errorf("%s %s at %s: %w", ours[i].Type, ours[i].ID, ours[i].Position, err)
 			}
 		}
 	}

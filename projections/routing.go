@@ -81,3 +81,6 @@ func (p *RoutingRules) Apply(ctx context.Context, db DB, e eventschema.Envelope)
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*RoutingRules) EventTypes() []string { return typesOf(routingEvents) }

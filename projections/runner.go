@@ -42,7 +42,9 @@ const (
 type Status struct {
 	Name  string `json:"name"`
 	State State  `json:"state"`
-	// Checkpoint is the position of the last event applied.
+	// Checkpoint is the position of the last event applied; events of
+	// types the projector does not project count as applied, so it may be
+	// ahead of the row in projection_checkpoints.
 	Checkpoint eventschema.Position `json:"checkpoint"`
 	// CheckpointAt is when this process last saw the checkpoint move.
 	CheckpointAt time.Time `json:"checkpoint_at,omitzero"`
@@ -160,7 +162,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tr := newTracker(origin, r.PollInterval, 1<<20)
+	tr := newTracker(origin, r.PollInterval, 1<<20, max(20*r.BatchSize, 10000))
 	r.mu.Lock()
 	r.tracker = tr
 	r.mu.Unlock()
@@ -176,8 +178,17 @@ func (r *Runner) Run(ctx context.Context) error {
 	}()
 
 	sub := NewSubscriber(r.store, r.pool, SubscriberConfig{
-		BatchSize:    r.BatchSize,
-		Wait:         tr.wait,
+		BatchSize: r.BatchSize,
+		Wait:      tr.wait,
+		// One reader for all: the tracker's subscription, the store only for
+		// a projector too far behind it.
+		Read: func(ctx context.Context, after eventschema.Position, limit int) ([]eventschema.Envelope, error) {
+			if events, ok := tr.read(after, limit); ok {
+				return events, nil
+			}
+			return r.store.ReadAll(ctx, after, limit)
+		},
+		Types:        r.types,
 		OnCheckpoint: r.committed,
 		OnError:      r.batchFailed,
 		Logger:       r.logger,
@@ -208,6 +219,14 @@ func (r *Runner) Run(ctx context.Context) error {
 	// The router also returns when every projector has stopped; the
 	// process stays up to report them.
 	<-ctx.Done()
+	return nil
+}
+
+// types returns the event types of the projector named topic.
+func (r *Runner) types(topic string) map[string]bool {
+	if st := r.state(topic); st != nil {
+		return selection(st.p)
+	}
 	return nil
 }
 

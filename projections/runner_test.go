@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -256,12 +257,15 @@ func TestResumeFromCheckpoint(t *testing.T) {
 	if err := r1.Run(runCtx); err != nil {
 		t.Fatal(err)
 	}
+	// Batches end where the shared reader's events end, so where the open
+	// batch began is read from the checkpoint.
 	cp := checkpointOf(t, ctx, e.pool, "counter")
-	if cp != positions[199] {
-		t.Fatalf("checkpoint after the stop = %s, want %s (two whole batches)", cp, positions[199])
+	done := slices.Index(positions, cp) + 1
+	if done == 0 || done >= 250 {
+		t.Fatalf("checkpoint after the stop = %s, want one of the first 249 events", cp)
 	}
-	if rows, _ := counts(t, ctx, e.pool, "counter"); rows != 200 {
-		t.Fatalf("%d rows committed, want 200: the open batch must roll back", rows)
+	if rows, _ := counts(t, ctx, e.pool, "counter"); rows != done {
+		t.Fatalf("%d rows committed, want %d: the open batch must roll back", rows, done)
 	}
 
 	c2 := c.twin()
@@ -276,8 +280,8 @@ func TestResumeFromCheckpoint(t *testing.T) {
 	if err := r2.WaitFor(ctx, positions[len(positions)-1]); err != nil {
 		t.Fatal(err)
 	}
-	if first != positions[200] {
-		t.Errorf("restart began at %s, want %s", first, positions[200])
+	if first != positions[done] {
+		t.Errorf("restart began at %s, want %s", first, positions[done])
 	}
 	rows, wrong := counts(t, ctx, e.pool, "counter")
 	if rows != len(positions) || wrong != 0 {

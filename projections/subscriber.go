@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -52,6 +53,26 @@ type SubscriberConfig struct {
 
 	// Logger receives warnings about failed batches. Default slog.Default().
 	Logger *slog.Logger
+
+	// Types, when set, returns the event types a topic handles, nil for
+	// every type. The others are not delivered: a batch that holds none of
+	// a topic's types opens no transaction, and the topic's checkpoint
+	// moves past them lazily (see SkipSaveEvents).
+	Types func(topic string) map[string]bool
+
+	// SkipSaveEvents and SkipSaveInterval bound how far a topic's
+	// checkpoint in the database may trail the events it skipped: it is
+	// saved with the topic's next batch, or alone once this many events were
+	// skipped or the first of them was skipped this long ago. Restarting
+	// from a checkpoint that trails only reads those events again. Defaults
+	// 10 batches and 1s.
+	SkipSaveEvents   int
+	SkipSaveInterval time.Duration
+
+	// Read reads up to limit events after position after, like the store's
+	// ReadAll, which it defaults to. The Runner serves them from the one
+	// subscription all its projectors share.
+	Read func(ctx context.Context, after eventschema.Position, limit int) ([]eventschema.Envelope, error)
 }
 
 func (c *SubscriberConfig) setDefaults() {
@@ -69,6 +90,12 @@ func (c *SubscriberConfig) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.SkipSaveEvents <= 0 {
+		c.SkipSaveEvents = 10 * c.BatchSize
+	}
+	if c.SkipSaveInterval <= 0 {
+		c.SkipSaveInterval = time.Second
 	}
 }
 
@@ -97,6 +124,14 @@ type Committed struct {
 // acked the checkpoint moves to its last event in the same transaction,
 // which then commits: the handler's writes and the checkpoint succeed or
 // fail together.
+//
+// Events of types the topic does not handle (SubscriberConfig.Types) are
+// not delivered. They are read before any transaction begins: a batch with
+// none of the topic's events only moves its position in memory, which
+// counts as applied (OnCheckpoint reports it), and the checkpoint row
+// follows lazily, with the topic's next batch or in a short update of its
+// own. The row never passes an event the topic has not applied, so a
+// restart resumes at or before the first such event.
 //
 // A nack rolls the transaction back and the batch is delivered again. The
 // failed event is then delivered alone, marked isolated, after the events
@@ -130,6 +165,9 @@ var _ message.Subscriber = (*Subscriber)(nil)
 // and read models in the database behind pool.
 func NewSubscriber(store eventstore.Store, pool *pgxpool.Pool, cfg SubscriberConfig) *Subscriber {
 	cfg.setDefaults()
+	if cfg.Read == nil {
+		cfg.Read = store.ReadAll
+	}
 	return &Subscriber{store: store, pool: pool, cfg: cfg, closing: make(chan struct{})}
 }
 
@@ -179,27 +217,57 @@ func (s *Subscriber) Close() error {
 
 // batchResult is what one batch came to.
 type batchResult struct {
-	checkpoint eventschema.Position // after the batch
+	read       int // events read, applied or skipped
 	applied    int
-	recordedAt time.Time             // of the last event applied
+	recordedAt time.Time             // of the last event read
 	nacked     *eventschema.Position // the event whose message was nacked
 	isolated   bool                  // it was delivered alone
+	moved      bool                  // another process moved the checkpoint
+}
+
+// cursor is how far a topic has gone: known is its checkpoint row as this
+// subscriber last saw or wrote it, at is at or after known, and every
+// event in (known, at] is of a type the topic does not handle.
+type cursor struct {
+	known, at eventschema.Position
+	skipped   int       // events in (known, at]
+	skippedAt time.Time // when the first of them was skipped
+}
+
+// follow adopts a checkpoint another process (a replica, a rebuild) wrote.
+func (c *cursor) follow(cp eventschema.Position) {
+	c.known, c.at, c.skipped = cp, cp, 0
 }
 
 func (s *Subscriber) consume(ctx context.Context, topic string, out chan<- *message.Message) {
 	log := s.cfg.Logger.With("projector", topic)
+	var types map[string]bool
+	if s.cfg.Types != nil {
+		types = s.cfg.Types(topic)
+	}
 	var (
 		isolate  *eventschema.Position // deliver this event alone
 		failures int
 		idle     int
 		started  bool
-		known    eventschema.Position // checkpoint last notified
+		cur      cursor
+		notified eventschema.Position // position last notified
 	)
+	defer func() {
+		// Keep what was skipped for the next start, if the database lets us
+		// quickly.
+		if started && cur.skipped > 0 {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			_ = s.saveSkipped(sctx, topic, &cur, true)
+		}
+	}()
 	for ctx.Err() == nil {
 		if !started {
 			cp, err := s.start(ctx, topic)
 			if err == nil {
-				started, known = true, cp
+				started, notified = true, cp
+				cur.follow(cp)
 				s.notify(topic, Committed{Position: cp})
 				continue
 			}
@@ -210,7 +278,10 @@ func (s *Subscriber) consume(ctx context.Context, topic string, out chan<- *mess
 			}
 			continue
 		}
-		r, err := s.batch(ctx, topic, out, isolate)
+		r, err := s.batch(ctx, topic, types, out, isolate, &cur)
+		if err == nil && r.read == 0 && r.nacked == nil && !r.moved {
+			err = s.saveSkipped(ctx, topic, &cur, false)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -224,12 +295,13 @@ func (s *Subscriber) consume(ctx context.Context, topic string, out chan<- *mess
 		}
 		failures = 0
 		// Another instance may have moved the checkpoint: report that too,
-		// so that WaitFor works on every replica.
-		if r.applied > 0 || r.checkpoint != known {
-			known = r.checkpoint
-			s.notify(topic, Committed{Position: r.checkpoint, Events: r.applied, RecordedAt: r.recordedAt})
+		// so that WaitFor works on every replica. Skipped events count as
+		// applied.
+		if r.applied > 0 || cur.at != notified {
+			notified = cur.at
+			s.notify(topic, Committed{Position: cur.at, Events: r.applied, RecordedAt: r.recordedAt})
 		}
-		if isolate != nil && !r.checkpoint.Less(*isolate) {
+		if isolate != nil && !cur.at.Less(*isolate) {
 			isolate = nil // applied, here or by another instance
 		}
 		switch {
@@ -243,15 +315,56 @@ func (s *Subscriber) consume(ctx context.Context, topic string, out chan<- *mess
 				}
 			}
 			isolate = r.nacked
-		case r.applied > 0:
+		case r.read > 0 || r.moved:
 			idle = 0
+			if cur.skipped >= s.cfg.SkipSaveEvents {
+				if err := s.saveSkipped(ctx, topic, &cur, true); err != nil && ctx.Err() == nil {
+					s.failed(ctx, log, topic, err)
+				}
+			}
 		default:
-			if err := s.wait(ctx, r.checkpoint, idle); err != nil {
+			// Caught up. Wake in time to save what was skipped.
+			wctx, cancel := ctx, context.CancelFunc(func() {})
+			if cur.skipped > 0 {
+				wctx, cancel = context.WithDeadline(ctx, cur.skippedAt.Add(s.cfg.SkipSaveInterval))
+			}
+			err := s.wait(wctx, cur.at, idle)
+			cancel()
+			if ctx.Err() != nil {
 				return
 			}
-			idle++
+			if err == nil {
+				idle++
+			}
 		}
 	}
+}
+
+// saveSkipped writes a topic's position past skipped events to its
+// checkpoint row, when due or forced, unless another process moved the
+// row meanwhile; then the topic follows that process. It is one short
+// statement, with no lock held while waiting.
+func (s *Subscriber) saveSkipped(ctx context.Context, topic string, cur *cursor, force bool) error {
+	if cur.skipped == 0 {
+		return nil
+	}
+	if !force && cur.skipped < s.cfg.SkipSaveEvents && time.Since(cur.skippedAt) < s.cfg.SkipSaveInterval {
+		return nil
+	}
+	moved, err := advanceCheckpoint(ctx, s.pool, topic, cur.known, cur.at)
+	if err != nil {
+		return err
+	}
+	if !moved {
+		cp, err := loadCheckpoint(ctx, s.pool, topic)
+		if err != nil {
+			return err
+		}
+		cur.follow(cp)
+		return nil
+	}
+	cur.known, cur.skipped = cur.at, 0
+	return nil
 }
 
 func (s *Subscriber) start(ctx context.Context, topic string) (eventschema.Position, error) {
@@ -292,9 +405,31 @@ func (s *Subscriber) wait(ctx context.Context, after eventschema.Position, idle 
 	return nil
 }
 
-// batch runs one transaction: lock the checkpoint, read, deliver, save.
-func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *message.Message, isolate *eventschema.Position) (batchResult, error) {
+// batch reads the events after the topic's position and, if it handles
+// any, runs one transaction: lock the checkpoint, deliver them, save it
+// past the batch's last event.
+func (s *Subscriber) batch(ctx context.Context, topic string, types map[string]bool, out chan<- *message.Message, isolate *eventschema.Position, cur *cursor) (batchResult, error) {
 	var r batchResult
+	events, err := s.cfg.Read(ctx, cur.at, s.cfg.BatchSize)
+	if err != nil {
+		return r, fmt.Errorf("project %s: %w", topic, err)
+	}
+	if len(events) == 0 {
+		return r, nil
+	}
+	ours := func(e *eventschema.Envelope) bool {
+		return types == nil || types[e.Type] || (isolate != nil && e.Position == *isolate)
+	}
+	if !slices.ContainsFunc(events, func(e eventschema.Envelope) bool { return ours(&e) }) {
+		if cur.skipped == 0 {
+			cur.skippedAt = time.Now()
+		}
+		last := events[len(events)-1]
+		cur.at, cur.skipped = last.Position, cur.skipped+len(events)
+		r.read, r.recordedAt = len(events), last.RecordedAt
+		return r, nil
+	}
+
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return r, fmt.Errorf("project %s: begin: %w", topic, err)
@@ -306,12 +441,10 @@ func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *messag
 	if err != nil {
 		return r, err
 	}
-	r.checkpoint = cp
-	events, err := s.store.ReadAll(ctx, cp, s.cfg.BatchSize)
-	if err != nil {
-		return r, fmt.Errorf("project %s: %w", topic, err)
-	}
-	if len(events) == 0 {
+	if cp != cur.known {
+		// Another process moved it: go on from there.
+		cur.follow(cp)
+		r.moved = true
 		return r, nil
 	}
 	db := &batchDB{tx: tx, limit: pipelineLimit}
@@ -328,11 +461,15 @@ func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *messag
 		r.nacked, r.isolated = &e.Position, alone
 		return r, nil
 	}
-	n := 0
+	n, applied := 0, 0 // events[:n] are done with
 	for i := range events {
 		e := &events[i]
+		if !ours(e) {
+			n = i + 1
+			continue
+		}
 		alone := isolate != nil && e.Position == *isolate
-		if alone && i > 0 {
+		if alone && applied > 0 {
 			break // commit what precedes it first
 		}
 		db.cur = e
@@ -343,7 +480,7 @@ func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *messag
 		if !acked {
 			return nack(e, alone)
 		}
-		n++
+		n, applied = i+1, applied+1
 		if alone {
 			break
 		}
@@ -360,7 +497,8 @@ func (s *Subscriber) batch(ctx context.Context, topic string, out chan<- *messag
 	if err := tx.Commit(ctx); err != nil {
 		return r, fmt.Errorf("project %s: commit at %s: %w", topic, last.Position, err)
 	}
-	r.checkpoint, r.applied, r.recordedAt = last.Position, n, last.RecordedAt
+	cur.follow(last.Position)
+	r.read, r.applied, r.recordedAt = n, applied, last.RecordedAt
 	return r, nil
 }
 

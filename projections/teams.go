@@ -91,3 +91,6 @@ func (p *Teams) Apply(ctx context.Context, db DB, e eventschema.Envelope) error 
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*Teams) EventTypes() []string { return typesOf(teamEvents) }

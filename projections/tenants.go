@@ -202,3 +202,8 @@ func occurredAt(e eventschema.Envelope) time.Time {
 	}
 	return e.Metadata.OccurredAt
 }
+
+// EventTypes implements Selective.
+func (*Tenants) EventTypes() []string {
+	return []string{"TenantCreated", "TenantSettingChanged", "TenantProfileChanged", "TenantSeatsLicensed"}
+}

@@ -67,3 +67,6 @@ func (p *TimePlans) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*TimePlans) EventTypes() []string { return typesOf(timePlanEvents) }

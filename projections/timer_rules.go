@@ -34,6 +34,15 @@ func TimerRules() []TimerRule {
 	return []TimerRule{transferConfirmationRule, conversationTimeoutRule}
 }
 
+// TimerRuleEvents are the event types TimerRules act on: those of
+// transferConfirmationRule and those conversation.TimeoutRuns starts or
+// ends runs on.
+func TimerRuleEvents() []string {
+	return []string{"TransferRequested", "TransferFailed", "ConversationTransferred",
+		"ConversationStarted", "MessageSent", "ConversationQueued", "ConversationLeftQueue", "AgentJoined", "AgentLeft",
+		"ConversationClosed", "ConversationTimedOut"}
+}
+
 // TransferTimerPayload is what a transfer-confirmation timer carries.
 type TransferTimerPayload struct {
 	ConversationID uuid.UUID `json:"conversation_id"`

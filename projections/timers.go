@@ -68,6 +68,11 @@ type TimerRule func(e eventschema.Envelope, payload any, settings Settings) Time
 // timeouts, and its own copy of the tenants' settings that time them. The
 // scheduler (commands.TimerScheduler) only reads the timers.
 type Timers struct {
+	// Types, when set, are the event types its rules act on; the tenant
+	// setting changes it keeps a copy of are added to them. Nil hands the
+	// rules every event.
+	Types []string
+
 	reg   *eventschema.Registry
 	rules []TimerRule
 }
@@ -83,6 +88,14 @@ func (*Timers) Name() string { return "timers" }
 // Tables implements Projector.
 func (*Timers) Tables() []string {
 	return []string{readmodels.TimersTable, readmodels.TimerSettingsTable}
+}
+
+// EventTypes implements Selective: nil, every type, unless Types is set.
+func (p *Timers) EventTypes() []string {
+	if p.Types == nil {
+		return nil
+	}
+	return append([]string{"TenantSettingChanged"}, p.Types...)
 }
 
 // never is the due time of a run whose timeout is off.

@@ -57,3 +57,6 @@ func (p *Webhooks) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 	}
 	return nil
 }
+
+// EventTypes implements Selective.
+func (*Webhooks) EventTypes() []string { return typesOf(webhookEvents) }
