@@ -145,6 +145,9 @@ func (h *handlers) listConversations(c echo.Context) error {
 		return err
 	}
 	f.CustomerName = c.QueryParam("customer_name")
+	if f.AgentMessagesLead, err = h.settingBool(c.Request().Context(), cl.tenantID, "agents.sort_by_agent_messages"); err != nil {
+		return err
+	}
 	f.Viewer = cl.agentID
 	switch {
 	case !cl.principal.Role.Allows(access.AdminOngoing):

@@ -130,6 +130,7 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		}
 		return bump(ev.ConversationID, `last_message_at = $3, last_message_text = $4, last_message_type = $5,
 			last_message_sender = $6, message_count = message_count + 1,
+			last_customer_message_at = CASE WHEN $6 = 'customer' THEN $3 ELSE last_customer_message_at END,
 			unread = CASE $6 WHEN 'customer' THEN unread + 1 WHEN 'agent' THEN 0 ELSE unread END,
 			highlight = CASE WHEN $6 = 'agent' OR ($6 = 'customer' AND highlight = 'customer_no_reply') THEN '' ELSE highlight END`,
 			at, ev.Text, ev.Type, ev.SenderKind)

@@ -115,8 +115,10 @@ type ConversationFilter struct {
 	// Status: queued, serving or open; empty: every status but closed.
 	Status string
 	// Sort is "created" (newest first, the default) or "last_message"
-	// (most recent message first).
-	Sort  string
+	// (most recent message first: the customer's, or anyone's with
+	// AgentMessagesLead, the setting agents.sort_by_agent_messages).
+	Sort              string
+	AgentMessagesLead bool
 	After string
 	Limit int
 }
@@ -125,12 +127,19 @@ type ConversationFilter struct {
 const (
 	createdKey     = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`
 	lastMessageKey = `to_char(COALESCE(last_message_at, created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`
+	// lastCustomerKey: agents' and system messages do not move a
+	// conversation up.
+	lastCustomerKey = `to_char(GREATEST(last_customer_message_at, created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`
 )
 
 // ListConversations lists a tenant's ongoing conversations, newest first,
 // with keyset pagination; it returns the page and the next cursor.
 func ListConversations(ctx context.Context, q Querier, tenantID uuid.UUID, f ConversationFilter) ([]Conversation, string, error) {
-	sortKey := map[string]string{"": createdKey, "created": createdKey, "last_message": lastMessageKey}[f.Sort]
+	last := lastCustomerKey
+	if f.AgentMessagesLead {
+		last = lastMessageKey
+	}
+	sortKey := map[string]string{"": createdKey, "created": createdKey, "last_message": last}[f.Sort]
 	if sortKey == "" {
 		return nil, "", fmt.Errorf("sort %q: want created or last_message: %w", f.Sort, ErrInvalidFilter)
 	}
