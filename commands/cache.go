@@ -59,9 +59,10 @@ const entryCost = 64
 
 func (c *cachedState) weight() int { return int(c.version) + 1 + entryCost }
 
-// DefaultStateCacheEvents bounds a handler's cache of folded states: about
-// a million events' worth of states (tens of MiB at most).
-const DefaultStateCacheEvents = 1 << 20
+// DefaultStateCacheEvents bounds a handler's cache of folded states: a
+// quarter of a million events' worth (about 4,000 short streams, or fewer
+// long ones), some tens of MiB at most.
+const DefaultStateCacheEvents = 1 << 18
 
 func newStateCache(maxEvents int) *stateCache {
 	return &stateCache{max: maxEvents, entries: map[cacheKey]*list.Element{}}

@@ -17,7 +17,7 @@ import (
 )
 
 func conversationAggregate(id uuid.UUID) Aggregate[conversation.State] {
-	return Aggregate[conversation.State]{Stream: conversation.Stream(id), Evolve: conversation.Evolve}
+	return Aggregate[conversation.State]{Stream: conversation.Stream(id), Evolve: conversation.Evolve, Cache: true}
 }
 
 // Scope is whose conversation a command may touch: the caller's tenant

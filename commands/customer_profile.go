@@ -11,7 +11,7 @@ import (
 )
 
 func customerAggregate(id uuid.UUID) Aggregate[customer.State] {
-	return Aggregate[customer.State]{Stream: customer.Stream(id), Evolve: customer.Evolve}
+	return Aggregate[customer.State]{Stream: customer.Stream(id), Evolve: customer.Evolve, Cache: true}
 }
 
 // SaveCustomerProfile saves profile values of a customer, checked against

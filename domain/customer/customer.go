@@ -88,7 +88,9 @@ type State struct {
 	Pending uuid.UUID
 }
 
-// Evolve folds one event into the state.
+// Evolve folds one event into the state. It copies a map before changing
+// it: a state once returned never changes, so it may be kept and folded on
+// from again (the command handler caches customers' states).
 func Evolve(s State, event any) State {
 	if s.Profile == nil {
 		s.Profile, s.Edited, s.Tags, s.Requests = map[string]string{}, map[string]bool{}, map[uuid.UUID]bool{}, map[uuid.UUID]Request{}
@@ -96,6 +98,7 @@ func Evolve(s State, event any) State {
 	switch e := event.(type) {
 	case eventschema.CustomerProfileSaved:
 		s.ID, s.TenantID, s.Exists = e.CustomerID, e.TenantID, true
+		s.Profile, s.Edited = maps.Clone(s.Profile), maps.Clone(s.Edited)
 		for k, v := range e.Fields {
 			if v == "" {
 				delete(s.Profile, k)
@@ -108,15 +111,19 @@ func Evolve(s State, event any) State {
 			}
 		}
 	case eventschema.CustomerTagged:
+		s.Tags = maps.Clone(s.Tags)
 		s.Tags[e.TagID] = true
 	case eventschema.CustomerUntagged:
+		s.Tags = maps.Clone(s.Tags)
 		delete(s.Tags, e.TagID)
 	case eventschema.CustomerVIPSet:
 		s.VIP = e.VIP
 	case eventschema.BlacklistRequested:
+		s.Requests = maps.Clone(s.Requests)
 		s.Requests[e.RequestID] = Request{ID: e.RequestID, Reason: e.Reason, RequestedBy: e.RequestedBy, Status: Pending}
 		s.Pending = e.RequestID
 	case eventschema.BlacklistRequestRejected:
+		s.Requests = maps.Clone(s.Requests)
 		r := s.Requests[e.RequestID]
 		r.Status = Rejected
 		s.Requests[e.RequestID] = r
@@ -124,6 +131,7 @@ func Evolve(s State, event any) State {
 	case eventschema.CustomerBlacklisted:
 		s.Blacklisted, s.Reason = true, e.Reason
 		if e.RequestID != uuid.Nil {
+			s.Requests = maps.Clone(s.Requests)
 			r := s.Requests[e.RequestID]
 			r.Status = Approved
 			s.Requests[e.RequestID] = r

@@ -172,10 +172,34 @@ func TestEvolveProfile(t *testing.T) {
 	}
 }
 
+// TestEvolveCopiesOnWrite: folding more events onto a state leaves it as
+// it was, so the command handler may keep it and fold on from it.
+func TestEvolveCopiesOnWrite(t *testing.T) {
+	events := []any{
+		saved(conv, m{"nickname": "v1", "phone": "1"}),
+		eventschema.CustomerTagged{TenantID: tenant, CustomerID: cust, TagID: tagVIP},
+		eventschema.BlacklistRequested{TenantID: tenant, CustomerID: cust, RequestID: request, Reason: "spam", RequestedBy: agent},
+	}
+	later := []any{
+		saved(byHand, m{"nickname": "Li", "phone": ""}),
+		eventschema.CustomerUntagged{TenantID: tenant, CustomerID: cust, TagID: tagVIP},
+		eventschema.CustomerTagged{TenantID: tenant, CustomerID: cust, TagID: tagGone},
+		eventschema.BlacklistRequestRejected{TenantID: tenant, CustomerID: cust, RequestID: request, RejectedBy: admin},
+		eventschema.CustomerBlacklisted{TenantID: tenant, CustomerID: cust, Reason: "spam", By: admin, RequestID: request},
+	}
+	kept := fold(events...)
+	s := kept
+	for _, e := range later {
+		s = customer.Evolve(s, e)
+	}
+	if want := fold(events...); !reflect.DeepEqual(kept, want) {
+		t.Errorf("folding on changed the state kept:\n%+v\nwant\n%+v", kept, want)
+	}
+}
+
 func TestTagsAndVIP(t *testing.T) {
 	catalogue := tags.EvolveCustomer(tags.Customer{TenantID: tenant},
 		eventschema.CustomerTagAdded{TenantID: tenant, TagID: tagVIP, Name: "VIP", Color: "#ff9900"})
-	// Evolve updates a state's maps in place, so every case folds its own.
 	base := []any{saved(conv, m{}), eventschema.CustomerTagged{TenantID: tenant, CustomerID: cust, TagID: tagGone}}
 	s := fold(base...)
 	cases := []struct {
@@ -211,7 +235,6 @@ func TestTagsAndVIP(t *testing.T) {
 }
 
 func TestBlacklist(t *testing.T) {
-	// Evolve updates a state's maps in place, so every state folds its own.
 	s := fold(saved(conv, m{}))
 	req := eventschema.BlacklistRequested{TenantID: tenant, CustomerID: cust, RequestID: request, Reason: "rude", RequestedBy: agent}
 	requested := fold(saved(conv, m{}), req)
