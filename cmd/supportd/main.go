@@ -21,6 +21,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/cmd/internal/connect"
+	"supportd/eventschema"
+	"supportd/projections"
 )
 
 // config is every knob of the server. Each flag has an environment variable
@@ -62,15 +64,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil {
 		return c, fmt.Errorf("SUPPORTD_DB_MAX_CONNS: %w", err)
 	}
-	fs.IntVar(&c.DBMaxConns, "db-max-conns", maxConns, "most PostgreSQL connections the server holds, 8 or more (SUPPORTD_DB_MAX_CONNS)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", maxConns, "most PostgreSQL connections the server holds (SUPPORTD_DB_MAX_CONNS); every projector holds one while it applies a batch, so at least 8 more than there are projectors")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if c.PasswordCost < bcrypt.MinCost || c.PasswordCost > bcrypt.MaxCost {
 		return c, fmt.Errorf("--password-cost %d: want %d to %d", c.PasswordCost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
-	if c.DBMaxConns < 8 {
-		return c, fmt.Errorf("--db-max-conns %d: want 8 or more", c.DBMaxConns)
+	if least := len(projections.All(eventschema.Catalog())) + 8; c.DBMaxConns < least {
+		return c, fmt.Errorf("--db-max-conns %d: want %d or more (a connection per projector and 8 for the rest)", c.DBMaxConns, least)
 	}
 	if c.EventStore != "postgres" && c.EventStore != "kurrentdb" {
 		return c, fmt.Errorf("--event-store %q: want postgres or kurrentdb", c.EventStore)

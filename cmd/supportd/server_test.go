@@ -43,9 +43,6 @@ func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string)
 		"--kurrentdb-url", kurrentURL,
 		"--operator-token", "op-token",
 		"--password-cost", "4", // bcrypt.MinCost: sign-ins stay fast under the race detector
-		// Tests run servers side by side on one PostgreSQL server, whose
-		// connections are limited (100 by default).
-		"--db-max-conns", "12",
 	}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -342,10 +339,10 @@ func TestParseConfig(t *testing.T) {
 	if _, err := parseConfig([]string{"--event-store", "mysql"}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Error("unknown event store accepted")
 	}
-	if cfg, err := parseConfig(nil, func(k string) string { return map[string]string{"SUPPORTD_DB_MAX_CONNS": "20"}[k] }, io.Discard); err != nil || cfg.DBMaxConns != 20 {
+	if cfg, err := parseConfig(nil, func(k string) string { return map[string]string{"SUPPORTD_DB_MAX_CONNS": "40"}[k] }, io.Discard); err != nil || cfg.DBMaxConns != 40 {
 		t.Errorf("max connections from env: %+v, %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"--db-max-conns", "2"}} {
+	for _, bad := range [][]string{{"--db-max-conns", "2"}, {"--db-max-conns", "16"}} {
 		if _, err := parseConfig(bad, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
