@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/eventschema"
 	"supportd/eventstore"
+	"supportd/eventstore/postgres"
 )
 
 var (
@@ -29,10 +31,36 @@ var (
 // It reports p50, p99 and max in milliseconds and, as a same-run baseline,
 // the p50 and p99 of the appends themselves. Run with -benchtime=1x.
 func BenchmarkEndToEndLag(b *testing.B) {
+	benchmarkLag(b, NewTenants(eventschema.Catalog()))
+}
+
+// BenchmarkEndToEndLagAllProjectors is BenchmarkEndToEndLag with every
+// projector of supportd running, as the server runs them, most of them
+// ignoring the events; the lag is until all of them have applied (or
+// passed) each event.
+func BenchmarkEndToEndLagAllProjectors(b *testing.B) {
+	benchmarkLag(b, All(eventschema.Catalog())...)
+}
+
+func benchmarkLag(b *testing.B, projectors ...Projector) {
 	e := newEnv(b)
 	ctx := testContext(b)
 	reg := eventschema.Catalog()
-	runner, err := NewRunner(e.store, e.pool, testLogger(io.Discard), nil, NewTenants(reg))
+	// Room for every projector's batch and its read at once, as the
+	// server's pool has.
+	cfg, err := pgxpool.ParseConfig(e.url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.MaxConns = int32(2*len(projectors) + 16)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	e.pool, e.store = pool, postgres.New(pool)
+	defer e.store.Close()
+	runner, err := NewRunner(e.store, e.pool, testLogger(io.Discard), nil, projectors...)
 	if err != nil {
 		b.Fatal(err)
 	}
