@@ -160,3 +160,38 @@ func TestProjectorGetsDeclaredTypesOnly(t *testing.T) {
 		t.Errorf("checkpoint written %d times for %d events in batches of %d: skipped batches must not write", writes, len(positions), r.BatchSize)
 	}
 }
+
+// Two replicas of a projector that skips most events: whichever moves the
+// checkpoint row, past applied or skipped events, the other follows it, and
+// every declared event is applied once.
+func TestTwoRunnersSkipping(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := testContext(t)
+	c := newCounter(t, ctx, e.pool, "watcher")
+	a := &watcher{counter: c, types: []string{"TenantCreated"}}
+	b := &watcher{counter: c.twin(), types: []string{"TenantCreated"}}
+	ra := newTestRunner(t, e, nil, nil, a)
+	rb := newTestRunner(t, e, nil, nil, b)
+	ra.BatchSize, rb.BatchSize = 20, 20
+	startRunner(t, ra)
+	startRunner(t, rb)
+
+	const tenants = 10
+	positions := tenantLog(t, ctx, e.store, tenants, 99, 10) // appended while both run
+	last := positions[len(positions)-1]
+	for _, r := range []*Runner{ra, rb} {
+		if err := r.WaitFor(ctx, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rows, wrong := counts(t, ctx, e.pool, "watcher"); rows != tenants || wrong != 0 {
+		t.Errorf("%d rows, %d wrong; want %d, 0", rows, wrong, tenants)
+	}
+	if got := a.applied.Load() + b.applied.Load(); got != tenants {
+		t.Errorf("%d applications, want %d", got, tenants)
+	}
+	eventually(t, "the checkpoint row past the skipped events", func() bool {
+		return checkpointOf(t, ctx, e.pool, "watcher") == last
+	})
+}
