@@ -59,7 +59,8 @@
 //
 //   - supportd_projector_up: 1 while consuming, 0 once stopped.
 //   - supportd_projector_failures_total: failed attempts and failed batches.
-//   - supportd_projector_events_total: events applied and committed.
+//   - supportd_projector_events_total: events applied and committed; the
+//     events a projector skips (not of its types) are not counted.
 //   - supportd_projector_lag_events: events in the log after the checkpoint.
 //   - supportd_projector_lag_milliseconds: age of the oldest event not yet
 //     applied; 0 when caught up.

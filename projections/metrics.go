@@ -35,7 +35,7 @@ func newCollector(r *Runner) *collector {
 		}, labels),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: metricEvents,
-			Help: "Events applied and committed.",
+			Help: "Events of the types the projector declares, applied and committed.",
 		}, labels),
 	}
 }
