@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -16,15 +18,32 @@ import (
 // user (the changes that concern it) and one per tenant (every change, for
 // admins' monitors). It is fed by the projections' change feed, so a console
 // that refetches on a change reads the new state.
+//
+// go-sse writes the wire format; the fan-out is this hub, as for the
+// channels' streams (ChannelLive): each stream has its own buffer and is
+// written by its own request's goroutine only, so a stalled console holds
+// up nobody and nothing writes to a response after its handler returned. A
+// stream that falls behind is closed; the console reconnects and refetches.
 type Live struct {
-	server *sse.Server
+	// KeepAlive is how often an idle stream sends a comment, so proxies
+	// keep it open.
+	KeepAlive time.Duration
+
+	mu     sync.Mutex
+	subs   map[string]map[*consoleSub]struct{}
+	closed bool
+	done   chan struct{}
+}
+
+type consoleSub struct {
+	changes chan LiveChange
+	behind  chan struct{}
+	dropped bool // guarded by Live.mu
 }
 
 // NewLive returns a live-update hub.
 func NewLive() *Live {
-	l := &Live{}
-	l.server = &sse.Server{OnSession: l.onSession}
-	return l
+	return &Live{KeepAlive: 25 * time.Second, subs: map[string]map[*consoleSub]struct{}{}, done: make(chan struct{})}
 }
 
 // LiveChange is what a console is told: which fact happened where. It
@@ -40,49 +59,104 @@ type LiveChange struct {
 }
 
 // Publish sends c to the tenant's stream and to the streams of the users it
-// concerns.
+// concerns. It never blocks.
 func (l *Live) Publish(c LiveChange) error {
-	data, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	m := &sse.Message{ID: sse.ID(c.Position), Type: sse.Type(c.Type)}
-	m.AppendData(string(data))
 	topics := []string{tenantTopic(c.TenantID)}
 	for _, a := range c.Agents {
 		topics = append(topics, agentTopic(a))
 	}
-	return l.server.Publish(m, topics...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, t := range topics {
+		for s := range l.subs[t] {
+			if s.dropped {
+				continue
+			}
+			select {
+			case s.changes <- c:
+			default:
+				s.dropped = true
+				close(s.behind)
+			}
+		}
+	}
+	return nil
 }
 
 // Shutdown ends every live stream.
-func (l *Live) Shutdown(ctx context.Context) error { return l.server.Shutdown(ctx) }
+func (l *Live) Shutdown(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.closed = true
+		close(l.done)
+	}
+	return nil
+}
 
 func tenantTopic(id uuid.UUID) string { return "tenant:" + id.String() }
 func agentTopic(id uuid.UUID) string  { return "agent:" + id.String() }
 
-type topicsKey struct{}
-
-// onSession subscribes a stream to the topics its route chose, and sends
-// the response headers at once: a client learns that its stream is open
-// before the first change comes.
-func (l *Live) onSession(w http.ResponseWriter, r *http.Request) ([]string, bool) {
-	topics, ok := r.Context().Value(topicsKey{}).([]string)
-	if !ok || len(topics) == 0 {
-		return nil, false
+func (l *Live) subscribe(topic string) *consoleSub {
+	s := &consoleSub{changes: make(chan LiveChange, liveBuffer), behind: make(chan struct{})}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.subs[topic] == nil {
+		l.subs[topic] = map[*consoleSub]struct{}{}
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	if f, ok := w.(interface{ Flush() error }); ok {
-		_ = f.Flush()
-	}
-	return topics, true
+	l.subs[topic][s] = struct{}{}
+	return s
 }
 
-func (l *Live) serve(c echo.Context, topics ...string) error {
-	r := c.Request()
-	l.server.ServeHTTP(c.Response(), r.WithContext(context.WithValue(r.Context(), topicsKey{}, topics)))
-	return nil
+func (l *Live) unsubscribe(topic string, s *consoleSub) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.subs[topic], s)
+	if len(l.subs[topic]) == 0 {
+		delete(l.subs, topic)
+	}
+}
+
+// serve streams topic's changes until the client goes, the stream falls
+// behind or the server shuts down. The headers go out at once: a client
+// learns that its stream is open before the first change comes.
+func (l *Live) serve(c echo.Context, topic string) error {
+	sub := l.subscribe(topic)
+	defer l.unsubscribe(topic, sub)
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	sess, err := sse.Upgrade(c.Response(), c.Request())
+	if err != nil {
+		return err
+	}
+	if err := sess.Flush(); err != nil {
+		return nil
+	}
+	keepAlive := time.NewTicker(l.KeepAlive)
+	defer keepAlive.Stop()
+	ctx := c.Request().Context()
+	for {
+		m := &sse.Message{}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.done:
+			return nil
+		case <-sub.behind:
+			return nil
+		case change := <-sub.changes:
+			data, err := json.Marshal(change)
+			if err != nil {
+				return err
+			}
+			m.ID, m.Type = sse.ID(change.Position), sse.Type(change.Type)
+			m.AppendData(string(data))
+		case <-keepAlive.C:
+			m.AppendComment("keep-alive")
+		}
+		if sess.Send(m) != nil || sess.Flush() != nil {
+			return nil // the client went away
+		}
+	}
 }
 
 func (h *handlers) liveRoutes(g *echo.Group) {
