@@ -119,8 +119,8 @@ type ConversationFilter struct {
 	// AgentMessagesLead, the setting agents.sort_by_agent_messages).
 	Sort              string
 	AgentMessagesLead bool
-	After string
-	Limit int
+	After             string
+	Limit             int
 }
 
 // sortable text keys: their text order is their time order.

@@ -162,7 +162,6 @@ func TestDecide(t *testing.T) {
 			routing.Decision{RuleID: web.ID, Binding: "channel", TargetKind: "team", TargetID: sales}},
 		{"bot first, unmatched: still alerted", []routing.Rule{web}, routing.Facts{Channel: "line"}, noon, routing.Options{BotFirst: true, Robot: bot, DefaultTeam: fallback},
 			routing.Decision{Binding: "default", TargetKind: "robot", TargetID: bot, Unmatched: true}},
-
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
