@@ -17,7 +17,7 @@ run:
 ## (two packages at a time, two tests each: every test server holds PostgreSQL
 ## connections, and the server allows 100 by default)
 test:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m -p 2 -parallel 2 ./...
 
