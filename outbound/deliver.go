@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -100,6 +103,29 @@ type Deliverer struct {
 // following redirects.
 func NewHTTPClient(timeout time.Duration) *http.Client {
 	return &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// ErrUnreachable is a delivery refused because its address is inside the
+// server's networks (webhook.Reachable).
+var ErrUnreachable = errors.New("webhook address not reachable: loopback, private or link-local")
+
+// PublicOnly makes client connect only to addresses webhooks may reach
+// (webhook.Reachable), checked on the address dialled after name
+// resolution, so a name that resolves inward is refused as well.
+func PublicOnly(client *http.Client) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil || !webhook.Reachable(ap.Addr()) {
+			return fmt.Errorf("%s: %w", address, ErrUnreachable)
+		}
+		return nil
+	}}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.Proxy = nil // a proxy would dial for us, past the check
+	transport.DialContext = dialer.DialContext
+	out := *client
+	out.Transport = transport
+	return &out
 }
 
 // Notify wakes the deliverer: new deliveries may be pending.

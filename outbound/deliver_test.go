@@ -2,7 +2,9 @@ package outbound_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -186,5 +188,26 @@ func TestDeletedAndDisabledEndpoints(t *testing.T) {
 	runUntil(t, newDeliverer(pool, time.Second, 5), func() bool { s, _, _ := status(t, pool, ids[0]); return s == outbound.StatusFailed })
 	if _, _, e := status(t, pool, ids[0]); e != "the endpoint was deleted" || calls.Load() != 0 {
 		t.Errorf("deleted: %q, %d requests", e, calls.Load())
+	}
+}
+
+// A public-only client refuses to reach the server's own networks, here a
+// receiver on loopback, named by address or by a name that resolves there.
+func TestPublicOnlyRefusesInwardAddresses(t *testing.T) {
+	t.Parallel()
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer receiver.Close()
+	_, port, _ := net.SplitHostPort(receiver.Listener.Addr().String())
+	open := outbound.NewHTTPClient(time.Second)
+	guarded := outbound.PublicOnly(open)
+	for _, url := range []string{receiver.URL, "http://localhost:" + port} {
+		resp, err := open.Get(url)
+		if err != nil {
+			t.Fatalf("open client: %v", err)
+		}
+		resp.Body.Close()
+		if _, err := guarded.Get(url); !errors.Is(err, outbound.ErrUnreachable) {
+			t.Errorf("public-only client reached %s: %v", url, err)
+		}
 	}
 }

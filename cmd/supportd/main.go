@@ -40,6 +40,9 @@ type config struct {
 	ShutdownGrace time.Duration
 	// DBMaxConns bounds the PostgreSQL connections the server holds.
 	DBMaxConns int
+	// WebhooksAllowPrivate lets webhooks reach loopback and private
+	// addresses (development and tests only).
+	WebhooksAllowPrivate bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -64,6 +67,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil {
 		return c, fmt.Errorf("SUPPORTD_DB_MAX_CONNS: %w", err)
 	}
+	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", env("SUPPORTD_WEBHOOKS_ALLOW_PRIVATE", "") == "true",
+		"let webhooks reach loopback, private and link-local addresses; for development and tests only (SUPPORTD_WEBHOOKS_ALLOW_PRIVATE)")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", maxConns, "most PostgreSQL connections the server holds (SUPPORTD_DB_MAX_CONNS); every projector holds one while it applies a batch, so at least 8 more than there are projectors")
 	if err := fs.Parse(args); err != nil {
 		return c, err

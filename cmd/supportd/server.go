@@ -103,7 +103,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		return a.Nickname
 	}
 	channelLive := api.NewChannelLive(&outbound.Feed{Store: store, Registry: catalog, Names: agentName})
-	deliverer := &outbound.Deliverer{Pool: pool, Client: outbound.NewHTTPClient(10 * time.Second), Retry: outbound.DefaultRetry,
+	webhookClient := outbound.NewHTTPClient(10 * time.Second)
+	if !cfg.WebhooksAllowPrivate {
+		webhookClient = outbound.PublicOnly(webhookClient)
+	}
+	deliverer := &outbound.Deliverer{Pool: pool, Client: webhookClient, Retry: outbound.DefaultRetry,
 		Now: time.Now, Log: log.With("component", "webhooks")}
 	fanout := &outbound.Fanout{Store: store, Pool: pool, Registry: catalog, Names: agentName, Now: time.Now,
 		Log: log.With("component", "webhooks"), Enqueued: deliverer.Notify}

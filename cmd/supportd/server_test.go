@@ -43,6 +43,7 @@ func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string)
 		"--kurrentdb-url", kurrentURL,
 		"--operator-token", "op-token",
 		"--password-cost", "4", // bcrypt.MinCost: sign-ins stay fast under the race detector
+		"--webhooks-allow-private", // the test receivers listen on loopback
 	}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -329,7 +330,7 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 func TestParseConfig(t *testing.T) {
 	env := map[string]string{"SUPPORTD_ADDR": ":9999", "SUPPORTD_EVENT_STORE": "kurrentdb"}
 	cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
-	if err != nil || cfg.Addr != ":9999" || cfg.EventStore != "kurrentdb" {
+	if err != nil || cfg.Addr != ":9999" || cfg.EventStore != "kurrentdb" || cfg.WebhooksAllowPrivate {
 		t.Errorf("env: %+v, %v", cfg, err)
 	}
 	cfg, err = parseConfig([]string{"--addr", ":1"}, func(k string) string { return env[k] }, io.Discard)

@@ -20,7 +20,7 @@ import (
 func serveOn(t *testing.T, dbURL string) (base string, stop func()) {
 	t.Helper()
 	cfg, err := parseConfig([]string{"--addr", "127.0.0.1:0", "--database-url", dbURL,
-		"--operator-token", "op-token", "--password-cost", "4"}, func(string) string { return "" }, io.Discard)
+		"--operator-token", "op-token", "--password-cost", "4", "--webhooks-allow-private"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

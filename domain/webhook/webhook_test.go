@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -222,5 +223,32 @@ func TestConversationOf(t *testing.T) {
 	}
 	if _, ok := webhook.ConversationOf("agent-" + conv.String()); ok {
 		t.Error("an agent stream names a conversation")
+	}
+}
+
+func TestReachable(t *testing.T) {
+	cases := []struct {
+		ip   string
+		want bool
+	}{
+		{"93.184.216.34", true},
+		{"2606:2800:220:1::248", true},
+		{"127.0.0.1", false},
+		{"::1", false},
+		{"10.1.2.3", false},
+		{"172.16.0.1", false},
+		{"192.168.1.1", false},
+		{"169.254.169.254", false}, // cloud metadata
+		{"100.64.0.1", false},
+		{"0.0.0.0", false},
+		{"fd00::1", false},
+		{"fe80::1", false},
+		{"::ffff:127.0.0.1", false},
+		{"224.0.0.1", false},
+	}
+	for _, tc := range cases {
+		if got := webhook.Reachable(netip.MustParseAddr(tc.ip)); got != tc.want {
+			t.Errorf("Reachable(%s) = %v, want %v", tc.ip, got, tc.want)
+		}
 	}
 }
