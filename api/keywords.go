@@ -78,41 +78,11 @@ func viewKeywordRule(x readmodels.KeywordRule) (keywordRuleView, error) {
 }
 
 func (h *handlers) listKeywordRules(c echo.Context) error {
-	if err := h.awaitPosition(c); err != nil {
-		return err
-	}
-	rules, err := readmodels.ListKeywordRules(c.Request().Context(), h.d.Reads, callerOf(c).tenantID)
-	if err != nil {
-		return err
-	}
-	items := make([]keywordRuleView, 0, len(rules))
-	for _, r := range rules {
-		v, err := viewKeywordRule(r)
-		if err != nil {
-			return err
-		}
-		items = append(items, v)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listRuleViews(h, c, readmodels.ListKeywordRules, viewKeywordRule)
 }
 
 func (h *handlers) getKeywordRule(c echo.Context) error {
-	id, err := pathID(c, "rule_id")
-	if err != nil {
-		return err
-	}
-	if err := h.awaitPosition(c); err != nil {
-		return err
-	}
-	r, err := readmodels.GetKeywordRule(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, id)
-	if err != nil {
-		return err
-	}
-	v, err := viewKeywordRule(r)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, v)
+	return getRuleView(h, c, readmodels.GetKeywordRule, viewKeywordRule)
 }
 
 func (h *handlers) defineKeywordRule(c echo.Context) error {

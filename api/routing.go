@@ -124,41 +124,11 @@ func (r routingRefs) Exists(ctx context.Context, tenantID uuid.UUID, kind string
 }
 
 func (h *handlers) listRoutingRules(c echo.Context) error {
-	if err := h.awaitPosition(c); err != nil {
-		return err
-	}
-	rules, err := readmodels.ListRoutingRules(c.Request().Context(), h.d.Reads, callerOf(c).tenantID)
-	if err != nil {
-		return err
-	}
-	items := make([]routingRuleView, 0, len(rules))
-	for _, r := range rules {
-		v, err := viewRoutingRule(r)
-		if err != nil {
-			return err
-		}
-		items = append(items, v)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listRuleViews(h, c, readmodels.ListRoutingRules, viewRoutingRule)
 }
 
 func (h *handlers) getRoutingRule(c echo.Context) error {
-	id, err := pathID(c, "rule_id")
-	if err != nil {
-		return err
-	}
-	if err := h.awaitPosition(c); err != nil {
-		return err
-	}
-	r, err := readmodels.GetRoutingRule(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, id)
-	if err != nil {
-		return err
-	}
-	v, err := viewRoutingRule(r)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, v)
+	return getRuleView(h, c, readmodels.GetRoutingRule, viewRoutingRule)
 }
 
 // defineRoutingRule honours ?min_position= before it checks the rule's
