@@ -104,7 +104,7 @@ func invalidText(field, problem string) error {
 }
 
 // checkRequestText checks the query and the read headers of a request,
-// before anything reads them: 400 naming the parameter or header. (Path
+// before anything reads them: 422 naming the parameter or header. (Path
 // parameters are checked by name where the route is known: validate.)
 func checkRequestText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -115,18 +115,18 @@ func checkRequestText(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		for _, name := range sortedKeys(query) {
 			if p := textProblem(name, false, maxHeaderLength); p != "" {
-				return echo.NewHTTPError(http.StatusBadRequest, "query parameter name "+p)
+				return invalidText(name, "names a query parameter that "+p)
 			}
 			for _, v := range query[name] {
 				if p := textProblem(v, false, maxHeaderLength); p != "" {
-					return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("query parameter %q %s", name, p))
+					return invalidText(name, "query parameter "+p)
 				}
 			}
 		}
 		for _, name := range readHeaders {
 			for _, v := range req.Header.Values(name) {
 				if p := textProblem(v, false, maxHeaderLength); p != "" {
-					return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("header %s %s", name, p))
+					return invalidText(name, "header "+p)
 				}
 			}
 		}
@@ -360,7 +360,7 @@ func applyDefaultLimits(spec *openapi3.T) {
 		}
 		s := ref.Value
 		seen[s] = true
-		if s.Type.Includes(openapi3.TypeString) && s.MaxLength == nil && len(s.Enum) == 0 {
+		if s.Type.Includes(openapi3.TypeString) && s.MaxLength == nil {
 			max := uint64(defaultMaxLength)
 			if freeText[name] && !hasFormat(s) {
 				max = defaultFreeTextMaxLength

@@ -140,12 +140,12 @@ func TestHostileTextIsRefused(t *testing.T) {
 		{"trailing data after whitespace", "PUT", "/v1/me/profile", "{\"nickname\":\"a\"}\n\n[]", nil, 422, "/"},
 		{"NUL path parameter", "PUT", "/v1/tenant/settings/a%00b", `{"value":true}`, nil, 422, "key"},
 		{"invalid UTF-8 path parameter", "PUT", "/v1/tenant/settings/a%FFb", `{"value":true}`, nil, 422, "key"},
-		{"NUL query", "GET", "/v1/tenant/settings?min_position=1%00", ``, nil, 400, "min_position"},
-		{"invalid UTF-8 query", "GET", "/v1/agents?q=%FF", ``, nil, 400, `"q"`},
-		{"NUL idempotency key", "PUT", "/v1/me/profile", `{"nickname":"a"}`, map[string]string{"Idempotency-Key": "k\x00"}, 400, "Idempotency-Key"},
-		{"invalid UTF-8 If-Match", "PUT", "/v1/me/profile", `{"nickname":"a"}`, map[string]string{"If-Match": "\xff"}, 400, "If-Match"},
-		{"NUL channel key", "POST", "/v1/channel/conversations", `{}`, map[string]string{"X-Channel-Key": "k\x00"}, 400, "X-Channel-Key"},
-		{"control in the token", "GET", "/v1/tenant", ``, map[string]string{"Authorization": "Bearer \x01"}, 400, "Authorization"},
+		{"NUL query", "GET", "/v1/tenant/settings?min_position=1%00", ``, nil, 422, "min_position"},
+		{"invalid UTF-8 query", "GET", "/v1/agents?q=%FF", ``, nil, 422, "q"},
+		{"NUL idempotency key", "PUT", "/v1/me/profile", `{"nickname":"a"}`, map[string]string{"Idempotency-Key": "k\x00"}, 422, "Idempotency-Key"},
+		{"invalid UTF-8 If-Match", "PUT", "/v1/me/profile", `{"nickname":"a"}`, map[string]string{"If-Match": "\xff"}, 422, "If-Match"},
+		{"NUL channel key", "POST", "/v1/channel/conversations", `{}`, map[string]string{"X-Channel-Key": "k\x00"}, 422, "X-Channel-Key"},
+		{"control in the token", "GET", "/v1/tenant", ``, map[string]string{"Authorization": "Bearer \x01"}, 422, "Authorization"},
 		{"long idempotency key", "PUT", "/v1/me/profile", `{"nickname":"a"}`, map[string]string{"Idempotency-Key": strings.Repeat("k", 201)}, 422, "Idempotency-Key"},
 	}
 	for _, tc := range cases {
