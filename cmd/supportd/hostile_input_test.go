@@ -310,3 +310,31 @@ func TestHostileInputIsRefused(t *testing.T) {
 		t.Errorf("readyz %d %v", status, p)
 	}
 }
+
+// A CSV import refuses NUL, invalid UTF-8 and control characters cell by
+// cell, naming each bad row's line and column; a phrase may span lines.
+func TestHostileCSVImportIsRefused(t *testing.T) {
+	op := client{t: t, base: startServer(t, "postgres", "")}
+	_, admin := newTenant(t, op)
+	bad := "category,subcategory,phrase\n" +
+		"Greetings,Welcome,fine\n" + // 2
+		"Gree\x00tings,,x\n" + // 3
+		"A,B\xff,y\n" + // 4
+		"A,,\"two\nlines\tand a tab\"\n" + // 5-6
+		"A,,ding\a\n" + // 7
+		"A\x1b[31m,,z\n" // 8
+	for _, path := range []string{"/v1/phrases/import", "/v1/me/phrases/import"} {
+		p := admin.expect(422, "POST", path, bad, "Content-Type", "text/csv")
+		var got []string
+		errs, _ := p["errors"].([]any)
+		for _, e := range errs {
+			m := e.(map[string]any)
+			got = append(got, fmt.Sprintf("%v:%v", m["line"], m["field"]))
+		}
+		if fmt.Sprint(got) != "[3:category 4:subcategory 7:text 8:category]" {
+			t.Errorf("%s: problems %v", path, p)
+		}
+		good := strings.NewReplacer("Gree\x00tings", "Greetings", "B\xff", "B", "ding\a", "ding", "\x1b[31m", "").Replace(bad)
+		admin.expect(200, "POST", path, good, "Content-Type", "text/csv")
+	}
+}
