@@ -37,7 +37,8 @@ import (
 //     defaults are written into the served document when it is loaded, so
 //     no string field is without a limit;
 //   - arrays hold at most their maxItems, else defaultMaxItems;
-//   - a JSON body is one JSON value: data after it is refused.
+//   - a JSON body is one JSON value, nested at most maxJSONDepth levels:
+//     data after it is refused.
 const (
 	// defaultMaxLength bounds a single-line string (a name, a key, a
 	// label) that declares no maxLength.
@@ -47,6 +48,9 @@ const (
 	defaultFreeTextMaxLength = 10000
 	// defaultMaxItems bounds an array that declares no maxItems.
 	defaultMaxItems = 1000
+	// maxJSONDepth bounds how deep a JSON body nests: far deeper than any
+	// request the document describes.
+	maxJSONDepth = 32
 	// maxHeaderLength bounds the headers the API reads (bearer tokens,
 	// channel keys, idempotency keys, versions).
 	maxHeaderLength = 1024
@@ -226,11 +230,42 @@ func checkJSONBody(body []byte, schema *openapi3.Schema) error {
 		}
 		return invalidText(field, "is not valid UTF-8")
 	}
+	if jsonDepth(body) > maxJSONDepth {
+		return domain.Errorf(domain.Invalid, "request.invalid_json", "/", "the body nests more than %d levels deep", maxJSONDepth)
+	}
 	var v any
 	if err := decodeJSON(body, &v); err != nil {
 		return domain.Errorf(domain.Invalid, "request.invalid_json", "/", "the body is not one JSON value: %v", err)
 	}
 	return checkValue(v, schema, "", "")
+}
+
+// jsonDepth is how deep the objects and arrays of a JSON text nest, found
+// in one pass before anything decodes it: decoding and schema validation
+// take time that grows faster than the depth.
+func jsonDepth(body []byte) int {
+	depth, max, inString, escaped := 0, 0, false, false
+	for _, b := range body {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && b == '\\':
+			escaped = true
+		case inString && b == '"':
+			inString = false
+		case inString:
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	return max
 }
 
 // findReplacement finds the first string (or key) holding U+FFFD.

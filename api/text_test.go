@@ -85,6 +85,8 @@ func TestCheckJSONBody(t *testing.T) {
 		{"trailing data", `{"text":"a"} {"text":"b"}`, "/"},
 		{"trailing garbage", `{"text":"a"}x`, "/"},
 		{"a root string", `"\u0000"`, "/"},
+		{"nested too deep", strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1), "/"},
+		{"brackets in strings are text", `{"text":"` + strings.Repeat(`[{\"`, 100) + `"}`, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
