@@ -276,6 +276,9 @@ func TestHostileInputIsRefused(t *testing.T) {
 					}
 				}
 			}
+			if schema != nil && exampleBody != "" {
+				requests = append(requests, request{"data after the body", method, target(nil), exampleBody + ` {}`, "/"})
+			}
 			for _, p := range pathParams {
 				for _, k := range hostileKinds {
 					requests = append(requests, request{k.name + " in path parameter " + p.Name, method,
@@ -298,6 +301,32 @@ func TestHostileInputIsRefused(t *testing.T) {
 					t.Errorf("%s %s, %s: %d %s %v; want 422 naming %q", method, path, r.what, status, ct, p, r.field)
 				}
 			}
+		}
+	}
+	// The headers the API reads. (net/http itself refuses NUL and line
+	// breaks in headers; invalid UTF-8 and long values get through to us.)
+	profile := request{"header", "PUT", "/v1/me/profile", `{"nickname":"Boss"}`, ""}
+	message := request{"header", "POST", "/v1/channel/conversations", `{"customer_id":"0190f3b0-0000-7000-8000-000000000c11"}`, ""}
+	for _, h := range []struct {
+		req          request
+		name, value  string
+		withoutToken bool
+	}{
+		{profile, "Idempotency-Key", "k\xff", false},
+		{profile, "If-Match", "\"3\xff\"", false},
+		{profile, "If-Match", strings.Repeat("1", 2000), false},
+		{profile, "Authorization", "Bearer \xff", true},
+		{message, "X-Channel-Key", "\xff" + channelKey, true},
+	} {
+		tried++
+		status, p, ct := send(h.req, func(req *http.Request) {
+			if !h.withoutToken {
+				req.Header.Set("Authorization", "Bearer "+adminToken)
+			}
+			req.Header.Set(h.name, h.value)
+		})
+		if status != http.StatusUnprocessableEntity || ct != "application/problem+json" || p["field"] != h.name {
+			t.Errorf("%s %q: %d %v; want 422 naming the header", h.name, h.value, status, p)
 		}
 	}
 	t.Logf("%d write operations, %d hostile requests", operations, tried)
