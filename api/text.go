@@ -200,11 +200,18 @@ func isJSON(contentType string) bool {
 	return mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json")
 }
 
-// decodeJSON decodes a request body: exactly one JSON value, numbers kept
-// as written. It is the API's one JSON decoder (see strictJSON).
-func decodeJSON(body []byte, v any) error {
+// decodeJSON decodes a request body for the text rules: exactly one JSON
+// value, numbers kept as written.
+func decodeJSON(body []byte, v any) error { return decodeOne(body, v, true) }
+
+// decodeOne is the API's one JSON decoder of request bodies (the text
+// rules and, through strictJSON, every handler's Bind): exactly one JSON
+// value, nothing after it but white space.
+func decodeOne(body []byte, v any, numbers bool) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
+	if numbers {
+		dec.UseNumber()
+	}
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
@@ -466,12 +473,8 @@ func (strictJSON) Deserialize(c echo.Context, i any) error {
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(i); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "the body is not valid JSON: "+err.Error()).SetInternal(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return echo.NewHTTPError(http.StatusBadRequest, "data after the JSON body")
+	if err := decodeOne(body, i, false); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the body is not one JSON value: "+err.Error()).SetInternal(err)
 	}
 	return nil
 }
