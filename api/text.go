@@ -72,6 +72,9 @@ var freeText = map[string]bool{
 	"summary":     true,
 	"question":    true,
 	"body":        true,
+	// A tenant setting's value: each setting's own rule (domain/tenant)
+	// bounds it; some are messages to customers.
+	"value": true,
 }
 
 // readHeaders are the request headers the API reads.
