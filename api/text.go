@@ -229,6 +229,9 @@ func decodeOne(body []byte, v any, numbers bool) error {
 // free text and what their limits are. It answers the problem as a 422
 // naming the field by its JSON pointer.
 func checkJSONBody(body []byte, schema *openapi3.Schema) error {
+	if jsonDepth(body) > maxJSONDepth {
+		return domain.Errorf(domain.Invalid, "request.invalid_json", "/", "the body nests more than %d levels deep", maxJSONDepth)
+	}
 	if !utf8.Valid(body) {
 		// encoding/json turns invalid UTF-8 into U+FFFD: find the field.
 		var v any
@@ -239,9 +242,6 @@ func checkJSONBody(body []byte, schema *openapi3.Schema) error {
 			}
 		}
 		return invalidText(field, "is not valid UTF-8")
-	}
-	if jsonDepth(body) > maxJSONDepth {
-		return domain.Errorf(domain.Invalid, "request.invalid_json", "/", "the body nests more than %d levels deep", maxJSONDepth)
 	}
 	var v any
 	if err := decodeJSON(body, &v); err != nil {
