@@ -197,3 +197,63 @@ func TestStrictJSONRefusesTrailingData(t *testing.T) {
 		}
 	}
 }
+
+// No string a request carries is without a length limit, and no array
+// without an item limit, in the document as served.
+func TestEveryRequestStringHasALimit(t *testing.T) {
+	d, err := loadDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served openapi3.T
+	if err := json.Unmarshal(d.json, &served); err != nil {
+		t.Fatal(err)
+	}
+	strs := 0
+	var walk func(where string, s *openapi3.SchemaRef, depth int)
+	walk = func(where string, ref *openapi3.SchemaRef, depth int) {
+		if ref == nil || ref.Value == nil || depth > 10 {
+			return
+		}
+		s := ref.Value
+		if s.Type.Includes(openapi3.TypeString) {
+			strs++
+			if s.MaxLength == nil {
+				t.Errorf("%s: a string without maxLength", where)
+			}
+		}
+		if s.Type.Includes(openapi3.TypeArray) && s.MaxItems == nil {
+			t.Errorf("%s: an array without maxItems", where)
+		}
+		for k, p := range s.Properties {
+			walk(where+"/"+k, p, depth+1)
+		}
+		walk(where+"/0", s.Items, depth+1)
+		walk(where+"/*", s.AdditionalProperties.Schema, depth+1)
+		for _, group := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
+			for _, sub := range group {
+				walk(where, sub, depth+1)
+			}
+		}
+	}
+	if err := openapi3.NewLoader().ResolveRefsIn(&served, nil); err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range served.Paths.Map() {
+		for method, op := range item.Operations() {
+			for _, p := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {
+				if p.Value != nil {
+					walk(method+" "+path+" "+p.Value.Name, p.Value.Schema, 0)
+				}
+			}
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				if mt := op.RequestBody.Value.Content.Get("application/json"); mt != nil {
+					walk(method+" "+path+" body", mt.Schema, 0)
+				}
+			}
+		}
+	}
+	if strs < 100 {
+		t.Errorf("only %d strings seen", strs)
+	}
+}
