@@ -5,9 +5,10 @@ GO        ?= go
 DATABASE_URL ?= postgres://postgres@localhost:5432/postgres?sslmode=disable
 SUPPORTD_DATABASE_URL ?= postgres://postgres@localhost:5432/supportd?sslmode=disable
 BENCHTIME ?= 1x
+FUZZTIME  ?= 30s
 export DATABASE_URL
 
-.PHONY: run test bench lint build schema clean
+.PHONY: run test bench lint build schema clean fuzz
 
 ## run: start the server on the local PostgreSQL (creates and migrates its database)
 run:
@@ -24,6 +25,12 @@ test:
 ## bench: benchmarks and load figures recorded in docs/PERFORMANCE.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./eventstore/postgres/ ./projections/ ./cmd/supportd/
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s); what it finds is
+## written to the package's testdata/fuzz/ and then runs in every `make test`
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzWriteRequest$$' -fuzztime $(FUZZTIME) ./api/
+	$(GO) test -run '^$$' -fuzz '^FuzzUpcast$$' -fuzztime $(FUZZTIME) ./eventschema/
 
 ## lint: formatting and vet
 lint:

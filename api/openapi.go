@@ -1,11 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -14,6 +18,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
+
+	"supportd/domain"
 )
 
 // The OpenAPI document is kept in parts, one file per area of the API
@@ -51,6 +57,7 @@ func loadDocument() (*document, error) {
 	if err := spec.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("openapi document: %w", err)
 	}
+	applyDefaultLimits(spec)
 	js, err := json.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("openapi document: %w", err)
@@ -76,13 +83,29 @@ func (d *document) serve(c echo.Context) error {
 }
 
 // validate checks a request's parameters and body against the document.
-// Authentication is checked by its own middleware, before this one.
+// Authentication is checked by its own middleware, before this one. The
+// text rules (text.go) come first, so that a refusal names the field
+// whatever the schema says about it; then the schema.
 func (d *document) validate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		route, params, err := d.router.FindRoute(req)
 		if err != nil {
 			return next(c) // echo answers 404/405 itself
+		}
+		for _, name := range sortedKeys(params) {
+			// The router answers parameters as escaped in the URL; the
+			// handlers see them unescaped.
+			v, err := url.PathUnescape(params[name])
+			if err != nil {
+				return domain.Errorf(domain.Invalid, "request.invalid_text", name, "path parameter %q is not escaped properly", name)
+			}
+			if p := textProblem(v, false, defaultMaxLength); p != "" {
+				return domain.Errorf(domain.Invalid, "request.invalid_text", name, "path parameter %q %s", name, p)
+			}
+		}
+		if err := checkBody(c, route.Operation); err != nil {
+			return err
 		}
 		in := &openapi3filter.RequestValidationInput{
 			Request: req, PathParams: params, Route: route,
@@ -92,10 +115,60 @@ func (d *document) validate(next echo.HandlerFunc) echo.HandlerFunc {
 			},
 		}
 		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, validationDetail(err))
+			return validationError(err)
 		}
 		return next(c)
 	}
+}
+
+// checkBody reads the request body once, applies the text rules to a JSON
+// body and puts the body back for the schema check and the handler.
+func checkBody(c echo.Context, op *openapi3.Operation) error {
+	req := c.Request()
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return err // the body limit answers 413 itself
+	}
+	_ = req.Body.Close()
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if len(bytes.TrimSpace(body)) == 0 || !isJSON(req.Header.Get(echo.HeaderContentType)) {
+		return nil
+	}
+	return checkJSONBody(body, jsonBodySchema(op))
+}
+
+// jsonBodySchema is the schema of an operation's JSON request body, or nil.
+func jsonBodySchema(op *openapi3.Operation) *openapi3.Schema {
+	if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
+		return nil
+	}
+	for mt, m := range op.RequestBody.Value.Content {
+		if isJSON(mt) && m.Schema != nil {
+			return m.Schema.Value
+		}
+	}
+	return nil
+}
+
+// validationError turns a schema violation into a 422 naming the field:
+// the parameter, or the JSON pointer of the body's field.
+func validationError(err error) error {
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) {
+		if re.Parameter != nil {
+			return domain.Errorf(domain.Invalid, "request.invalid_parameter", re.Parameter.Name,
+				"%s parameter %q: %v", re.Parameter.In, re.Parameter.Name, re.Err)
+		}
+		var se *openapi3.SchemaError
+		if errors.As(re.Err, &se) {
+			ptr := jsonPointer(se.JSONPointer())
+			return domain.Errorf(domain.Invalid, "request.invalid_body", ptr, "body %s: %s", ptr, se.Reason)
+		}
+	}
+	return echo.NewHTTPError(http.StatusUnprocessableEntity, validationDetail(err))
 }
 
 func validationDetail(err error) string {
@@ -118,7 +191,7 @@ func jsonPointer(path []string) string {
 	}
 	out := ""
 	for _, p := range path {
-		out += "/" + p
+		out += "/" + escapePointer(p)
 	}
 	return out
 }

@@ -200,6 +200,24 @@ func (h *handlers) deletePhrase(owner bookOwner) echo.HandlerFunc {
 // phraseColumns are the columns of the CSV template, export and import.
 var phraseColumns = []string{"category", "subcategory", "phrase"}
 
+// phraseFields name the columns in problems (as domain/phrases does);
+// only the phrase itself may span lines.
+var (
+	phraseFields    = []string{"category", "subcategory", "text"}
+	phraseMultiline = []bool{false, false, true}
+)
+
+// csvTextProblem applies the text rules (text.go) to the cells of one
+// CSV row: the first cell that breaks them, by line and field.
+func csvTextProblem(line int, rec, fields []string, multiline []bool) (phrases.LineProblem, bool) {
+	for i, cell := range rec {
+		if p := textProblem(cell, multiline[i], 0); p != "" {
+			return phrases.LineProblem{Line: line, Field: fields[i], Message: p}, true
+		}
+	}
+	return phrases.LineProblem{}, false
+}
+
 // phraseTemplate answers the CSV template: the header and one example row.
 func (h *handlers) phraseTemplate(c echo.Context) error {
 	return writeCSV(c, "phrases-template.csv", [][]string{phraseColumns,
@@ -287,6 +305,10 @@ func readPhraseCSV(body io.Reader) ([]phrases.Row, error) {
 		if len(rec) != len(phraseColumns) {
 			problems = append(problems, phrases.LineProblem{Line: line, Field: "row",
 				Message: fmt.Sprintf("has %d columns, want %d", len(rec), len(phraseColumns))})
+			continue
+		}
+		if p, ok := csvTextProblem(line, rec, phraseFields, phraseMultiline); ok {
+			problems = append(problems, p)
 			continue
 		}
 		rows = append(rows, phrases.Row{Line: line, Category: rec[0], Subcategory: rec[1], Text: rec[2]})

@@ -75,6 +75,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
+	e.JSONSerializer = strictJSON{}
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("12M"))
 
@@ -87,10 +88,11 @@ func New(d Deps) (*echo.Echo, error) {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 	e.GET("/v1/openapi.json", doc.serve)
 
-	// Every /v1 route: authenticated, then validated against the document,
-	// then authorized by what its area declares (need, signedIn,
-	// operatorOnly), then handled.
-	v1 := e.Group("/v1", h.authenticate, doc.validate)
+	// Every /v1 route: its query and headers checked as text (text.go),
+	// authenticated, then validated against the document, then authorized
+	// by what its area declares (need, signedIn, operatorOnly), then
+	// handled.
+	v1 := e.Group("/v1", checkRequestText, h.authenticate, doc.validate)
 	for _, area := range []func(*echo.Group){
 		h.tenantRoutes,
 		h.sessionRoutes,
