@@ -3,9 +3,6 @@ package projections
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"github.com/google/uuid"
 
 	"supportd/eventschema"
 	"supportd/readmodels"
@@ -33,9 +30,9 @@ func (p *Colleagues) Apply(ctx context.Context, db DB, e eventschema.Envelope) e
 	if e.Type != "ColleagueMessageSent" && e.Type != "ColleagueMessagesDelivered" {
 		return nil
 	}
-	pair, err := uuid.Parse(strings.TrimPrefix(e.Stream, "colleaguechat-"))
-	if err != nil {
-		return fmt.Errorf("colleague chat stream %q: %w", e.Stream, err)
+	_, pair, ok := eventschema.ObjectOf("colleaguechat", e.Stream)
+	if !ok {
+		return fmt.Errorf("colleague chat stream %q: not a colleague chat", e.Stream)
 	}
 	payload, err := p.reg.Decode(e)
 	if err != nil {

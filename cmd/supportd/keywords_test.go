@@ -210,7 +210,7 @@ func TestKeywordRulesOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	events, err := postgres.New(pool).ReadStream(ctx, "conversation-"+conv, eventstore.Forwards, 0, 1000)
+	events, err := postgres.New(pool).ReadStream(ctx, objectStream("conversation", tenant, conv), eventstore.Forwards, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

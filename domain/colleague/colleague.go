@@ -4,7 +4,7 @@
 // until the colleague's console takes it, so one written to an offline
 // colleague is delivered when the colleague comes online.
 //
-// The chat of two agents is one aggregate, stream "colleaguechat-{pair
+// The chat of two agents is one aggregate, stream "colleaguechat-{tenant id}_{pair
 // id}": one order for the history both see, and delivery marked as a
 // position in it.
 package colleague
@@ -34,7 +34,9 @@ func PairID(a, b uuid.UUID) uuid.UUID {
 }
 
 // Stream is the stream of a's and b's chat.
-func Stream(a, b uuid.UUID) string { return "colleaguechat-" + PairID(a, b).String() }
+func Stream(tenantID, a, b uuid.UUID) string {
+	return eventschema.ObjectStream("colleaguechat", tenantID, PairID(a, b))
+}
 
 // Message is what delivery needs to know of a sent message.
 type Message struct {

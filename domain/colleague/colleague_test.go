@@ -51,14 +51,14 @@ func run(t *testing.T, cases []tcase) {
 }
 
 func TestPair(t *testing.T) {
-	if colleague.PairID(ann, bob) != colleague.PairID(bob, ann) || colleague.Stream(ann, bob) != colleague.Stream(bob, ann) {
+	if colleague.PairID(ann, bob) != colleague.PairID(bob, ann) || colleague.Stream(tenant, ann, bob) != colleague.Stream(tenant, bob, ann) {
 		t.Error("a pair's chat depends on who writes")
 	}
 	if colleague.PairID(ann, bob) == colleague.PairID(ann, id(13)) {
 		t.Error("two pairs share a chat")
 	}
-	if !strings.HasPrefix(colleague.Stream(ann, bob), "colleaguechat-") {
-		t.Error(colleague.Stream(ann, bob))
+	if want := "colleaguechat-" + tenant.String() + "_" + colleague.PairID(ann, bob).String(); colleague.Stream(tenant, ann, bob) != want {
+		t.Error(colleague.Stream(tenant, ann, bob))
 	}
 }
 
