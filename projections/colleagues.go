@@ -47,8 +47,8 @@ func (p *Colleagues) Apply(ctx context.Context, db DB, e eventschema.Envelope) e
 			ev.MessageID, pair, ev.TenantID, int64(ev.Seq), ev.FromAgentID, ev.ToAgentID, ev.Type, ev.Text, jsonOrNil(ev.File), at)
 	case eventschema.ColleagueMessagesDelivered:
 		return db.Exec(ctx, `UPDATE colleague_messages SET delivered_at = $4
-			WHERE pair_id = $1 AND to_agent_id = $2 AND seq <= $3 AND delivered_at IS NULL`,
-			pair, ev.ToAgentID, int64(ev.UpToSeq), at)
+			WHERE tenant_id = $5 AND pair_id = $1 AND to_agent_id = $2 AND seq <= $3 AND delivered_at IS NULL`,
+			pair, ev.ToAgentID, int64(ev.UpToSeq), at, ev.TenantID)
 	}
 	return nil
 }
