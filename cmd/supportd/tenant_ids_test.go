@@ -22,8 +22,8 @@ func TestClientChosenIDsStayInTheirTenant(t *testing.T) {
 	aTeam, bTeam := team(a), team(b)
 	cases := []struct {
 		name, create, idField, list, path, update, show string
-		body                                             func(id, mark, team string) string
-		change                                           func(mark string) string
+		body                                            func(id, mark, team string) string
+		change                                          func(mark string) string
 	}{
 		{name: "webhook endpoint", create: "/v1/webhooks", idField: "endpoint_id", list: "/v1/webhooks", path: "/v1/webhooks/", update: "PUT", show: "url",
 			body: func(id, mark, _ string) string {
@@ -40,7 +40,7 @@ func TestClientChosenIDsStayInTheirTenant(t *testing.T) {
 				return fmt.Sprintf(`{"rule_id":%q,"name":%q,"pattern":"refund","action":"prompt_agent","text":"t"}`, id, mark)
 			}},
 		{name: "team", create: "/v1/teams", idField: "team_id", list: "/v1/teams", path: "/v1/teams/", update: "PUT", show: "name",
-			body: func(id, mark, _ string) string { return fmt.Sprintf(`{"team_id":%q,"name":%q}`, id, mark) },
+			body:   func(id, mark, _ string) string { return fmt.Sprintf(`{"team_id":%q,"name":%q}`, id, mark) },
 			change: func(mark string) string { return fmt.Sprintf(`{"name":%q}`, mark) }},
 		{name: "time plan", create: "/v1/time-plans", idField: "plan_id", list: "/v1/time-plans", path: "/v1/time-plans/", update: "PUT", show: "name",
 			body: func(id, mark, _ string) string {
