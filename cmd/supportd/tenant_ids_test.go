@@ -117,3 +117,47 @@ func TestNilAndMalformedIDsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestIdempotencyKeysAreScoped: an Idempotency-Key names one command of one
+// caller of one tenant on one route. Equal keys of two users, two tenants
+// or two routes are different commands (each gets its own result, never a
+// 500), the same key again from the same caller is a retry, and a retried
+// sign-in answers a token that works.
+func TestIdempotencyKeysAreScoped(t *testing.T) {
+	t.Parallel()
+	op := client{t: t, base: startServer(t, "postgres", "")}
+	tenantA, a := newTenant(t, op)
+	_, b := newTenant(t, op)
+	_, ann := teamUser(t, a, tenantA, "ann@acme.example", "Ann", "agent")
+	const key = "Idempotency-Key"
+
+	// Two tenants, one key, one route: two teams.
+	ta := a.expect(201, "POST", "/v1/teams", `{"name":"Support"}`, key, "k-team")
+	tb := b.expect(201, "POST", "/v1/teams", `{"name":"Support"}`, key, "k-team")
+	if ta["team_id"] == tb["team_id"] || ta["stream"] == tb["stream"] {
+		t.Errorf("two tenants' keys named one team: %v and %v", ta, tb)
+	}
+	// The same caller again: the same answer, nothing new.
+	if again := a.expect(201, "POST", "/v1/teams", `{"name":"Support"}`, key, "k-team"); fmt.Sprint(again) != fmt.Sprint(ta) {
+		t.Errorf("a retry answered %v, first %v", again, ta)
+	}
+	// Two users of one tenant, one key, one route: two commands.
+	sa := a.expect(200, "PUT", "/v1/me/status", `{"status":"busy"}`, key, "k-status")
+	sn := ann.expect(200, "PUT", "/v1/me/status", `{"status":"busy"}`, key, "k-status")
+	if sa["stream"] == sn["stream"] || sn["events"] != float64(1) {
+		t.Errorf("two users' keys: %v and %v", sa, sn)
+	}
+	// One caller, one key, two routes: two commands.
+	other := a.expect(201, "POST", "/v1/time-plans", `{"name":"Hours","schedule":{"weekly":{"monday":[{"from":"08:00","to":"12:00"}]}}}`, key, "k-team")
+	if other["events"] != float64(1) || other["stream"] == ta["stream"] {
+		t.Errorf("a key reused on another route: %v", other)
+	}
+	// A retried sign-in answers a token that works.
+	signIn := fmt.Sprintf(`{"tenant_id":%q,"email":"ann@acme.example","password":"agent-password"}`, tenantA)
+	for i := range 2 {
+		s := a.as("none").expect(201, "POST", "/v1/sessions", signIn, key, "k-sign-in")
+		if got, p := a.as(s["token"].(string)).do("GET", "/v1/me", ""); got != 200 {
+			t.Errorf("sign-in %d: the token answers %d %v", i+1, got, p)
+		}
+	}
+}
