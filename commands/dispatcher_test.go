@@ -410,7 +410,7 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	// sweep waits until the projected queue is exactly conv, then sweeps.
 	sweep := func(conv uuid.UUID) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for !q.only(conv) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the queue never held just %s", conv)
@@ -512,7 +512,7 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 
 	waitQueued := func(n int) []commands.QueuedConversation {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for q.waiting() != n {
 			if time.Now().After(deadline) {
 				t.Fatalf("%d queued, want %d", q.waiting(), n)
@@ -605,7 +605,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	)
 	h, store := newHandlerClock(t, commands.SystemClock{})
 	reg := eventschema.Catalog()
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	w := newWorld(t, h, store, nTeams, func(i int) []int {
 		if i%5 == 0 {
@@ -707,7 +707,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for q.waiting() > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -76,7 +76,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 	ann.do("POST", "/v1/queue/"+conv+"/join"+at(start), "")
 	serving := func() any {
 		var agent any
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			_, d := admin.do("GET", "/v1/conversations/"+conv, "")
 			if c, ok := d["conversation"].(map[string]any); ok && c["agent_id"] != nil && c["agent_id"] != "" {
 				agent = c["agent_id"]

@@ -85,7 +85,7 @@ func TestNotifiesOtherProcesses(t *testing.T) {
 	// An event stays hidden while an older transaction anywhere on the
 	// server runs, and the wake-up may come before it shows; so keep
 	// appending, each append notifying again, until one gets through.
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(time.Minute)
 	for i := 0; ; i++ {
 		ev := eventstore.Exact(uint64(i - 1))
 		if i == 0 {
