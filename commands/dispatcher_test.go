@@ -334,7 +334,7 @@ func (w *world) readLog(t *testing.T) ([]eventschema.Envelope, []any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	var (
 		envs     []eventschema.Envelope
 		payloads []any

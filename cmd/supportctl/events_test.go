@@ -87,7 +87,7 @@ func (f *logFixture) createTenant(t *testing.T, name string, settings int) uuid.
 // packages share it), and shows them for good once it ends.
 func (f *logFixture) all(t *testing.T) []eventschema.Envelope {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		events, err := f.store.ReadAll(context.Background(), eventschema.Start, 1000)
 		if err != nil {

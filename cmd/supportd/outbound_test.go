@@ -95,7 +95,7 @@ func (rc *receiver) delivered() []received {
 // waitFor polls until cond holds of the receiver's requests.
 func (rc *receiver) waitFor(t *testing.T, what string, cond func([]received) bool) []received {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		got := rc.requests()
 		if cond(got) {

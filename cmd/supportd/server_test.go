@@ -70,7 +70,7 @@ func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string)
 	case err := <-done:
 		done <- nil // for the cleanup, which waits for the server to stop
 		t.Fatalf("server did not start: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("server did not start in time")
 	}
 	return "", ""

@@ -42,7 +42,7 @@ func serveOn(t *testing.T, dbURL string) (base string, stop func()) {
 		return "http://" + a, stop
 	case err := <-done:
 		t.Fatalf("server did not start: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("server did not start in time")
 	}
 	return "", stop
@@ -117,7 +117,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for failed() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the pending transfer did not expire after the restart")

@@ -21,7 +21,7 @@ import (
 
 func open(t *testing.T, url string) *kurrentdb.Store {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := kurrentdb.Open(ctx, url)
 	if err != nil {

@@ -57,7 +57,7 @@ func testEvent(n int) eventschema.Proposed {
 // store, a separate pool as in another process, can wake it.
 func TestNotifiesOtherProcesses(t *testing.T) {
 	pool := pgtest.NewPool(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := postgres.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
