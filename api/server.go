@@ -28,7 +28,13 @@ type ProjectorStatus struct {
 	Name     string `json:"name"`
 	State    string `json:"state"`
 	Position string `json:"position,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// FailedAt and FailedType name the event a stopped projector could not
+	// apply.
+	FailedAt   string `json:"failed_at,omitempty"`
+	FailedType string `json:"failed_type,omitempty"`
+	// Error says what is wrong in words fit for any caller of /readyz: no
+	// database error text (that is in the log).
+	Error string `json:"error,omitempty"`
 	// Stopped is true when the projector gave up on an event.
 	Stopped bool `json:"-"`
 }
