@@ -53,18 +53,10 @@ func TestPoisonEventStopsOnlyItsProjector(t *testing.T) {
 		}
 		return res.Position
 	}
-	eventually := func(what string, ok func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("never: %s", what)
-			}
-		}
-	}
 
 	// Text PostgreSQL refuses: cleaned on its way into the read model.
 	appendProfile(`"Nu\u0000lly"`)
-	eventually("the sanitised nickname is shown", func() bool {
+	eventually(t, "the sanitised nickname is shown", func() bool {
 		_, a := admin.do("GET", "/v1/agents/"+agentID, "")
 		return a["nickname"] == "Nully"
 	})
@@ -83,7 +75,7 @@ func TestPoisonEventStopsOnlyItsProjector(t *testing.T) {
 		} `json:"projectors"`
 	}
 	var raw string
-	eventually("readyz names the stopped projector", func() bool {
+	eventually(t, "readyz names the stopped projector", func() bool {
 		code, body := get(t, base+"/readyz")
 		raw = body
 		if err := json.Unmarshal([]byte(body), &ready); err != nil {
@@ -121,7 +113,7 @@ func TestPoisonEventStopsOnlyItsProjector(t *testing.T) {
 	// streams (which no longer wait for the stopped projector).
 	admin.expect(200, "PUT", "/v1/tenant/settings/dispatch.familiarity", `{"value":true}`)
 	await(t, tenantLive, "TenantSettingChanged")
-	eventually("the tenants projector shows the new setting", func() bool {
+	eventually(t, "the tenants projector shows the new setting", func() bool {
 		_, body := admin.do("GET", "/v1/tenant/settings", "")
 		b, _ := json.Marshal(body)
 		return strings.Contains(string(b), `"dispatch.familiarity"`) && strings.Contains(string(b), `true`)

@@ -27,7 +27,7 @@ import (
 // run wires the server and serves until ctx ends. started, if not nil,
 // receives the address the API listens on once it accepts requests.
 func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr string)) error {
-	pool, err := connect.Database(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns), true)
+	pool, err := connect.Database(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns), true, connect.Timeouts(cfg.StatementTimeout, 5*time.Second))
 	if err != nil {
 		return err
 	}
@@ -132,8 +132,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			}
 			return teams, err
 		},
-		ChannelLive: channelLive,
-		Webhooks:    deliverer,
+		ChannelLive:             channelLive,
+		Webhooks:                deliverer,
+		RequestTimeout:          cfg.RequestTimeout,
+		StreamWriteTimeout:      cfg.WriteTimeout,
+		MaxStreamsPerUser:       cfg.MaxStreamsPerUser,
+		MaxStreamsPerChannelKey: cfg.MaxStreamsPerChannelKey,
 	})
 	if err != nil {
 		return err
@@ -145,7 +149,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// Slow or stalled clients are cut off; the live streams lift the read
+	// and write deadlines for themselves (api.streamDeadlines).
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := runner.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
