@@ -108,10 +108,20 @@ func TestDatabaseRestartAndOutage(t *testing.T) {
 	defer l.stop()
 	awaitOK(t, l, time.Now(), "before the restart")
 
+	// Each fault comes after a quiet moment, when every reader of the log
+	// has caught up and waits for new events, polling: a reader that does
+	// not survive its poll failing ends the process.
+	quiet := func() {
+		l.paused.Store(true)
+		time.Sleep(2 * time.Second) // quiet for longer than the store's poll interval
+	}
+
 	// A fast restart: every connection is terminated by the server.
+	quiet()
 	if err := pg.ctl("restart", "-m", "fast"); err != nil {
 		t.Fatal(err)
 	}
+	l.paused.Store(false)
 	restarted := time.Now()
 	awaitOK(t, l, restarted, "after PostgreSQL restarted")
 	srv.running("after PostgreSQL restarted")
@@ -120,11 +130,15 @@ func TestDatabaseRestartAndOutage(t *testing.T) {
 	l.mu.Lock()
 	before503 := l.unavail
 	l.mu.Unlock()
+	quiet()
 	if err := pg.ctl("stop", "-m", "fast"); err != nil {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
 	for time.Since(stopped) < 10*time.Second {
+		if time.Since(stopped) > 2*time.Second {
+			l.paused.Store(false) // commands while it is down
+		}
 		srv.running("while PostgreSQL was down")
 		time.Sleep(100 * time.Millisecond) // the outage lasts 10 s whatever happens
 	}

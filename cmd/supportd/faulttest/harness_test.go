@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -226,6 +227,7 @@ type load struct {
 	slow503  time.Duration // the slowest 503
 	other    []string      // unexpected answers
 	lastOK   time.Time
+	paused   atomic.Bool // clients send nothing new while set
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 }
@@ -240,6 +242,9 @@ func startLoad(base, token string) *load {
 		go func() {
 			defer l.wg.Done()
 			for n := 0; ctx.Err() == nil; n++ {
+				for l.paused.Load() && ctx.Err() == nil {
+					time.Sleep(20 * time.Millisecond)
+				}
 				name := fmt.Sprintf("c%02d-%05d", c, n)
 				l.mu.Lock()
 				l.tried[name] = true
