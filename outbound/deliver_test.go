@@ -42,11 +42,7 @@ func TestRetryDelay(t *testing.T) {
 func deliveryDB(t *testing.T, url string) (*pgxpool.Pool, uuid.UUID, uuid.UUID) {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, pgtest.NewDatabase(t))
 	if err := readmodels.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/eventschema"
 	"supportd/eventstore"
@@ -35,11 +34,7 @@ type logFixture struct {
 func newLogFixture(t *testing.T) *logFixture {
 	t.Helper()
 	url := pgtest.NewDatabase(t)
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, url)
 	if err := postgres.Migrate(context.Background(), pool); err != nil {
 		t.Fatal(err)
 	}

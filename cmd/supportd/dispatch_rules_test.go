@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // dispatchDesk is a tenant whose server dispatches on its own: a team of
@@ -26,11 +28,7 @@ type dispatchDesk struct {
 func newDispatchDesk(t *testing.T) *dispatchDesk {
 	t.Helper()
 	base, dbURL := startServerDB(t, "postgres", "")
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, dbURL)
 	op := client{t: t, base: base}
 	tenant, admin := newTenant(t, op)
 	d := &dispatchDesk{t: t, admin: admin, tenant: tenant, agents: map[string]client{}, keys: map[string]string{}, pool: pool}

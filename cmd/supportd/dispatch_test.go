@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/commands"
 	"supportd/eventschema"
 	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
 	"supportd/readmodels"
 )
 
@@ -24,11 +24,7 @@ func TestDispatchOverHTTP(t *testing.T) {
 	t.Parallel()
 	base, dbURL := startServerDB(t, "postgres", "")
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, dbURL)
 	store := postgres.New(pool)
 	t.Cleanup(store.Close)
 	d := readModelDispatcher(commands.NewHandler(store, eventschema.Catalog(), commands.SystemClock{}), pool)

@@ -13,17 +13,22 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/cmd/internal/connect"
 	"supportd/commands"
 	"supportd/eventschema"
 	"supportd/eventstore"
+	"supportd/projections"
 	"supportd/readmodels"
 
 	"supportd/eventstore/kurrentdb/kurrentdbdouble"
 	"supportd/eventstore/postgres/pgtest"
 )
+
+// testServerConns bounds the PostgreSQL connections of every test server:
+// the least the server accepts (one per projector and 8 for the rest), so
+// that the suite's peak is known (see .ci/with-postgres).
+var testServerConns = fmt.Sprint(len(projections.All(eventschema.Catalog())) + 8)
 
 // startServer runs the whole server on a fresh database and returns its
 // base URL.
@@ -45,6 +50,7 @@ func startServerWith(t testing.TB, eventStore, kurrentURL string, flags ...strin
 	cfg, err := parseConfig(append([]string{
 		"--addr", "127.0.0.1:0",
 		"--database-url", dbURL,
+		"--db-max-conns", testServerConns,
 		"--event-store", eventStore,
 		"--kurrentdb-url", kurrentURL,
 		"--operator-token", "op-token",
@@ -281,11 +287,7 @@ func TestSessions(t *testing.T) {
 	// The remaining console goes silent: the presence sweep, 31 s later,
 	// ends its session and takes the user offline.
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
 	if err != nil {
 		t.Fatal(err)

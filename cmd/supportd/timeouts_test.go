@@ -58,11 +58,7 @@ type timeoutRig struct {
 func newTimeoutRig(t *testing.T, dbURL, tenant string, reader client) *timeoutRig {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, dbURL)
 	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/cmd/internal/connect"
 	"supportd/eventstore"
@@ -20,7 +19,7 @@ import (
 func serveOn(t *testing.T, dbURL string) (base string, stop func()) {
 	t.Helper()
 	cfg, err := parseConfig([]string{"--addr", "127.0.0.1:0", "--database-url", dbURL,
-		"--operator-token", "op-token", "--password-cost", "4", "--webhooks-allow-private"}, func(string) string { return "" }, io.Discard)
+		"--db-max-conns", testServerConns, "--operator-token", "op-token", "--password-cost", "4", "--webhooks-allow-private"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,11 +99,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 	admin.base = base
 
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
 	if err != nil {
 		t.Fatal(err)
