@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/eventschema"
 	"supportd/eventstore"
 	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // TestPoisonEventStopsOnlyItsProjector appends events straight to the log,
@@ -33,12 +33,7 @@ func TestPoisonEventStopsOnlyItsProjector(t *testing.T) {
 	tenantLive := openLive(t, admin, "/v1/tenant/live")
 	agentID, _ := addAgent(admin, "ann@acme.example", "Ann", "")
 
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	store := postgres.New(pool)
+	store := postgres.New(pgtest.Pool(t, dbURL))
 	appendProfile := func(nickname string) eventschema.Position {
 		t.Helper()
 		data := fmt.Sprintf(`{"tenant_id":%q,"agent_id":%q,"nickname":%s,"real_name":"","phone":"","employee_id":"","avatar_url":"","greeting":"","language":"en"}`,

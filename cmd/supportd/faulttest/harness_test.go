@@ -22,9 +22,16 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"supportd/eventschema"
+	"supportd/projections"
 )
 
 const operatorToken = "fault-op-token"
+
+// maxConns bounds the server's PostgreSQL connections to the least it
+// accepts (one per projector and 8 more), as the other test servers do.
+var maxConns = strconv.Itoa(len(projections.All(eventschema.Catalog())) + 8)
 
 // buildSupportd builds the server binary once per test run.
 var buildSupportd = sync.OnceValues(func() (string, error) {
@@ -95,7 +102,7 @@ func startSupportd(t *testing.T, dbURL string) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.cmd = exec.Command(s.bin, "--addr", s.addr, "--database-url", s.dbURL, "--operator-token", operatorToken,
-		"--password-cost", "4", "--db-max-conns", "40", "--log-format", "text")
+		"--password-cost", "4", "--db-max-conns", maxConns, "--log-format", "text")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)

@@ -66,11 +66,7 @@ func TestKilledUnderLoad(t *testing.T) {
 	time.Sleep(time.Second)
 	l.stop()
 
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 
 	// Each reminder fires once: wait for all, then require one each.
 	reminders := func() map[string]int {
