@@ -106,7 +106,7 @@ func TestDatabaseRestartAndOutage(t *testing.T) {
 	tenantID, token := setUp(t, srv.base)
 	l := startLoad(srv.base, token)
 	defer l.stop()
-	awaitOK(t, l, time.Now(), "before the restart")
+	awaitOK(t, srv, l, time.Now(), "before the restart")
 
 	// Each fault comes after a quiet moment, when every reader of the log
 	// has caught up and waits for new events, polling: a reader that does
@@ -123,7 +123,7 @@ func TestDatabaseRestartAndOutage(t *testing.T) {
 	}
 	l.paused.Store(false)
 	restarted := time.Now()
-	awaitOK(t, l, restarted, "after PostgreSQL restarted")
+	awaitOK(t, srv, l, restarted, "after PostgreSQL restarted")
 	srv.running("after PostgreSQL restarted")
 
 	// An outage of 10 s.
@@ -155,7 +155,7 @@ func TestDatabaseRestartAndOutage(t *testing.T) {
 		t.Errorf("the slowest 503 took %s", slowest)
 	}
 	pg.start()
-	awaitOK(t, l, time.Now(), "after PostgreSQL came back")
+	awaitOK(t, srv, l, time.Now(), "after PostgreSQL came back")
 	srv.running("after PostgreSQL came back")
 	time.Sleep(time.Second) // a little more load after recovery
 	l.stop()

@@ -164,7 +164,7 @@ func (s *server) running(when string) {
 	select {
 	case err := <-s.exited:
 		s.exited <- err
-		s.t.Fatalf("supportd exited %s: %v", when, err)
+		s.t.Fatalf("supportd exited (%s): %v", when, err)
 	default:
 	}
 }
@@ -320,10 +320,12 @@ func (l *load) ackedCount() int {
 	return len(l.acked)
 }
 
-// awaitOK waits until a command succeeds after at.
-func awaitOK(t *testing.T, l *load, at time.Time, what string) {
+// awaitOK waits until a command succeeds after at, failing at once if
+// the server exits.
+func awaitOK(t *testing.T, srv *server, l *load, at time.Time, what string) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); !l.okSince(at); time.Sleep(20 * time.Millisecond) {
+		srv.running(what)
 		if time.Now().After(deadline) {
 			t.Fatalf("no command succeeded %s", what)
 		}

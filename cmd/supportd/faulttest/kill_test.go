@@ -57,11 +57,11 @@ func TestKilledUnderLoad(t *testing.T) {
 	defer l.stop()
 	for cycle := range 3 {
 		startConversations(4)
-		awaitOK(t, l, time.Now(), fmt.Sprintf("before kill %d", cycle+1))
+		awaitOK(t, srv, l, time.Now(), fmt.Sprintf("before kill %d", cycle+1))
 		time.Sleep(2 * time.Second) // load before the kill
 		srv.kill()
 		srv.start()
-		awaitOK(t, l, time.Now(), fmt.Sprintf("after restart %d", cycle+1))
+		awaitOK(t, srv, l, time.Now(), fmt.Sprintf("after restart %d", cycle+1))
 	}
 	time.Sleep(time.Second)
 	l.stop()
