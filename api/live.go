@@ -120,7 +120,7 @@ func (l *Live) unsubscribe(topic string, s *consoleSub) {
 // serve streams topic's changes until the client goes, the stream falls
 // behind or the server shuts down. The headers go out at once: a client
 // learns that its stream is open before the first change comes.
-func (l *Live) serve(c echo.Context, topic string) error {
+func (l *Live) serve(c echo.Context, topic string, writeFor time.Duration) error {
 	sub := l.subscribe(topic)
 	defer l.unsubscribe(topic, sub)
 	c.Response().Header().Set("Cache-Control", "no-cache")
@@ -128,6 +128,8 @@ func (l *Live) serve(c echo.Context, topic string) error {
 	if err != nil {
 		return err
 	}
+	beforeWrite := streamDeadlines(c, writeFor)
+	beforeWrite()
 	if err := sess.Flush(); err != nil {
 		return nil
 	}
@@ -153,6 +155,7 @@ func (l *Live) serve(c echo.Context, topic string) error {
 		case <-keepAlive.C:
 			m.AppendComment("keep-alive")
 		}
+		beforeWrite()
 		if sess.Send(m) != nil || sess.Flush() != nil {
 			return nil // the client went away
 		}
@@ -169,7 +172,12 @@ func (h *handlers) ownLive(c echo.Context) error {
 	if h.d.Live == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "live updates are off")
 	}
-	return h.d.Live.serve(c, agentTopic(callerOf(c).agentID))
+	release, err := h.userStreams.acquire(callerOf(c).agentID.String())
+	if err != nil {
+		return err
+	}
+	defer release()
+	return h.d.Live.serve(c, agentTopic(callerOf(c).agentID), h.d.StreamWriteTimeout)
 }
 
 // tenantLive streams every change of the tenant, for admins' monitors.
@@ -177,5 +185,10 @@ func (h *handlers) tenantLive(c echo.Context) error {
 	if h.d.Live == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "live updates are off")
 	}
-	return h.d.Live.serve(c, tenantTopic(callerOf(c).tenantID))
+	release, err := h.userStreams.acquire(callerOf(c).agentID.String())
+	if err != nil {
+		return err
+	}
+	defer release()
+	return h.d.Live.serve(c, tenantTopic(callerOf(c).tenantID), h.d.StreamWriteTimeout)
 }

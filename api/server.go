@@ -28,7 +28,13 @@ type ProjectorStatus struct {
 	Name     string `json:"name"`
 	State    string `json:"state"`
 	Position string `json:"position,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// FailedAt and FailedType name the event a stopped projector could not
+	// apply.
+	FailedAt   string `json:"failed_at,omitempty"`
+	FailedType string `json:"failed_type,omitempty"`
+	// Error says what is wrong in words fit for any caller of /readyz: no
+	// database error text (that is in the log).
+	Error string `json:"error,omitempty"`
 	// Stopped is true when the projector gave up on an event.
 	Stopped bool `json:"-"`
 }
@@ -61,6 +67,16 @@ type Deps struct {
 	Webhooks *outbound.Deliverer
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// RequestTimeout bounds every request but the live streams (0: none).
+	RequestTimeout time.Duration
+	// StreamWriteTimeout is how long one write to a live stream may take
+	// before the stream ends (0: 30s).
+	StreamWriteTimeout time.Duration
+	// MaxStreamsPerUser and MaxStreamsPerChannelKey bound the live streams
+	// open at once by one user and through one channel key (0: 8 and
+	// 1000); past them a stream is refused with 429.
+	MaxStreamsPerUser       int
+	MaxStreamsPerChannelKey int
 }
 
 // New returns the HTTP handler of the API.
@@ -78,11 +94,21 @@ func New(d Deps) (*echo.Echo, error) {
 	e.JSONSerializer = strictJSON{}
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("12M"))
+	e.Use(requestTimeout(d.RequestTimeout))
 
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	h := &handlers{d: d}
+	if d.StreamWriteTimeout <= 0 {
+		d.StreamWriteTimeout = 30 * time.Second
+	}
+	if d.MaxStreamsPerUser <= 0 {
+		d.MaxStreamsPerUser = 8
+	}
+	if d.MaxStreamsPerChannelKey <= 0 {
+		d.MaxStreamsPerChannelKey = 1000
+	}
+	h := &handlers{d: d, userStreams: newStreamLimiter(d.MaxStreamsPerUser), keyStreams: newStreamLimiter(d.MaxStreamsPerChannelKey)}
 	e.GET("/healthz", h.health)
 	e.GET("/readyz", h.ready)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
@@ -123,7 +149,12 @@ func New(d Deps) (*echo.Echo, error) {
 	return e, nil
 }
 
-type handlers struct{ d Deps }
+type handlers struct {
+	d Deps
+	// userStreams and keyStreams count the live streams open per user and
+	// per channel key.
+	userStreams, keyStreams *streamLimiter
+}
 
 // meta builds a command's metadata from the request: the actor, and the
 // command ID from Idempotency-Key.

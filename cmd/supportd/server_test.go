@@ -40,8 +40,14 @@ func startServer(t testing.TB, eventStore, kurrentURL string) string {
 // startServerDB is startServer that also answers the database URL.
 func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string) {
 	t.Helper()
+	return startServerWith(t, eventStore, kurrentURL)
+}
+
+// startServerWith is startServerDB with more flags.
+func startServerWith(t testing.TB, eventStore, kurrentURL string, flags ...string) (string, string) {
+	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
-	cfg, err := parseConfig([]string{
+	cfg, err := parseConfig(append([]string{
 		"--addr", "127.0.0.1:0",
 		"--database-url", dbURL,
 		"--db-max-conns", testServerConns,
@@ -50,7 +56,7 @@ func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string)
 		"--operator-token", "op-token",
 		"--password-cost", "4", // bcrypt.MinCost: sign-ins stay fast under the race detector
 		"--webhooks-allow-private", // the test receivers listen on loopback
-	}, func(string) string { return "" }, io.Discard)
+	}, flags...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
