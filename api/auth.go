@@ -28,6 +28,23 @@ type caller struct {
 	tenantID  uuid.UUID
 	agentID   uuid.UUID
 	sessionID uuid.UUID
+	tokenID   uuid.UUID // API tokens
+}
+
+// who names the caller within its tenant: what an Idempotency-Key is
+// scoped to.
+func (cl caller) who() string {
+	switch {
+	case cl.operator:
+		return "operator"
+	case cl.agentID != uuid.Nil:
+		return "agent:" + cl.agentID.String()
+	case cl.channel.KeyID != uuid.Nil:
+		return "channel-key:" + cl.channel.KeyID.String()
+	case cl.tokenID != uuid.Nil:
+		return "api-token:" + cl.tokenID.String()
+	}
+	return "anonymous"
 }
 
 const callerKey = "supportd.caller"
@@ -77,7 +94,7 @@ func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 			}
 		}
-		c.Set(callerKey, caller{principal: p, tenantID: cred.TenantID, agentID: cred.AgentID, sessionID: cred.SessionID})
+		c.Set(callerKey, caller{principal: p, tenantID: cred.TenantID, agentID: cred.AgentID, sessionID: cred.SessionID, tokenID: cred.TokenID})
 		return next(c)
 	}
 }

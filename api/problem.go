@@ -79,7 +79,8 @@ func problemFor(err error) Problem {
 		return Problem{Type: "concurrent-update", Title: "Concurrent update", Status: http.StatusConflict, Detail: "the resource was changed by another request; try again"}
 	case errors.Is(err, readmodels.ErrInvalidFilter):
 		return Problem{Type: "validation", Title: "Invalid input", Status: http.StatusUnprocessableEntity, Detail: err.Error()}
-	case errors.Is(err, ErrNotFound), errors.Is(err, readmodels.ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, readmodels.ErrNotFound), errors.Is(err, commands.ErrForeignStream):
+		// Another tenant's stream answers as if it did not exist.
 		return Problem{Type: "not-found", Title: "Not found", Status: http.StatusNotFound}
 	case errors.Is(err, errUnauthorized):
 		return Problem{Type: "unauthorized", Title: "Authentication required", Status: http.StatusUnauthorized}

@@ -161,9 +161,11 @@ type handlers struct {
 func meta(c echo.Context) (commands.Meta, error) {
 	m := commands.Meta{Actor: actorOf(callerOf(c))}
 	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
-		// Scoped to the caller's tenant and the route, so that equal keys of
-		// two tenants, or of two endpoints, never name the same command.
-		scope := callerOf(c).tenantID.String()
+		// Scoped to the caller's tenant, the caller and the route, so that
+		// equal keys of two tenants, two users or two endpoints never name
+		// the same command (nor the IDs derived from it).
+		cl := callerOf(c)
+		scope := cl.tenantID.String() + " " + cl.who()
 		m.CommandID = uuid.NewSHA1(idempotencyNamespace, []byte(scope+" "+c.Request().Method+" "+c.Request().URL.Path+" "+key))
 	} else {
 		m.CommandID = uuid.Must(uuid.NewV7())

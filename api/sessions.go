@@ -60,6 +60,10 @@ func (h *handlers) signIn(c echo.Context) error {
 		return err
 	}
 	m.Actor = eventschema.Actor{} // the user, once known
+	// Every sign-in opens its own session, whatever its Idempotency-Key:
+	// the token is shown once and only its hash is kept, so a retry that
+	// answered the first session could not answer a token that works.
+	m.CommandID = uuid.Must(uuid.NewV7())
 	res, err := h.d.Commands.SignIn(c.Request().Context(), m, commands.SignIn{
 		TenantID: req.TenantID, Email: req.Email, Password: req.Password, ClientIP: c.RealIP(), Invisible: req.Invisible})
 	if err != nil {

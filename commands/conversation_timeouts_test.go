@@ -46,7 +46,7 @@ func TestAutoReassignAvoidsTheSilentAgent(t *testing.T) {
 	servedBy := func(conv uuid.UUID) uuid.UUID {
 		t.Helper()
 		var s conversation.State
-		page, err := store.ReadStream(ctx, conversation.Stream(conv), eventstore.Forwards, 0, 1000)
+		page, err := store.ReadStream(ctx, conversation.Stream(w.tenant, conv), eventstore.Forwards, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}

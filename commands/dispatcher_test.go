@@ -271,7 +271,7 @@ func (w *world) openSlots(ctx context.Context, _ time.Time) ([]commands.SlotRef,
 	var out []commands.SlotRef
 	reg := eventschema.Catalog()
 	for _, a := range w.agents {
-		page, err := w.store.ReadStream(ctx, agent.Stream(a), eventstore.Forwards, 0, 10000)
+		page, err := w.store.ReadStream(ctx, agent.Stream(w.tenant, a), eventstore.Forwards, 0, 10000)
 		if err != nil {
 			return nil, err
 		}
@@ -364,9 +364,9 @@ func (w *world) readLog(t *testing.T) ([]eventschema.Envelope, []any) {
 	}
 }
 
-func joinedOf(t *testing.T, store eventstore.Store, reg *eventschema.Registry, conv uuid.UUID) []eventschema.AgentJoined {
+func joinedOf(t *testing.T, store eventstore.Store, reg *eventschema.Registry, tenantID, conv uuid.UUID) []eventschema.AgentJoined {
 	t.Helper()
-	page, err := store.ReadStream(context.Background(), conversation.Stream(conv), eventstore.Forwards, 0, 1000)
+	page, err := store.ReadStream(context.Background(), conversation.Stream(tenantID, conv), eventstore.Forwards, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +423,7 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	}
 	assignedTo := func(conv uuid.UUID) uuid.UUID {
 		t.Helper()
-		js := joinedOf(t, store, eventschema.Catalog(), conv)
+		js := joinedOf(t, store, eventschema.Catalog(), w.tenant, conv)
 		if len(js) != 1 || js[0].How != eventschema.JoinedAuto || js[0].ReservationID == uuid.Nil {
 			t.Fatalf("joins of %s: %+v", conv, js)
 		}
@@ -468,7 +468,7 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	}
 	c5, _ := w.start(t, w.teams[0], false)
 	sweep(c5)
-	if js := joinedOf(t, store, eventschema.Catalog(), c5); len(js) != 0 {
+	if js := joinedOf(t, store, eventschema.Catalog(), w.tenant, c5); len(js) != 0 {
 		t.Fatalf("c5 assigned while nobody eligible: %+v", js)
 	}
 	// The slot a0 holds for c1 or c2 is freed when that conversation closes.
@@ -550,11 +550,11 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 	if err := restarted.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js := joinedOf(t, store, reg, keep)
+	js := joinedOf(t, store, reg, w.tenant, keep)
 	if len(js) != 1 || js[0].AgentID != w.agents[0] || js[0].ReservationID != reservations[keep].ID {
 		t.Fatalf("the waiting conversation's joins: %+v", js)
 	}
-	if js := joinedOf(t, store, reg, gone); len(js) != 0 {
+	if js := joinedOf(t, store, reg, w.tenant, gone); len(js) != 0 {
 		t.Fatalf("the closed conversation's joins: %+v", js)
 	}
 	_, payloads := w.readLog(t)

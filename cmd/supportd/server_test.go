@@ -137,6 +137,12 @@ func (c client) expect(status int, method, path, body string, headers ...string)
 	return out
 }
 
+// objectStream names the stream of object id of tenant (see
+// eventschema.ObjectStream).
+func objectStream(category, tenant, id string) string {
+	return eventschema.ObjectStream(category, uuid.MustParse(tenant), uuid.MustParse(id))
+}
+
 // newTenant creates a tenant as the operator and signs its first admin in.
 // It answers the tenant ID and a client acting as that admin.
 func newTenant(t testing.TB, c client) (string, client) {
@@ -321,7 +327,7 @@ func TestSessions(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	events, err := store.ReadStream(ctx, "agent-"+me["agent_id"].(string), eventstore.Backwards, eventstore.End, 2)
+	events, err := store.ReadStream(ctx, objectStream("agent", id, me["agent_id"].(string)), eventstore.Backwards, eventstore.End, 2)
 	if err != nil || len(events) != 2 || events[0].Type != "AgentStatusChanged" || events[1].Type != "AgentSignedOut" {
 		t.Fatalf("last agent events: %v %v", events, err)
 	}

@@ -93,7 +93,7 @@ func (r *timeoutRig) fire(ahead time.Duration) int {
 // events reads a conversation's log.
 func (r *timeoutRig) events(conv string) []eventschema.Envelope {
 	r.t.Helper()
-	events, err := r.store.ReadStream(context.Background(), "conversation-"+conv, eventstore.Forwards, 0, 1000)
+	events, err := r.store.ReadStream(context.Background(), objectStream("conversation", r.tenant.String(), conv), eventstore.Forwards, 0, 1000)
 	if err != nil {
 		r.t.Fatal(err)
 	}

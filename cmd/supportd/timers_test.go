@@ -106,7 +106,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 	}
 	defer release()
 	failed := func() (n int) {
-		events, err := store.ReadStream(ctx, "conversation-"+conv, eventstore.Forwards, 0, 1000)
+		events, err := store.ReadStream(ctx, objectStream("conversation", tenant, conv), eventstore.Forwards, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
