@@ -28,6 +28,17 @@ type caller struct {
 	tenantID  uuid.UUID
 	agentID   uuid.UUID
 	sessionID uuid.UUID
+	tokenID   uuid.UUID // an API token's
+	// token is the bearer token's hash, for checks that it still holds.
+	tokenHash string
+}
+
+// credentialID is the session or API token a tenant principal acts with.
+func (cl caller) credentialID() uuid.UUID {
+	if cl.sessionID != uuid.Nil {
+		return cl.sessionID
+	}
+	return cl.tokenID
 }
 
 const callerKey = "supportd.caller"
@@ -57,7 +68,8 @@ func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ctx := c.Request().Context()
-		cred, err := readmodels.Authenticate(ctx, h.d.Reads, commands.HashSecret(token), time.Now())
+		tokenHash := commands.HashSecret(token)
+		cred, err := readmodels.Authenticate(ctx, h.d.Reads, tokenHash, time.Now())
 		if errors.Is(err, readmodels.ErrNotFound) {
 			return h.unauthorized(c)
 		}
@@ -77,7 +89,8 @@ func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 			}
 		}
-		c.Set(callerKey, caller{principal: p, tenantID: cred.TenantID, agentID: cred.AgentID, sessionID: cred.SessionID})
+		c.Set(callerKey, caller{principal: p, tenantID: cred.TenantID, agentID: cred.AgentID,
+			sessionID: cred.SessionID, tokenID: cred.TokenID, tokenHash: tokenHash})
 		return next(c)
 	}
 }

@@ -80,8 +80,9 @@ func (h *handlers) signOut(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.d.Commands.SignOut(c.Request().Context(), m, commands.SignOut{
-		TenantID: cl.tenantID, AgentID: cl.agentID, SessionID: cl.sessionID, ClientIP: c.RealIP(), Reason: eventschema.SignOutLogout})
+	ctx := c.Request().Context()
+	res, err := h.settle(ctx)(h.d.Commands.SignOut(ctx, m, commands.SignOut{
+		TenantID: cl.tenantID, AgentID: cl.agentID, SessionID: cl.sessionID, ClientIP: c.RealIP(), Reason: eventschema.SignOutLogout}))
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"supportd/domain/agent"
 	"supportd/domain/tenant"
+	"supportd/eventschema"
 )
 
 // ResetAgentPassword is an admin setting a user's password.
@@ -20,9 +22,29 @@ func (h *Handler) ResetAgentPassword(ctx context.Context, m Meta, c ResetAgentPa
 	if err != nil {
 		return Result{}, err
 	}
-	return h.onRoster(ctx, m, c.TenantID, func(s tenant.State) ([]any, error) {
+	m = withCommandID(m)
+	res, err := h.onRoster(ctx, m, c.TenantID, func(s tenant.State) ([]any, error) {
 		return tenant.ChangePassword(s, c.AgentID, hash)
 	})
+	if err != nil {
+		return Result{}, err
+	}
+	return h.endOtherSessions(ctx, m, c.AgentRef, uuid.Nil, res)
+}
+
+// endOtherSessions is the second step of a password change or reset: every
+// session of the user but keep ends, so a stolen token dies with the old
+// password. A retry of the command (same Idempotency-Key) finds the first
+// step done and runs this one again.
+func (h *Handler) endOtherSessions(ctx context.Context, m Meta, ref AgentRef, keep uuid.UUID, first Result) (Result, error) {
+	who := agent.Identity{TenantID: ref.TenantID, AgentID: ref.AgentID}
+	second, err := Execute(ctx, h, followUp(m, "sign-out-others"), agentAggregate(ref.AgentID), func(s agent.State) ([]any, error) {
+		return agent.SignOutOthers(s, who, keep, eventschema.SignOutPasswordChanged)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return then(first, second), nil
 }
 
 // ChangeOwnPassword is a user changing its own password, proving it knows
@@ -31,6 +53,8 @@ type ChangeOwnPassword struct {
 	AgentRef
 	CurrentPassword string
 	Password        string
+	// SessionID is the session that asks; it stays open, the others end.
+	SessionID uuid.UUID
 }
 
 // ChangeOwnPassword handles the ChangeOwnPassword command. The current
@@ -53,7 +77,8 @@ func (h *Handler) ChangeOwnPassword(ctx context.Context, m Meta, c ChangeOwnPass
 			return Result{}, err
 		}
 	}
-	return h.onRoster(ctx, m, c.TenantID, func(s tenant.State) ([]any, error) {
+	m = withCommandID(m)
+	res, err := h.onRoster(ctx, m, c.TenantID, func(s tenant.State) ([]any, error) {
 		// Decided against the hash verified above: a password changed in
 		// between (by an admin's reset) makes the old one wrong.
 		if cur, ok := s.Account(c.AgentID); ok && cur.PasswordHash != a.PasswordHash {
@@ -61,4 +86,8 @@ func (h *Handler) ChangeOwnPassword(ctx context.Context, m Meta, c ChangeOwnPass
 		}
 		return tenant.ChangeOwnPassword(s, c.AgentID, currentOK, hash)
 	})
+	if err != nil {
+		return Result{}, err
+	}
+	return h.endOtherSessions(ctx, m, c.AgentRef, c.SessionID, res)
 }

@@ -170,6 +170,9 @@ const (
 	SignOutHeartbeatTimeout = "heartbeat_timeout"
 	SignOutDisabled         = "disabled"
 	SignOutExpired          = "expired"
+	// SignOutPasswordChanged ends the other sessions of a user whose
+	// password was changed or reset.
+	SignOutPasswordChanged = "password_changed"
 )
 
 // AgentSignedOut records the end of a session.
@@ -178,7 +181,7 @@ type AgentSignedOut struct {
 	AgentID   uuid.UUID `json:"agent_id"`
 	SessionID uuid.UUID `json:"session_id"`
 	ClientIP  string    `json:"client_ip"`
-	Reason    string    `json:"reason" jsonschema:"enum=logout,enum=heartbeat_timeout,enum=disabled,enum=expired"`
+	Reason    string    `json:"reason" jsonschema:"enum=logout,enum=heartbeat_timeout,enum=disabled,enum=expired,enum=password_changed"`
 }
 
 // AgentStatusChanged records a change of online status. Worktime reports

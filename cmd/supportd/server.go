@@ -175,6 +175,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
 				Version: c.Version, Position: c.Position.String(), Agents: c.Agents})
 			channelLive.Publish(c.Event)
+			if id, ok := api.CredentialEnded(c.Event); ok {
+				live.EndCredential(id)
+			}
 			fanout.Notify()
 		})
 	})

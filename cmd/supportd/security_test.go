@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// openLiveEnd opens an SSE stream and answers a channel closed when the
+// server ends the stream.
+func openLiveEnd(t *testing.T, c client, path string) <-chan struct{} {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("live %s: %s", path, resp.Status)
+	}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+	}()
+	return ended
+}
+
+func awaitEnd(t *testing.T, ended <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: the live stream is still open", what)
+	}
+}
+
+func stillOpen(t *testing.T, ended <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ended:
+		t.Fatalf("%s: the live stream ended", what)
+	default:
+	}
+}
+
+// TestSessionsEnd: every path that ends a credential takes effect on the
+// very next request, and the live streams opened with it end: sign-out, a
+// user changing its own password (its other sessions end, the asking one
+// stays), an admin resetting a password, disabling a user, revoking an API
+// token.
+func TestSessionsEnd(t *testing.T) {
+	t.Parallel()
+	base := startServer(t, "postgres", "")
+	op := client{t: t, base: base}
+	id, admin := newTenant(t, op)
+
+	// Sign-out: the next request is refused, the session's streams end,
+	// another session's stream goes on.
+	other := signIn(t, op, id, "boss@acme.example", "correct-horse")
+	ownLive, tenantLive := openLiveEnd(t, admin, "/v1/me/live"), openLiveEnd(t, admin, "/v1/tenant/live")
+	otherLive := openLiveEnd(t, other, "/v1/me/live")
+	admin.expect(200, "DELETE", "/v1/sessions/current", "")
+	admin.expect(401, "GET", "/v1/me", "")
+	awaitEnd(t, ownLive, "sign-out /v1/me/live")
+	awaitEnd(t, tenantLive, "sign-out /v1/tenant/live")
+	other.expect(200, "GET", "/v1/me", "")
+	stillOpen(t, otherLive, "another session's sign-out")
+
+	// Own password change: the other sessions end at once, this one stays.
+	third := signIn(t, op, id, "boss@acme.example", "correct-horse")
+	thirdLive := openLiveEnd(t, third, "/v1/tenant/live")
+	other.expect(200, "PUT", "/v1/me/password", `{"current_password":"correct-horse","password":"staple-battery-9"}`)
+	third.expect(401, "GET", "/v1/me", "")
+	awaitEnd(t, thirdLive, "password change")
+	other.expect(200, "GET", "/v1/me", "")
+	stillOpen(t, otherLive, "own password change")
+	op.as("none").expect(403, "POST", "/v1/sessions", `{"tenant_id":"`+id+`","email":"boss@acme.example","password":"correct-horse"}`)
+
+	// An admin's reset ends every session of the user.
+	annID, _ := addAgent(other, "ann@acme.example", "Ann", "")
+	ann := signIn(t, op, id, "ann@acme.example", "agent-password")
+	annLive := openLiveEnd(t, ann, "/v1/me/live")
+	other.expect(200, "PUT", "/v1/agents/"+annID+"/password", `{"password":"river-lantern-4"}`)
+	ann.expect(401, "GET", "/v1/me", "")
+	awaitEnd(t, annLive, "password reset")
+	ann = signIn(t, op, id, "ann@acme.example", "river-lantern-4")
+
+	// Disabling a user.
+	annLive = openLiveEnd(t, ann, "/v1/me/live")
+	other.expect(200, "PUT", "/v1/agents/"+annID+"/enabled", `{"enabled":false}`)
+	ann.expect(401, "GET", "/v1/me", "")
+	awaitEnd(t, annLive, "disable")
+
+	// Revoking an API token.
+	issued := other.expect(201, "POST", "/v1/api-tokens", `{"name":"Wallboard","role":"admin"}`)
+	other.expect(200, "GET", "/v1/api-tokens"+at(issued), "")
+	wallboard := op.as(issued["token"].(string))
+	wallboard.expect(200, "GET", "/v1/agents", "")
+	boardLive := openLiveEnd(t, wallboard, "/v1/tenant/live")
+	other.expect(200, "DELETE", "/v1/api-tokens/"+issued["token_id"].(string), "")
+	wallboard.expect(401, "GET", "/v1/agents", "")
+	awaitEnd(t, boardLive, "token revocation")
+	stillOpen(t, otherLive, "the end of other credentials")
+}
