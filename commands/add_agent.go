@@ -41,11 +41,14 @@ func (h *Handler) AddAgent(ctx context.Context, m Meta, c AddAgent) (AgentAdded,
 	m = withCommandID(m)
 	m.TenantID = c.TenantID
 	id := createdID(c.TenantID, m)
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return AgentAdded{}, err
+	}
+	if err := tenant.CheckPassword("password", c.Password, c.Email, c.Nickname, c.RealName, t.state.Name); err != nil {
+		return AgentAdded{}, err
+	}
 	if c.Capacity != nil {
-		t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
-		if err != nil {
-			return AgentAdded{}, err
-		}
 		// A dry run on the new user's empty stream: the domain decides.
 		who := agent.Identity{TenantID: c.TenantID, AgentID: id}
 		if _, err := agent.SetCapacity(agent.State{}, who, *c.Capacity, true, t.state.SettingBool("agents.may_set_capacity")); err != nil {

@@ -18,6 +18,17 @@ type ResetAgentPassword struct {
 
 // ResetAgentPassword handles the ResetAgentPassword command.
 func (h *Handler) ResetAgentPassword(ctx context.Context, m Meta, c ResetAgentPassword) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	a, err := t.state.RequireAccount(c.AgentID)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := tenant.CheckPassword("password", c.Password, a.Email, a.Nickname, t.state.Name); err != nil {
+		return Result{}, err
+	}
 	hash, err := h.Passwords.Hash(c.Password)
 	if err != nil {
 		return Result{}, err
@@ -68,6 +79,9 @@ func (h *Handler) ChangeOwnPassword(ctx context.Context, m Meta, c ChangeOwnPass
 	}
 	a, err := t.state.RequireAccount(c.AgentID)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := tenant.CheckPassword("password", c.Password, a.Email, a.Nickname, t.state.Name); err != nil {
 		return Result{}, err
 	}
 	currentOK := h.Passwords.Verify(a.PasswordHash, c.CurrentPassword)

@@ -32,6 +32,9 @@ type NewUser struct {
 // CreateTenant handles the CreateTenant command.
 func (h *Handler) CreateTenant(ctx context.Context, m Meta, c CreateTenant) (Result, error) {
 	m.TenantID = c.TenantID
+	if err := tenant.CheckPassword("password", c.Admin.Password, c.Admin.Email, c.Admin.Nickname, c.Admin.RealName, c.Name); err != nil {
+		return Result{}, prefixField(err, "admin.")
+	}
 	hash, err := h.Passwords.Hash(c.Admin.Password)
 	if err != nil {
 		return Result{}, prefixField(err, "admin.")

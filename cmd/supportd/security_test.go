@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+
 	"context"
+	"github.com/google/uuid"
 	"io"
 	"net/http"
 	"strings"
@@ -113,4 +116,56 @@ func TestSessionsEnd(t *testing.T) {
 	wallboard.expect(401, "GET", "/v1/agents", "")
 	awaitEnd(t, boardLive, "token revocation")
 	stillOpen(t, otherLive, "the end of other credentials")
+}
+
+// TestPasswordRule: on every path that sets a password (tenant creation,
+// adding a user, an admin's reset, one's own change), common, blank, short
+// and context-derived passwords answer 422 naming the field, and nothing
+// changes.
+func TestPasswordRule(t *testing.T) {
+	t.Parallel()
+	base := startServer(t, "postgres", "")
+	op := client{t: t, base: base}
+	id, admin := newTenant(t, op)
+	annID, _ := addAgent(admin, "ann.lee@acme.example", "Annie", "")
+	ann := signIn(t, op, id, "ann.lee@acme.example", "agent-password")
+
+	refused := []struct{ name, password string }{
+		{"common", "password"},
+		{"common, capitalised with digits", "Password123"},
+		{"common digits", "12345678"},
+		{"eight spaces", "        "},
+		{"blank with tabs", "\t\t\t\t\t\t\t\t\t"},
+		{"one character repeated", "aaaaaaaaaa"},
+		{"too short", "x7#q"},
+		{"too long", strings.Repeat("k", 73)},
+		{"own e-mail", "ann.lee@acme.example"},
+		{"own e-mail, other case", "ANN.LEE@acme.example"},
+		{"e-mail's local part", "ann.lee"},
+		{"local part with digits", "ann.lee2024"},
+		{"nickname", "Annie2024!"},
+		{"tenant name", "Acme1234"},
+	}
+	for _, tc := range refused {
+		pw, _ := json.Marshal(tc.password)
+		for _, path := range []struct {
+			who               client
+			method, url, body string
+			field             string
+		}{
+			{admin, "POST", "/v1/agents", `{"email":"ann.lee@acme.example","nickname":"Annie","password":` + string(pw) + `}`, "password"},
+			{admin, "PUT", "/v1/agents/" + annID + "/password", `{"password":` + string(pw) + `}`, "password"},
+			{ann, "PUT", "/v1/me/password", `{"current_password":"agent-password","password":` + string(pw) + `}`, "password"},
+			{op, "POST", "/v1/tenants", `{"tenant_id":"` + uuid.Must(uuid.NewV7()).String() + `","name":"Acme","time_zone":"Europe/Berlin","admin":{"email":"ann.lee@acme.example","nickname":"Annie","password":` + string(pw) + `}}`, "admin.password"},
+		} {
+			p := path.who.expect(422, path.method, path.url, path.body)
+			if f, _ := p["field"].(string); strings.ReplaceAll(strings.TrimPrefix(f, "/"), "/", ".") != path.field {
+				t.Errorf("%s, %s %s: %v", tc.name, path.method, path.url, p)
+			}
+		}
+	}
+	// Nothing changed: the old password still opens, a good one is taken.
+	ann = signIn(t, op, id, "ann.lee@acme.example", "agent-password")
+	ann.expect(200, "PUT", "/v1/me/password", `{"current_password":"agent-password","password":"violet-harbour-31"}`)
+	signIn(t, op, id, "ann.lee@acme.example", "violet-harbour-31")
 }
