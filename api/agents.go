@@ -28,6 +28,7 @@ func (h *handlers) agentRoutes(g *echo.Group) {
 	g.PUT("/agents/:agent_id/email", h.changeAgentEmail, admin)
 	g.PUT("/agents/:agent_id/password", h.resetAgentPassword, admin)
 	g.PUT("/agents/:agent_id/capacity", h.setAgentCapacity, admin)
+	g.DELETE("/agents/:agent_id/lockout", h.liftLockout, admin)
 	g.PUT("/me/profile", h.editOwnProfile, signedIn)
 	g.PUT("/me/password", h.changeOwnPassword, signedIn)
 }
@@ -250,8 +251,14 @@ func (h *handlers) changeOwnPassword(c echo.Context) error {
 		CurrentPassword string `json:"current_password"`
 		Password        string `json:"password"`
 	}) (commands.Result, error) {
-		return h.settle(ctx)(h.d.Commands.ChangeOwnPassword(ctx, m, commands.ChangeOwnPassword{AgentRef: ownRef(c),
-			CurrentPassword: r.CurrentPassword, Password: r.Password, SessionID: callerOf(c).sessionID}))
+		var res commands.Result
+		err := h.signIns.hash(ctx, func() error {
+			var err error
+			res, err = h.d.Commands.ChangeOwnPassword(ctx, m, commands.ChangeOwnPassword{AgentRef: ownRef(c),
+				CurrentPassword: r.CurrentPassword, Password: r.Password, SessionID: callerOf(c).sessionID})
+			return err
+		})
+		return h.settle(ctx)(res, err)
 	})
 }
 

@@ -107,6 +107,9 @@ func (h *handlers) authenticateChannel(c echo.Context, key string, next echo.Han
 	if err != nil {
 		return err
 	}
+	if err := h.limitChannel(c, k); err != nil {
+		return err
+	}
 	c.Set(callerKey, caller{channel: k, tenantID: k.TenantID, principal: access.Principal{TenantID: k.TenantID.String(), Channel: k.Channel}})
 	return next(c)
 }

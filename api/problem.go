@@ -44,7 +44,10 @@ func problemFor(err error) Problem {
 	var de *domain.Error
 	var he *echo.HTTPError
 	var wv *eventstore.WrongVersionError
+	var tm *tooManyRequests
 	switch {
+	case errors.As(err, &tm):
+		return Problem{Type: "too-many-requests", Title: "Too many requests", Status: http.StatusTooManyRequests, Code: tm.code, Detail: tm.detail}
 	case errors.As(err, &de):
 		p := Problem{Detail: de.Error(), Code: de.Code, Field: de.Field}
 		var ie itemErrors
@@ -98,6 +101,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 		}
 		p.Type = problemBase + p.Type
+		if tm := (*tooManyRequests)(nil); errors.As(err, &tm) {
+			c.Response().Header().Set("Retry-After", tm.retryAfterSeconds())
+		}
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 		c.Response().WriteHeader(p.Status)
 		_ = json.NewEncoder(c.Response()).Encode(p)

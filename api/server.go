@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"supportd/commands"
 	"supportd/eventschema"
@@ -61,6 +62,8 @@ type Deps struct {
 	Webhooks *outbound.Deliverer
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Limits bound sign-in attempts and channel requests.
+	Limits Limits
 }
 
 // New returns the HTTP handler of the API.
@@ -82,7 +85,12 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	h := &handlers{d: d}
+	d.Limits = d.Limits.withDefaults()
+	h := &handlers{d: d,
+		signIns:           newSignInGuard(d.Limits, d.Now),
+		channelByKey:      newKeyedLimiters(rate.Limit(d.Limits.ChannelPerKey), d.Limits.ChannelKeyBurst, d.Now),
+		channelByCustomer: newKeyedLimiters(rate.Limit(d.Limits.ChannelPerCustomer), d.Limits.ChannelCustomerBurst, d.Now),
+	}
 	e.GET("/healthz", h.health)
 	e.GET("/readyz", h.ready)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
@@ -123,7 +131,12 @@ func New(d Deps) (*echo.Echo, error) {
 	return e, nil
 }
 
-type handlers struct{ d Deps }
+type handlers struct {
+	d                 Deps
+	signIns           *signInGuard
+	channelByKey      *keyedLimiters
+	channelByCustomer *keyedLimiters
+}
 
 // meta builds a command's metadata from the request: the actor, and the
 // command ID from Idempotency-Key.

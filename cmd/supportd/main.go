@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"supportd/api"
 	"supportd/cmd/internal/connect"
 	"supportd/eventschema"
 	"supportd/projections"
@@ -43,6 +44,9 @@ type config struct {
 	// WebhooksAllowPrivate lets webhooks reach loopback and private
 	// addresses (development and tests only).
 	WebhooksAllowPrivate bool
+	// Limits bound sign-in attempts and channel requests (defaults when
+	// zero; tests set them).
+	Limits api.Limits
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {

@@ -2,6 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"supportd/api"
 
 	"context"
 	"github.com/google/uuid"
@@ -168,4 +172,162 @@ func TestPasswordRule(t *testing.T) {
 	ann = signIn(t, op, id, "ann.lee@acme.example", "agent-password")
 	ann.expect(200, "PUT", "/v1/me/password", `{"current_password":"agent-password","password":"violet-harbour-31"}`)
 	signIn(t, op, id, "ann.lee@acme.example", "violet-harbour-31")
+}
+
+// tooMany expects a 429 with its code and a Retry-After of whole seconds.
+func tooMany(t *testing.T, c client, code, method, path, body string, headers ...string) {
+	t.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.token != "none" && c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&p)
+	if resp.StatusCode != 429 || p["code"] != code {
+		t.Fatalf("%s %s: %d %v, want 429 %s", method, path, resp.StatusCode, p, code)
+	}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 {
+		t.Fatalf("%s %s: Retry-After %q", method, path, resp.Header.Get("Retry-After"))
+	}
+}
+
+// TestSignInLimits: failed sign-ins are limited per account and per
+// address, repeated failures lock the account out until an admin lifts it,
+// and every refusal is a 429 with Retry-After.
+func TestSignInLimits(t *testing.T) {
+	t.Parallel()
+	base, _ := startServerWith(t, "postgres", "", func(c *config) {
+		c.Limits = api.Limits{SignInFailuresPerAccount: 3, SignInFailuresPerIP: 100, LockAfter: 100,
+			SignInFailureRefill: time.Hour}
+	})
+	op := client{t: t, base: base}
+	id, admin := newTenant(t, op)
+	addAgent(admin, "ann@acme.example", "Ann", "")
+	anon := op.as("none")
+	attempt := func(email, password string) string {
+		return fmt.Sprintf(`{"tenant_id":%q,"email":%q,"password":%q}`, id, email, password)
+	}
+	for range 3 {
+		anon.expect(403, "POST", "/v1/sessions", attempt("ann@acme.example", "wrong-horse"))
+	}
+	// The account's budget is spent: even the right password waits, in
+	// any spelling of the address; other accounts are not affected.
+	tooMany(t, anon, "auth.rate_limited", "POST", "/v1/sessions", attempt("ann@acme.example", "agent-password"))
+	tooMany(t, anon, "auth.rate_limited", "POST", "/v1/sessions", attempt(" ANN@acme.example", "agent-password"))
+	signIn(t, op, id, "boss@acme.example", "correct-horse")
+
+	// Lock-out: an admin lifts it; agents may not.
+	base2, _ := startServerWith(t, "postgres", "", func(c *config) {
+		c.Limits = api.Limits{SignInFailuresPerAccount: 100, SignInFailuresPerIP: 100, LockAfter: 4,
+			SignInFailureRefill: time.Hour}
+	})
+	op2 := client{t: t, base: base2}
+	id2, admin2 := newTenant(t, op2)
+	annID, _ := addAgent(admin2, "ann@acme.example", "Ann", "")
+	bobID, _ := addAgent(admin2, "bob@acme.example", "Bob", "")
+	bob := signIn(t, op2, id2, "bob@acme.example", "agent-password")
+	anon2 := op2.as("none")
+	wrong := fmt.Sprintf(`{"tenant_id":%q,"email":"ann@acme.example","password":"wrong-horse"}`, id2)
+	for range 4 {
+		anon2.expect(403, "POST", "/v1/sessions", wrong)
+	}
+	right := fmt.Sprintf(`{"tenant_id":%q,"email":"ann@acme.example","password":"agent-password"}`, id2)
+	tooMany(t, anon2, "auth.locked_out", "POST", "/v1/sessions", right)
+	bob.expect(403, "DELETE", "/v1/agents/"+annID+"/lockout", "")
+	tooMany(t, anon2, "auth.locked_out", "POST", "/v1/sessions", right)
+	admin2.expect(204, "DELETE", "/v1/agents/"+annID+"/lockout", "")
+	anon2.expect(201, "POST", "/v1/sessions", right)
+	admin2.expect(404, "DELETE", "/v1/agents/"+uuid.NewString()+"/lockout", "")
+	_ = bobID
+
+	// Per address: failures for many accounts from one address.
+	base3, _ := startServerWith(t, "postgres", "", func(c *config) {
+		c.Limits = api.Limits{SignInFailuresPerAccount: 100, SignInFailuresPerIP: 3, LockAfter: 100,
+			SignInFailureRefill: time.Hour}
+	})
+	op3 := client{t: t, base: base3}
+	id3, _ := newTenant(t, op3)
+	for i := range 3 {
+		op3.as("none").expect(403, "POST", "/v1/sessions", fmt.Sprintf(`{"tenant_id":%q,"email":"x%d@acme.example","password":"wrong-horse"}`, id3, i))
+	}
+	tooMany(t, op3.as("none"), "auth.rate_limited", "POST", "/v1/sessions", fmt.Sprintf(`{"tenant_id":%q,"email":"boss@acme.example","password":"correct-horse"}`, id3))
+}
+
+// TestPasswordHashingBound: password hashing runs a bounded number of times
+// at once; sign-ins beyond it wait a while, then get 429 with Retry-After,
+// while requests that hash nothing are served.
+func TestPasswordHashingBound(t *testing.T) {
+	t.Parallel()
+	base, _ := startServerWith(t, "postgres", "", func(c *config) {
+		c.PasswordCost = 13 // about half a second a hash
+		c.Limits = api.Limits{Hashing: 1, HashWait: 50 * time.Millisecond, SignInFailuresPerAccount: 100, SignInFailuresPerIP: 100}
+	})
+	op := client{t: t, base: base}
+	id, admin := newTenant(t, op)
+	codes := make(chan int, 4)
+	for range 4 {
+		go func() {
+			req, _ := http.NewRequest("POST", base+"/v1/sessions", strings.NewReader(fmt.Sprintf(`{"tenant_id":%q,"email":"boss@acme.example","password":"wrong-horse"}`, id)))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			if resp.StatusCode == 429 && resp.Header.Get("Retry-After") == "" {
+				codes <- -1
+			} else {
+				codes <- resp.StatusCode
+			}
+			resp.Body.Close()
+		}()
+	}
+	admin.expect(200, "GET", "/v1/me", "")
+	got := map[int]int{}
+	for range 4 {
+		got[<-codes]++
+	}
+	if got[429] < 1 || got[403] < 1 || got[403]+got[429] != 4 {
+		t.Fatalf("concurrent sign-ins answered %v, want some 403 (checked) and some 429 (refused)", got)
+	}
+}
+
+// TestChannelLimits: a channel key's requests, and one customer's, are
+// limited; other customers of the key go on until the key's budget ends.
+func TestChannelLimits(t *testing.T) {
+	t.Parallel()
+	base, _ := startServerWith(t, "postgres", "", func(c *config) {
+		c.Limits = api.Limits{ChannelPerKey: 0.001, ChannelKeyBurst: 8, ChannelPerCustomer: 0.001, ChannelCustomerBurst: 2}
+	})
+	op := client{t: t, base: base}
+	_, admin := newTenant(t, op)
+	key := admin.expect(201, "POST", "/v1/channel-keys", `{"channel":"web","name":"Site widget"}`)
+	admin.expect(200, "GET", "/v1/channel-keys"+at(key), "")
+	widget := op.as("none")
+	k := key["key"].(string)
+	conv := uuid.NewString()
+	for range 2 { // 1, 2
+		widget.expect(404, "GET", "/v1/channel/conversations/"+conv+"/messages", "", "X-Channel-Key", k)
+	}
+	tooMany(t, widget, "channel.rate_limited", "GET", "/v1/channel/conversations/"+conv+"/messages", "", "X-Channel-Key", k) // 3
+	customer := uuid.NewString()
+	start := fmt.Sprintf(`{"customer_id":%q,"customer_name":"Cy"}`, customer)
+	widget.expect(201, "POST", "/v1/channel/conversations", start, "X-Channel-Key", k)                             // 4
+	widget.expect(201, "POST", "/v1/channel/conversations", start, "X-Channel-Key", k, "Idempotency-Key", "again") // 5
+	tooMany(t, widget, "channel.rate_limited", "POST", "/v1/channel/conversations", start, "X-Channel-Key", k)     // 6
+	widget.expect(404, "GET", "/v1/channel/conversations/"+uuid.NewString()+"/messages", "", "X-Channel-Key", k)   // 7
+	widget.expect(200, "GET", "/v1/channel", "", "X-Channel-Key", k)                                               // 8
+	tooMany(t, widget, "channel.rate_limited", "GET", "/v1/channel", "", "X-Channel-Key", k)
 }

@@ -134,6 +134,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		},
 		ChannelLive: channelLive,
 		Webhooks:    deliverer,
+		Limits:      cfg.Limits,
 	})
 	if err != nil {
 		return err

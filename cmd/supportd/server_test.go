@@ -35,6 +35,12 @@ func startServer(t testing.TB, eventStore, kurrentURL string) string {
 // startServerDB is startServer that also answers the database URL.
 func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string) {
 	t.Helper()
+	return startServerWith(t, eventStore, kurrentURL, nil)
+}
+
+// startServerWith is startServerDB with a change of the configuration.
+func startServerWith(t testing.TB, eventStore, kurrentURL string, change func(*config)) (string, string) {
+	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
 	cfg, err := parseConfig([]string{
 		"--addr", "127.0.0.1:0",
@@ -47,6 +53,9 @@ func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string)
 	}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if change != nil {
+		change(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
