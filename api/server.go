@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -64,6 +65,11 @@ type Deps struct {
 	Now func() time.Time
 	// Limits bound sign-in attempts and channel requests.
 	Limits Limits
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	// MetricsToken is the bearer token of /metrics (the operator token's
+	// if empty).
+	MetricsToken string
 }
 
 // New returns the HTTP handler of the API.
@@ -79,7 +85,9 @@ func New(d Deps) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.JSONSerializer = strictJSON{}
+	e.IPExtractor = IPExtractor(d.TrustedProxies)
 	e.Use(middleware.Recover())
+	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimit("12M"))
 
 	if d.Now == nil {
@@ -93,7 +101,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	e.GET("/healthz", h.health)
 	e.GET("/readyz", h.ready)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})), h.metricsAuth)
 	e.GET("/v1/openapi.json", doc.serve)
 
 	// Every /v1 route: its query and headers checked as text (text.go),

@@ -1,19 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-
-	"supportd/api"
-
-	"context"
-	"github.com/google/uuid"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+
+	"supportd/api"
 )
 
 // openLiveEnd opens an SSE stream and answers a channel closed when the
@@ -330,4 +330,110 @@ func TestChannelLimits(t *testing.T) {
 	widget.expect(404, "GET", "/v1/channel/conversations/"+uuid.NewString()+"/messages", "", "X-Channel-Key", k)   // 7
 	widget.expect(200, "GET", "/v1/channel", "", "X-Channel-Key", k)                                               // 8
 	tooMany(t, widget, "channel.rate_limited", "GET", "/v1/channel", "", "X-Channel-Key", k)
+}
+
+// send sends a request and answers the response, its body read.
+func send(t *testing.T, method, url, body string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, string(raw)
+}
+
+// TestEdgeHardening: X-Forwarded-For counts only from trusted proxies;
+// security headers on every response, no-store on the API's answers;
+// /metrics needs its token.
+func TestEdgeHardening(t *testing.T) {
+	t.Parallel()
+	limits := api.Limits{SignInFailuresPerIP: 2, SignInFailuresPerAccount: 100, LockAfter: 100, SignInFailureRefill: time.Hour}
+	direct, _ := startServerWith(t, "postgres", "", func(c *config) { c.Limits = limits })
+	proxied, _ := startServerWith(t, "postgres", "", func(c *config) {
+		c.Limits = limits
+		c.TrustedProxies, _ = api.ParseCIDRs("127.0.0.1")
+		c.MetricsToken = "metrics-token"
+	})
+
+	// Without trusted proxies, a client cannot pick its address.
+	op := client{t: t, base: direct}
+	id, _ := newTenant(t, op)
+	wrong := fmt.Sprintf(`{"tenant_id":%q,"email":"boss@acme.example","password":"wrong-horse"}`, id)
+	for _, xff := range []string{"203.0.113.1", "203.0.113.2"} {
+		op.as("none").expect(403, "POST", "/v1/sessions", wrong, "X-Forwarded-For", xff, "X-Real-IP", xff)
+	}
+	tooMany(t, op.as("none"), "auth.rate_limited", "POST", "/v1/sessions", wrong, "X-Forwarded-For", "203.0.113.3", "X-Real-IP", "203.0.113.3")
+
+	// Behind a trusted proxy, the forwarded address is the client's.
+	pop := client{t: t, base: proxied}
+	pid, _ := newTenant(t, pop)
+	pwrong := fmt.Sprintf(`{"tenant_id":%q,"email":"boss@acme.example","password":"wrong-horse"}`, pid)
+	for range 2 {
+		pop.as("none").expect(403, "POST", "/v1/sessions", pwrong, "X-Forwarded-For", "203.0.113.1")
+	}
+	tooMany(t, pop.as("none"), "auth.rate_limited", "POST", "/v1/sessions", pwrong, "X-Forwarded-For", "203.0.113.1")
+	pop.as("none").expect(403, "POST", "/v1/sessions", pwrong, "X-Forwarded-For", "203.0.113.9")
+
+	// Headers, on successes, errors and unknown paths alike.
+	signInBody := fmt.Sprintf(`{"tenant_id":%q,"email":"boss@acme.example","password":"correct-horse"}`, id)
+	for _, r := range []struct {
+		method, path, body string
+		status             int
+		noStore            bool
+	}{
+		{"POST", "/v1/sessions", signInBody, 429, true}, // this address's failures are spent
+		{"GET", "/v1/me", "", 401, true},
+		{"POST", "/v1/api-tokens", `{"name":"x","role":"admin"}`, 401, true},
+		{"GET", "/v1/nowhere", "", 401, true},
+		{"GET", "/nowhere", "", 404, false},
+		{"GET", "/healthz", "", 200, false},
+		{"GET", "/readyz", "", 200, false},
+		{"GET", "/v1/openapi.json", "", 200, false},
+	} {
+		resp, body := send(t, r.method, direct+r.path, r.body)
+		h := resp.Header
+		if resp.StatusCode != r.status || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("%s %s: %d %v %s", r.method, r.path, resp.StatusCode, h, body)
+		}
+		if r.noStore && h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s: Cache-Control %q", r.method, r.path, h.Get("Cache-Control"))
+		}
+	}
+
+	resp, body := send(t, "POST", proxied+"/v1/sessions", fmt.Sprintf(`{"tenant_id":%q,"email":"boss@acme.example","password":"correct-horse"}`, pid),
+		"X-Forwarded-For", "203.0.113.50")
+	if resp.StatusCode != 201 || resp.Header.Get("Cache-Control") != "no-store" || !strings.Contains(body, `"token"`) {
+		t.Errorf("sign-in: %d %v", resp.StatusCode, resp.Header)
+	}
+
+	// /metrics: the operator token where no metrics token is set, else
+	// only the metrics token.
+	for _, m := range []struct {
+		base, token string
+		status      int
+	}{
+		{direct, "", 401}, {direct, "wrong", 401}, {direct, "op-token", 200},
+		{proxied, "", 401}, {proxied, "op-token", 401}, {proxied, "metrics-token", 200},
+	} {
+		var headers []string
+		if m.token != "" {
+			headers = []string{"Authorization", "Bearer " + m.token}
+		}
+		if resp, body := send(t, "GET", m.base+"/metrics", "", headers...); resp.StatusCode != m.status || (m.status == 200) != strings.Contains(body, "go_goroutines") {
+			t.Errorf("/metrics with %q: %d", m.token, resp.StatusCode)
+		}
+	}
 }

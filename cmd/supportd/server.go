@@ -132,9 +132,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			}
 			return teams, err
 		},
-		ChannelLive: channelLive,
-		Webhooks:    deliverer,
-		Limits:      cfg.Limits,
+		ChannelLive:    channelLive,
+		Webhooks:       deliverer,
+		Limits:         cfg.Limits,
+		TrustedProxies: cfg.TrustedProxies,
+		MetricsToken:   cfg.MetricsToken,
 	})
 	if err != nil {
 		return err
