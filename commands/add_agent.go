@@ -55,12 +55,13 @@ func (h *Handler) AddAgent(ctx context.Context, m Meta, c AddAgent) (AgentAdded,
 			return AgentAdded{}, err
 		}
 	}
-	hash, err := h.Passwords.Hash(c.Password)
-	if err != nil {
-		return AgentAdded{}, err
+	if _, exists := t.state.Account(id); !exists { // a retry must not change an existing user's password
+		if err := h.storePassword(ctx, c.TenantID, id, c.Password); err != nil {
+			return AgentAdded{}, err
+		}
 	}
 	n := tenant.NewAgent{AgentID: id, Email: c.Email, Nickname: c.Nickname, RealName: c.RealName, Role: c.Role,
-		PasswordHash: hash, Enabled: !c.Disabled}
+		Enabled: !c.Disabled}
 	res, err := Execute(ctx, h, m, tenantAggregate(c.TenantID), func(s tenant.State) ([]any, error) {
 		return tenant.AddAgent(s, n)
 	})

@@ -29,13 +29,12 @@ func (h *Handler) ResetAgentPassword(ctx context.Context, m Meta, c ResetAgentPa
 	if err := tenant.CheckPassword("password", c.Password, a.Email, a.Nickname, t.state.Name); err != nil {
 		return Result{}, err
 	}
-	hash, err := h.Passwords.Hash(c.Password)
-	if err != nil {
+	if err := h.storePassword(ctx, c.TenantID, c.AgentID, c.Password); err != nil {
 		return Result{}, err
 	}
 	m = withCommandID(m)
 	res, err := h.onRoster(ctx, m, c.TenantID, func(s tenant.State) ([]any, error) {
-		return tenant.ChangePassword(s, c.AgentID, hash)
+		return tenant.ChangePassword(s, c.AgentID)
 	})
 	if err != nil {
 		return Result{}, err
@@ -69,9 +68,9 @@ type ChangeOwnPassword struct {
 }
 
 // ChangeOwnPassword handles the ChangeOwnPassword command. The current
-// password is verified against the hash the roster holds when the command
-// is decided; hashing is no business rule, so the domain only hears whether
-// it matched.
+// password is verified against the stored hash; hashing is no business
+// rule, so the domain only hears whether it matched. The new hash is stored
+// before the event that says the password changed.
 func (h *Handler) ChangeOwnPassword(ctx context.Context, m Meta, c ChangeOwnPassword) (Result, error) {
 	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
 	if err != nil {
@@ -84,21 +83,19 @@ func (h *Handler) ChangeOwnPassword(ctx context.Context, m Meta, c ChangeOwnPass
 	if err := tenant.CheckPassword("password", c.Password, a.Email, a.Nickname, t.state.Name); err != nil {
 		return Result{}, err
 	}
-	currentOK := h.Passwords.Verify(a.PasswordHash, c.CurrentPassword)
-	hash := ""
-	if currentOK {
-		if hash, err = h.Passwords.Hash(c.Password); err != nil {
-			return Result{}, err
-		}
+	currentOK, err := h.passwordMatches(ctx, c.TenantID, a.ID, c.CurrentPassword)
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := tenant.ChangeOwnPassword(t.state, c.AgentID, currentOK); err != nil {
+		return Result{}, err
+	}
+	if err := h.storePassword(ctx, c.TenantID, c.AgentID, c.Password); err != nil {
+		return Result{}, err
 	}
 	m = withCommandID(m)
 	res, err := h.onRoster(ctx, m, c.TenantID, func(s tenant.State) ([]any, error) {
-		// Decided against the hash verified above: a password changed in
-		// between (by an admin's reset) makes the old one wrong.
-		if cur, ok := s.Account(c.AgentID); ok && cur.PasswordHash != a.PasswordHash {
-			return tenant.ChangeOwnPassword(s, c.AgentID, false, hash)
-		}
-		return tenant.ChangeOwnPassword(s, c.AgentID, currentOK, hash)
+		return tenant.ChangeOwnPassword(s, c.AgentID, true)
 	})
 	if err != nil {
 		return Result{}, err

@@ -12,8 +12,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
 
 	"supportd/api"
+	"supportd/eventschema"
+	"supportd/eventstore"
+	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // openLiveEnd opens an SSE stream and answers a channel closed when the
@@ -435,5 +441,104 @@ func TestEdgeHardening(t *testing.T) {
 		if resp, body := send(t, "GET", m.base+"/metrics", "", headers...); resp.StatusCode != m.status || (m.status == 200) != strings.Contains(body, "go_goroutines") {
 			t.Errorf("/metrics with %q: %d", m.token, resp.StatusCode)
 		}
+	}
+}
+
+// TestCredentialsOutOfLog: password hashes never enter the log; a log
+// written by the previous version (hashes inside events) is imported into
+// the credential store on start and its hashes hidden by upcasting; a
+// removed user's hash is forgotten.
+func TestCredentialsOutOfLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dbURL := pgtest.NewDatabase(t)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := postgres.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.New(pool)
+	t.Cleanup(store.Close)
+
+	// The previous version's log: a tenant whose admin's hash is in
+	// AgentAdded v1.
+	legacyTenant, legacyAdmin := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	hash, err := bcrypt.GenerateFromPassword([]byte("legacy-pass-77"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := eventschema.Metadata{TenantID: legacyTenant, Actor: eventschema.Actor{Kind: eventschema.ActorSystem, ID: "operator"}, OccurredAt: time.Now()}
+	legacy := []eventschema.Proposed{
+		{ID: uuid.Must(uuid.NewV7()), Type: "TenantCreated", Version: 1, Metadata: md,
+			Data: json.RawMessage(fmt.Sprintf(`{"tenant_id":%q,"name":"Old Co","time_zone":"UTC"}`, legacyTenant))},
+		{ID: uuid.Must(uuid.NewV7()), Type: "AgentAdded", Version: 1, Metadata: md,
+			Data: json.RawMessage(fmt.Sprintf(`{"tenant_id":%q,"agent_id":%q,"email":"old@old.example","nickname":"Old","real_name":"","role":"admin","password_hash":%q,"enabled":true}`,
+				legacyTenant, legacyAdmin, hash))},
+	}
+	if _, err := store.Append(ctx, "tenant-"+legacyTenant.String(), eventstore.Any, legacy); err != nil {
+		t.Fatal(err)
+	}
+
+	base, _ := startServerWith(t, "postgres", "", func(c *config) { c.DatabaseURL = dbURL })
+	op := client{t: t, base: base}
+	old := signIn(t, op, legacyTenant.String(), "old@old.example", "legacy-pass-77")
+	old.expect(200, "GET", "/v1/me", "")
+
+	// New accounts and password changes write no hash to the log.
+	id, admin := newTenant(t, op)
+	annID, _ := addAgent(admin, "ann@acme.example", "Ann", "")
+	admin.expect(200, "PUT", "/v1/agents/"+annID+"/password", `{"password":"river-lantern-4"}`)
+	ann := signIn(t, op, id, "ann@acme.example", "river-lantern-4")
+	ann.expect(200, "PUT", "/v1/me/password", `{"current_password":"river-lantern-4","password":"violet-harbour-31"}`)
+	old.expect(200, "PUT", "/v1/me/password", `{"current_password":"legacy-pass-77","password":"violet-harbour-31"}`)
+	signIn(t, op, legacyTenant.String(), "old@old.example", "violet-harbour-31")
+
+	var after eventschema.Position
+	seen := 0
+	for {
+		batch, err := store.ReadAll(ctx, after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, e := range batch {
+			after = e.Position
+			seen++
+			if e.ID == legacy[1].ID {
+				continue // the old event itself: the log cannot forget
+			}
+			if strings.Contains(string(e.Data), "password_hash") || strings.Contains(string(e.Data), "$2a$") {
+				t.Errorf("%s v%d carries a hash: %s", e.Type, e.Version, e.Data)
+			}
+		}
+	}
+	if seen < 8 {
+		t.Fatalf("read %d events", seen)
+	}
+	// Upcasting hides the old hash from every reader.
+	up, err := eventschema.Catalog().Upcast("AgentAdded", 1, legacy[1].Data)
+	if err != nil || strings.Contains(string(up), "password_hash") {
+		t.Errorf("upcast v1: %s %v", up, err)
+	}
+
+	// A removed user's hash is forgotten.
+	var stored int
+	count := func(agent string) int {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM credentials WHERE agent_id = $1`, agent).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		return stored
+	}
+	if count(annID) != 1 || count(legacyAdmin.String()) != 1 {
+		t.Fatalf("credentials before removal: ann %d, old %d", count(annID), count(legacyAdmin.String()))
+	}
+	admin.expect(200, "DELETE", "/v1/agents/"+annID, "")
+	if count(annID) != 0 {
+		t.Errorf("a removed user's hash is kept")
 	}
 }
