@@ -542,3 +542,33 @@ func TestCredentialsOutOfLog(t *testing.T) {
 		t.Errorf("a removed user's hash is kept")
 	}
 }
+
+// TestWebhookAddressRefused: a webhook URL naming an inward address, in any
+// spelling, is refused at registration and on change (422 on url); public
+// addresses and names are taken.
+func TestWebhookAddressRefused(t *testing.T) {
+	t.Parallel()
+	base, _ := startServerWith(t, "postgres", "", func(c *config) { c.WebhooksAllowPrivate = false })
+	op := client{t: t, base: base}
+	_, admin := newTenant(t, op)
+	good := admin.expect(201, "POST", "/v1/webhooks", `{"url":"https://hooks.example.com/supportd"}`)
+	admin.expect(201, "POST", "/v1/webhooks", `{"url":"https://93.184.216.34/h"}`)
+	admin.expect(201, "POST", "/v1/webhooks", `{"url":"https://[2606:2800:220:1::248]/h"}`)
+	for _, host := range []string{
+		"127.0.0.1", "localhost", "api.localhost", "10.0.0.8", "172.16.5.4", "192.168.0.1", "169.254.169.254",
+		"100.64.0.1", "0.0.0.0", "0.1.2.3", "198.18.0.1", "240.0.0.1", "255.255.255.255",
+		"2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1", "017700000001", "3232235521",
+		"[::1]", "[::]", "[::127.0.0.1]", "[64:ff9b::7f00:1]", "[64:ff9b::a9fe:a9fe]", "[::ffff:127.0.0.1]",
+		"[::ffff:7f00:1]", "[fd00::1]", "[fe80::1%25eth0]", "[2002:7f00:1::1]", "[2001:db8::1]",
+	} {
+		url := "http://" + host + ":8080/h"
+		p := admin.expect(422, "POST", "/v1/webhooks", fmt.Sprintf(`{"url":%q}`, url))
+		if p["code"] != "webhook.url_unreachable" || p["field"] != "url" {
+			t.Errorf("register %s: %v", url, p)
+		}
+		p = admin.expect(422, "PUT", "/v1/webhooks/"+good["endpoint_id"].(string), fmt.Sprintf(`{"url":%q,"enabled":true}`, url))
+		if p["code"] != "webhook.url_unreachable" {
+			t.Errorf("change to %s: %v", url, p)
+		}
+	}
+}

@@ -61,6 +61,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		log.Info("moved password hashes from the log to the credential store", "users", n)
 	}
 	cmds.Credentials = creds
+	cmds.WebhooksAllowPrivate = cfg.WebhooksAllowPrivate
 	cmds.Blacklisted = cmds.CustomerBlacklisted
 	cmds.Ongoing = func(ctx context.Context, tenantID, customerID uuid.UUID) ([]uuid.UUID, error) {
 		return readmodels.OngoingOfCustomer(ctx, pool, tenantID, customerID)
