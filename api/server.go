@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"supportd/commands"
 	"supportd/eventschema"
@@ -77,6 +79,13 @@ type Deps struct {
 	// 1000); past them a stream is refused with 429.
 	MaxStreamsPerUser       int
 	MaxStreamsPerChannelKey int
+	// Limits bound sign-in attempts and channel requests.
+	Limits Limits
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	// MetricsToken is the bearer token of /metrics (the operator token's
+	// if empty).
+	MetricsToken string
 }
 
 // New returns the HTTP handler of the API.
@@ -92,7 +101,9 @@ func New(d Deps) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.JSONSerializer = strictJSON{}
+	e.IPExtractor = IPExtractor(d.TrustedProxies)
 	e.Use(middleware.Recover())
+	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimit("12M"))
 	e.Use(requestTimeout(d.RequestTimeout))
 
@@ -108,10 +119,17 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.MaxStreamsPerChannelKey <= 0 {
 		d.MaxStreamsPerChannelKey = 1000
 	}
-	h := &handlers{d: d, userStreams: newStreamLimiter(d.MaxStreamsPerUser), keyStreams: newStreamLimiter(d.MaxStreamsPerChannelKey)}
+	d.Limits = d.Limits.withDefaults()
+	h := &handlers{d: d,
+		userStreams:       newStreamLimiter(d.MaxStreamsPerUser),
+		keyStreams:        newStreamLimiter(d.MaxStreamsPerChannelKey),
+		signIns:           newSignInGuard(d.Limits, d.Now),
+		channelByKey:      newKeyedLimiters(rate.Limit(d.Limits.ChannelPerKey), d.Limits.ChannelKeyBurst, d.Now),
+		channelByCustomer: newKeyedLimiters(rate.Limit(d.Limits.ChannelPerCustomer), d.Limits.ChannelCustomerBurst, d.Now),
+	}
 	e.GET("/healthz", h.health)
 	e.GET("/readyz", h.ready)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})), h.metricsAuth)
 	e.GET("/v1/openapi.json", doc.serve)
 
 	// Every /v1 route: its query and headers checked as text (text.go),
@@ -154,6 +172,9 @@ type handlers struct {
 	// userStreams and keyStreams count the live streams open per user and
 	// per channel key.
 	userStreams, keyStreams *streamLimiter
+	signIns                 *signInGuard
+	channelByKey            *keyedLimiters
+	channelByCustomer       *keyedLimiters
 }
 
 // meta builds a command's metadata from the request: the actor, and the

@@ -62,6 +62,12 @@ type Handler struct {
 
 	// Passwords hashes user passwords; bcrypt at its default cost unless set.
 	Passwords Passwords
+	// Credentials keeps the password hashes (never the log); required by
+	// the commands that set or check passwords.
+	Credentials CredentialStore
+	// WebhooksAllowPrivate accepts webhook URLs naming loopback, private
+	// and other inward addresses (development and tests only).
+	WebhooksAllowPrivate bool
 
 	// Retries bounds how often a command is decided again after another
 	// writer changed its stream first.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/domain/agent"
 	"supportd/domain/conversation"
 	"supportd/eventschema"
@@ -320,6 +321,10 @@ func newHandlerClock(t *testing.T, clock commands.Clock) (*commands.Handler, eve
 	t.Cleanup(store.Close)
 	h := commands.NewHandler(store, eventschema.Catalog(), clock)
 	h.Passwords = commands.Bcrypt{Cost: bcrypt.MinCost}
+	h.Credentials = credentials.Store{DB: pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return h, store
 }
 

@@ -31,6 +31,9 @@ type WebhookRegistered struct {
 // RegisterWebhook handles the RegisterWebhook command.
 func (h *Handler) RegisterWebhook(ctx context.Context, m Meta, c RegisterWebhook) (WebhookRegistered, error) {
 	m.TenantID = c.TenantID
+	if err := h.checkWebhookAddress(c.Endpoint.URL); err != nil {
+		return WebhookRegistered{}, err
+	}
 	if c.Endpoint.Secret == "" {
 		c.Endpoint.Secret, _ = NewSecret()
 	}

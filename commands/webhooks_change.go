@@ -20,7 +20,19 @@ type ChangeWebhook struct {
 // ChangeWebhook handles the ChangeWebhook command.
 func (h *Handler) ChangeWebhook(ctx context.Context, m Meta, c ChangeWebhook) (Result, error) {
 	m.TenantID = c.TenantID
+	if err := h.checkWebhookAddress(c.Endpoint.URL); err != nil {
+		return Result{}, err
+	}
 	return Execute(ctx, h, m, webhooksAggregate(c.TenantID), func(s webhook.State) ([]any, error) {
 		return webhook.Change(s, c.TenantID, c.EndpointID, c.Endpoint)
 	})
+}
+
+// checkWebhookAddress refuses URLs that name an inward address, unless
+// the server allows them; deliveries check the address dialled again.
+func (h *Handler) checkWebhookAddress(url string) error {
+	if h.WebhooksAllowPrivate || url == "" {
+		return nil
+	}
+	return webhook.CheckURLAddress(url)
 }

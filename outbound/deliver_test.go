@@ -207,3 +207,35 @@ func TestPublicOnlyRefusesInwardAddresses(t *testing.T) {
 		}
 	}
 }
+
+// A public-only client refuses every spelling of an inward address at
+// dial time, whatever registration let through: "this network",
+// IPv4-compatible, NAT64 and IPv4-mapped IPv6, and IPv4 written as one
+// decimal number.
+func TestPublicOnlyRefusesSpecialAddresses(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+	_, port, _ := net.SplitHostPort(receiver.Listener.Addr().String())
+	guarded := outbound.PublicOnly(outbound.NewHTTPClient(time.Second))
+	for _, host := range []string{"0.1.2.3", "0.0.0.0", "[::127.0.0.1]", "[64:ff9b::7f00:1]", "[::ffff:127.0.0.1]", "[::]", "2130706433", "0177.0.0.1", "127.1"} {
+		resp, err := guarded.Get("http://" + host + ":" + port + "/h")
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("%s: reached", host)
+			continue
+		}
+		if strings.HasPrefix(host, "0.") || strings.HasPrefix(host, "[") {
+			if !errors.Is(err, outbound.ErrUnreachable) {
+				t.Errorf("%s: %v, want ErrUnreachable", host, err)
+			}
+		}
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the receiver was reached %d times", hits.Load())
+	}
+}

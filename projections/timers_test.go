@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/eventschema"
 	"supportd/eventstore"
 	"supportd/readmodels"
@@ -50,6 +51,10 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 	clock := &movableClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	h := commands.NewHandler(e.store, reg, clock)
 	h.Passwords = commands.Bcrypt{Cost: 4}
+	h.Credentials = credentials.Store{DB: e.pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	tenant := uuid.Must(uuid.NewV7())
 	res, err := h.CreateTenant(ctx, commands.Meta{}, commands.CreateTenant{TenantID: tenant, Name: "Acme", TimeZone: "UTC",
 		Admin: commands.NewUser{Email: "boss@acme.example", Nickname: "Boss", Password: "correct-horse"}})

@@ -18,6 +18,7 @@ import (
 	"supportd/api"
 	"supportd/cmd/internal/connect"
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/eventschema"
 	"supportd/outbound"
 	"supportd/projections"
@@ -50,6 +51,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	}
 	cmds := commands.NewHandler(store, catalog, commands.SystemClock{})
 	cmds.Passwords = commands.Bcrypt{Cost: cfg.PasswordCost}
+	creds := credentials.Store{DB: pool}
+	if err := creds.Migrate(ctx); err != nil {
+		return err
+	}
+	if n, err := creds.ImportFromLog(ctx, store); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("moved password hashes from the log to the credential store", "users", n)
+	}
+	cmds.Credentials = creds
+	cmds.WebhooksAllowPrivate = cfg.WebhooksAllowPrivate
 	cmds.Blacklisted = cmds.CustomerBlacklisted
 	cmds.Ongoing = func(ctx context.Context, tenantID, customerID uuid.UUID) ([]uuid.UUID, error) {
 		return readmodels.OngoingOfCustomer(ctx, pool, tenantID, customerID)
@@ -138,6 +150,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		StreamWriteTimeout:      cfg.WriteTimeout,
 		MaxStreamsPerUser:       cfg.MaxStreamsPerUser,
 		MaxStreamsPerChannelKey: cfg.MaxStreamsPerChannelKey,
+		Limits:                  cfg.Limits,
+		TrustedProxies:          cfg.TrustedProxies,
+		MetricsToken:            cfg.MetricsToken,
 	})
 	if err != nil {
 		return err
@@ -179,6 +194,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 				_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
 					Version: c.Version, Position: c.Position.String(), Agents: c.Agents})
 				channelLive.Publish(c.Event)
+				if id, ok := api.CredentialEnded(c.Event); ok {
+					live.EndCredential(id)
+				}
 				fanout.Notify()
 			})
 		})

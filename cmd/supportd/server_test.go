@@ -40,11 +40,12 @@ func startServer(t testing.TB, eventStore, kurrentURL string) string {
 // startServerDB is startServer that also answers the database URL.
 func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string) {
 	t.Helper()
-	return startServerWith(t, eventStore, kurrentURL)
+	return startServerWith(t, eventStore, kurrentURL, nil)
 }
 
-// startServerWith is startServerDB with more flags.
-func startServerWith(t testing.TB, eventStore, kurrentURL string, flags ...string) (string, string) {
+// startServerWith is startServerDB with a change of the configuration and
+// more flags.
+func startServerWith(t testing.TB, eventStore, kurrentURL string, change func(*config), flags ...string) (string, string) {
 	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
 	cfg, err := parseConfig(append([]string{
@@ -59,6 +60,9 @@ func startServerWith(t testing.TB, eventStore, kurrentURL string, flags ...strin
 	}, flags...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if change != nil {
+		change(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
