@@ -38,6 +38,9 @@ func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string)
 	return startServerWith(t, eventStore, kurrentURL, nil)
 }
 
+// testSecretKey seals the test servers' webhook secrets.
+const testSecretKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
 // startServerWith is startServerDB with a change of the configuration.
 func startServerWith(t testing.TB, eventStore, kurrentURL string, change func(*config)) (string, string) {
 	t.Helper()
@@ -50,6 +53,7 @@ func startServerWith(t testing.TB, eventStore, kurrentURL string, change func(*c
 		"--operator-token", "op-token",
 		"--password-cost", "4", // bcrypt.MinCost: sign-ins stay fast under the race detector
 		"--webhooks-allow-private", // the test receivers listen on loopback
+		"--secret-key", testSecretKey,
 	}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
