@@ -29,7 +29,7 @@ type caller struct {
 	agentID   uuid.UUID
 	sessionID uuid.UUID
 	tokenID   uuid.UUID // an API token's
-	// token is the bearer token's hash, for checks that it still holds.
+	// tokenHash is the bearer token's hash, for checks that it still holds.
 	tokenHash string
 }
 
@@ -39,6 +39,22 @@ func (cl caller) credentialID() uuid.UUID {
 		return cl.sessionID
 	}
 	return cl.tokenID
+}
+
+// who names the caller within its tenant: what an Idempotency-Key is
+// scoped to.
+func (cl caller) who() string {
+	switch {
+	case cl.operator:
+		return "operator"
+	case cl.agentID != uuid.Nil:
+		return "agent:" + cl.agentID.String()
+	case cl.channel.KeyID != uuid.Nil:
+		return "channel-key:" + cl.channel.KeyID.String()
+	case cl.tokenID != uuid.Nil:
+		return "api-token:" + cl.tokenID.String()
+	}
+	return "anonymous"
 }
 
 const callerKey = "supportd.caller"

@@ -40,18 +40,21 @@ type ChannelLive struct {
 	KeepAlive time.Duration
 
 	mu     sync.Mutex
-	subs   map[uuid.UUID]map[*liveSub]struct{}
+	subs   map[liveKey]map[*liveSub]struct{}
 	closed bool
 	done   chan struct{}
 }
 
 // NewChannelLive returns the hub, replaying from feed.
 func NewChannelLive(feed *outbound.Feed) *ChannelLive {
-	return &ChannelLive{feed: feed, KeepAlive: 25 * time.Second, subs: map[uuid.UUID]map[*liveSub]struct{}{}, done: make(chan struct{})}
+	return &ChannelLive{feed: feed, KeepAlive: 25 * time.Second, subs: map[liveKey]map[*liveSub]struct{}{}, done: make(chan struct{})}
 }
 
 // liveBuffer is how many events a stream may fall behind before it is cut.
 const liveBuffer = 256
+
+// liveKey names a conversation: its ID is unique only within its tenant.
+type liveKey struct{ tenantID, conversationID uuid.UUID }
 
 type liveSub struct {
 	events  chan eventschema.Envelope
@@ -65,13 +68,13 @@ func (l *ChannelLive) Publish(e eventschema.Envelope) {
 	if !webhook.MayBeOutbound(e.Type) {
 		return
 	}
-	conv, ok := webhook.ConversationOf(e.Stream)
+	tenantID, conv, ok := webhook.ConversationOf(e.Stream)
 	if !ok {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for s := range l.subs[conv] {
+	for s := range l.subs[liveKey{tenantID, conv}] {
 		if s.dropped {
 			continue
 		}
@@ -95,7 +98,7 @@ func (l *ChannelLive) Shutdown(context.Context) error {
 	return nil
 }
 
-func (l *ChannelLive) subscribe(conv uuid.UUID) *liveSub {
+func (l *ChannelLive) subscribe(conv liveKey) *liveSub {
 	s := &liveSub{events: make(chan eventschema.Envelope, liveBuffer), behind: make(chan struct{})}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -106,7 +109,7 @@ func (l *ChannelLive) subscribe(conv uuid.UUID) *liveSub {
 	return s
 }
 
-func (l *ChannelLive) unsubscribe(conv uuid.UUID, s *liveSub) {
+func (l *ChannelLive) unsubscribe(conv liveKey, s *liveSub) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.subs[conv], s)
@@ -134,10 +137,15 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sub := l.subscribe(id)
-	defer l.unsubscribe(id, sub)
+	release, err := h.keyStreams.acquire(callerOf(c).channel.KeyID.String())
+	if err != nil {
+		return err
+	}
+	defer release()
 	ctx, sc := c.Request().Context(), channelScope(c)
-	conv, backlog, err := l.feed.Replay(ctx, id, after)
+	sub := l.subscribe(liveKey{sc.TenantID, id})
+	defer l.unsubscribe(liveKey{sc.TenantID, id}, sub)
+	conv, backlog, err := l.feed.Replay(ctx, sc.TenantID, id, after)
 	if errors.Is(err, outbound.ErrNoConversation) || (err == nil && (conv.TenantID != sc.TenantID || conv.Channel != sc.Channel)) {
 		return ErrNotFound
 	}
@@ -149,6 +157,7 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	beforeWrite := streamDeadlines(c, h.d.StreamWriteTimeout)
 	last := after
 	send := func(ev webhook.Event) error {
 		data, err := json.Marshal(ev)
@@ -158,6 +167,7 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 		m := &sse.Message{ID: sse.ID(ev.Position.String()), Type: sse.Type(ev.Type)}
 		m.AppendData(string(data))
 		last = ev.Position
+		beforeWrite()
 		return sess.Send(m)
 	}
 	for _, ev := range backlog {
@@ -165,6 +175,7 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 			return nil // the client went away
 		}
 	}
+	beforeWrite()
 	if err := sess.Flush(); err != nil {
 		return nil
 	}
@@ -195,6 +206,7 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 		case <-keepAlive.C:
 			m := &sse.Message{}
 			m.AppendComment("keep-alive")
+			beforeWrite()
 			if sess.Send(m) != nil || sess.Flush() != nil {
 				return nil
 			}

@@ -173,7 +173,7 @@ func CredentialEnded(e eventschema.Envelope) (uuid.UUID, bool) {
 // The stream ends with the credential it was opened with. That credential
 // is checked again once the stream is subscribed (stillValid), so an end
 // announced between authentication and subscription is not missed.
-func (l *Live) serve(c echo.Context, topic string, credential uuid.UUID, stillValid func(context.Context) (bool, error)) error {
+func (l *Live) serve(c echo.Context, topic string, writeFor time.Duration, credential uuid.UUID, stillValid func(context.Context) (bool, error)) error {
 	sub := l.subscribe(topic, credential)
 	defer l.unsubscribe(topic, credential, sub)
 	if ok, err := stillValid(c.Request().Context()); err != nil || !ok {
@@ -187,6 +187,8 @@ func (l *Live) serve(c echo.Context, topic string, credential uuid.UUID, stillVa
 	if err != nil {
 		return err
 	}
+	beforeWrite := streamDeadlines(c, writeFor)
+	beforeWrite()
 	if err := sess.Flush(); err != nil {
 		return nil
 	}
@@ -214,6 +216,7 @@ func (l *Live) serve(c echo.Context, topic string, credential uuid.UUID, stillVa
 		case <-keepAlive.C:
 			m.AppendComment("keep-alive")
 		}
+		beforeWrite()
 		if sess.Send(m) != nil || sess.Flush() != nil {
 			return nil // the client went away
 		}
@@ -231,7 +234,12 @@ func (h *handlers) ownLive(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "live updates are off")
 	}
 	cl := callerOf(c)
-	return h.d.Live.serve(c, agentTopic(cl.agentID), cl.credentialID(), h.stillValid(cl))
+	release, err := h.userStreams.acquire(cl.agentID.String())
+	if err != nil {
+		return err
+	}
+	defer release()
+	return h.d.Live.serve(c, agentTopic(cl.agentID), h.d.StreamWriteTimeout, cl.credentialID(), h.stillValid(cl))
 }
 
 // tenantLive streams every change of the tenant, for admins' monitors.
@@ -240,7 +248,12 @@ func (h *handlers) tenantLive(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "live updates are off")
 	}
 	cl := callerOf(c)
-	return h.d.Live.serve(c, tenantTopic(cl.tenantID), cl.credentialID(), h.stillValid(cl))
+	release, err := h.userStreams.acquire(cl.agentID.String())
+	if err != nil {
+		return err
+	}
+	defer release()
+	return h.d.Live.serve(c, tenantTopic(cl.tenantID), h.d.StreamWriteTimeout, cl.credentialID(), h.stillValid(cl))
 }
 
 // stillValid tells whether the caller's session or API token still opens

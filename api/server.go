@@ -30,7 +30,13 @@ type ProjectorStatus struct {
 	Name     string `json:"name"`
 	State    string `json:"state"`
 	Position string `json:"position,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// FailedAt and FailedType name the event a stopped projector could not
+	// apply.
+	FailedAt   string `json:"failed_at,omitempty"`
+	FailedType string `json:"failed_type,omitempty"`
+	// Error says what is wrong in words fit for any caller of /readyz: no
+	// database error text (that is in the log).
+	Error string `json:"error,omitempty"`
 	// Stopped is true when the projector gave up on an event.
 	Stopped bool `json:"-"`
 }
@@ -70,6 +76,16 @@ type Deps struct {
 	// MetricsToken is the bearer token of /metrics (the operator token's
 	// if empty).
 	MetricsToken string
+	// RequestTimeout bounds every request but the live streams (0: none).
+	RequestTimeout time.Duration
+	// StreamWriteTimeout is how long one write to a live stream may take
+	// before the stream ends (0: 30s).
+	StreamWriteTimeout time.Duration
+	// MaxStreamsPerUser and MaxStreamsPerChannelKey bound the live streams
+	// open at once by one user and through one channel key (0: 8 and
+	// 1000); past them a stream is refused with 429.
+	MaxStreamsPerUser       int
+	MaxStreamsPerChannelKey int
 }
 
 // New returns the HTTP handler of the API.
@@ -89,12 +105,22 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimit("12M"))
+	e.Use(requestTimeout(d.RequestTimeout))
 
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.StreamWriteTimeout <= 0 {
+		d.StreamWriteTimeout = 30 * time.Second
+	}
+	if d.MaxStreamsPerUser <= 0 {
+		d.MaxStreamsPerUser = 8
+	}
+	if d.MaxStreamsPerChannelKey <= 0 {
+		d.MaxStreamsPerChannelKey = 1000
+	}
 	d.Limits = d.Limits.withDefaults()
-	h := &handlers{d: d,
+	h := &handlers{d: d, userStreams: newStreamLimiter(d.MaxStreamsPerUser), keyStreams: newStreamLimiter(d.MaxStreamsPerChannelKey),
 		signIns:           newSignInGuard(d.Limits, d.Now),
 		channelByKey:      newKeyedLimiters(rate.Limit(d.Limits.ChannelPerKey), d.Limits.ChannelKeyBurst, d.Now),
 		channelByCustomer: newKeyedLimiters(rate.Limit(d.Limits.ChannelPerCustomer), d.Limits.ChannelCustomerBurst, d.Now),
@@ -140,10 +166,13 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 type handlers struct {
-	d                 Deps
-	signIns           *signInGuard
-	channelByKey      *keyedLimiters
-	channelByCustomer *keyedLimiters
+	d Deps
+	// userStreams and keyStreams count the live streams open per user and
+	// per channel key.
+	userStreams, keyStreams *streamLimiter
+	signIns                 *signInGuard
+	channelByKey            *keyedLimiters
+	channelByCustomer       *keyedLimiters
 }
 
 // meta builds a command's metadata from the request: the actor, and the
@@ -151,9 +180,11 @@ type handlers struct {
 func meta(c echo.Context) (commands.Meta, error) {
 	m := commands.Meta{Actor: actorOf(callerOf(c))}
 	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
-		// Scoped to the caller's tenant and the route, so that equal keys of
-		// two tenants, or of two endpoints, never name the same command.
-		scope := callerOf(c).tenantID.String()
+		// Scoped to the caller's tenant, the caller and the route, so that
+		// equal keys of two tenants, two users or two endpoints never name
+		// the same command (nor the IDs derived from it).
+		cl := callerOf(c)
+		scope := cl.tenantID.String() + " " + cl.who()
 		m.CommandID = uuid.NewSHA1(idempotencyNamespace, []byte(scope+" "+c.Request().Method+" "+c.Request().URL.Path+" "+key))
 	} else {
 		m.CommandID = uuid.Must(uuid.NewV7())

@@ -62,6 +62,10 @@ func (h *handlers) signIn(c echo.Context) error {
 		return err
 	}
 	m.Actor = eventschema.Actor{} // the user, once known
+	// Every sign-in opens its own session, whatever its Idempotency-Key:
+	// the token is shown once and only its hash is kept, so a retry that
+	// answered the first session could not answer a token that works.
+	m.CommandID = uuid.Must(uuid.NewV7())
 	ip, account := c.RealIP(), accountKey(req.TenantID, req.Email)
 	if err := h.signIns.admit(ip, account); err != nil {
 		return err

@@ -88,7 +88,8 @@ func (h *Handler) RemoveAgent(ctx context.Context, m Meta, c RemoveAgent) (Resul
 // runs this one again.
 func (h *Handler) endSessions(ctx context.Context, m Meta, ref AgentRef, first Result) (Result, error) {
 	who := agent.Identity{TenantID: ref.TenantID, AgentID: ref.AgentID}
-	second, err := Execute(ctx, h, followUp(m, "sign-out-all"), agentAggregate(ref.AgentID), func(s agent.State) ([]any, error) {
+	m.TenantID = ref.TenantID
+	second, err := Execute(ctx, h, followUp(m, "sign-out-all"), agentAggregate(ref.TenantID, ref.AgentID), func(s agent.State) ([]any, error) {
 		return agent.SignOutAll(s, who, eventschema.SignOutDisabled)
 	})
 	if err != nil {

@@ -48,7 +48,7 @@ func (h *Handler) ResetAgentPassword(ctx context.Context, m Meta, c ResetAgentPa
 // step done and runs this one again.
 func (h *Handler) endOtherSessions(ctx context.Context, m Meta, ref AgentRef, keep uuid.UUID, first Result) (Result, error) {
 	who := agent.Identity{TenantID: ref.TenantID, AgentID: ref.AgentID}
-	second, err := Execute(ctx, h, followUp(m, "sign-out-others"), agentAggregate(ref.AgentID), func(s agent.State) ([]any, error) {
+	second, err := Execute(ctx, h, followUp(m, "sign-out-others"), agentAggregate(ref.TenantID, ref.AgentID), func(s agent.State) ([]any, error) {
 		return agent.SignOutOthers(s, who, keep, eventschema.SignOutPasswordChanged)
 	})
 	if err != nil {

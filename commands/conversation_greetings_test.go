@@ -81,7 +81,7 @@ func TestGreetJoined(t *testing.T) {
 	if n := greet(); n != 0 {
 		t.Errorf("greetings on a transfer with skip on: %d", n)
 	}
-	page, err := store.ReadStream(ctx, conversation.Stream(convID), eventstore.Forwards, 0, 100)
+	page, err := store.ReadStream(ctx, conversation.Stream(tenantID, convID), eventstore.Forwards, 0, 100)
 	must(page, err)
 	var texts []string
 	transferred := false

@@ -49,5 +49,5 @@ func (h *Handler) CreateTenant(ctx context.Context, m Meta, c CreateTenant) (Res
 }
 
 func tenantAggregate(id uuid.UUID) Aggregate[tenant.State] {
-	return Aggregate[tenant.State]{Stream: tenant.Stream(id), Evolve: tenant.Evolve, Cache: true}
+	return Aggregate[tenant.State]{Tenant: id, Stream: tenant.Stream(id), Evolve: tenant.Evolve, Cache: true}
 }

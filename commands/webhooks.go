@@ -10,7 +10,7 @@ import (
 )
 
 func webhooksAggregate(tenantID uuid.UUID) Aggregate[webhook.State] {
-	return Aggregate[webhook.State]{Stream: webhook.Stream(tenantID), Evolve: webhook.Evolve}
+	return Aggregate[webhook.State]{Tenant: tenantID, Stream: webhook.Stream(tenantID), Evolve: webhook.Evolve}
 }
 
 // RegisterWebhook adds a webhook endpoint. An empty Secret has one made.

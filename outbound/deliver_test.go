@@ -42,11 +42,7 @@ func TestRetryDelay(t *testing.T) {
 func deliveryDB(t *testing.T, url string) (*pgxpool.Pool, uuid.UUID, uuid.UUID) {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, pgtest.NewDatabase(t))
 	if err := readmodels.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +87,7 @@ func runUntil(t *testing.T, d *outbound.Deliverer, cond func() bool) {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not reached")

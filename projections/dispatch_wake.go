@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -59,21 +58,10 @@ const maxStarts = 4096
 //     sees them; waiting for those never holds back the arrivals.
 //
 // A projector that stopped does not hold the wake-ups back: the dispatcher
-// is woken anyway and finds what the read models show. It returns when ctx
-// ends.
+// is woken anyway and finds what the read models show. Failures to read
+// the log or an event's conversation are retried, resuming at the event
+// that failed. It returns when ctx ends, with nil.
 func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, wake func(), arrive func(q readmodels.QueuedEpisode, routedAgent uuid.UUID)) error {
-	var start eventschema.Position
-	for {
-		var err error
-		if start, err = r.fastest(ctx); err == nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
 	type pending struct {
 		pos   eventschema.Position
 		names []string
@@ -99,8 +87,8 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 		stop()
 		<-waiterDone
 	}()
-	starts := map[uuid.UUID]startFacts{}
-	err := r.store.Subscribe(ctx, start, func(e eventschema.Envelope) error {
+	starts := map[string]startFacts{} // by stream: conversation IDs are unique per tenant only
+	r.follow(ctx, "follow dispatch wake-ups", func(e eventschema.Envelope) error {
 		switch e.Type {
 		case "ConversationStarted":
 			p, err := reg.Decode(e)
@@ -111,7 +99,7 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 			if len(starts) >= maxStarts {
 				clear(starts)
 			}
-			starts[s.ConversationID] = startFacts{createdAt: occurredAt(e).Truncate(time.Microsecond), channel: s.Channel, customerID: s.CustomerID}
+			starts[e.Stream] = startFacts{createdAt: occurredAt(e).Truncate(time.Microsecond), channel: s.Channel, customerID: s.CustomerID}
 			return nil
 		case "ConversationRouted":
 			p, err := reg.Decode(e)
@@ -119,9 +107,9 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 				return err
 			}
 			if r := p.(eventschema.ConversationRouted); r.TargetKind == "agent" {
-				if st, ok := starts[r.ConversationID]; ok {
+				if st, ok := starts[e.Stream]; ok {
 					st.routedAgent = r.TargetID
-					starts[r.ConversationID] = st
+					starts[e.Stream] = st
 				}
 			}
 			return nil
@@ -131,13 +119,13 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 				return err
 			}
 			q := p.(eventschema.ConversationQueued)
-			st, ok := starts[q.ConversationID]
+			st, ok := starts[e.Stream]
 			if !ok {
-				if st, err = readStart(ctx, r.store, reg, q.ConversationID); err != nil {
+				if st, err = readStart(ctx, r.store, reg, e.Metadata.TenantID, q.ConversationID); err != nil {
 					return err
 				}
 			}
-			delete(starts, q.ConversationID)
+			delete(starts, e.Stream)
 			arrive(readmodels.QueuedEpisode{TenantID: q.TenantID, ConversationID: q.ConversationID, EpisodeID: q.EpisodeID, TeamID: q.TeamID,
 				VIP: q.VIP, CreatedAt: st.createdAt, Channel: st.channel, CustomerID: st.customerID, Reason: q.Reason}, st.routedAgent)
 			wake()
@@ -154,16 +142,13 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 		}
 		return nil
 	})
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return fmt.Errorf("follow dispatch wake-ups: %w", err)
+	return nil
 }
 
 // readStart reads a conversation's start, and the agent a routing rule
 // named, from its stream (routing decides in the start's append).
-func readStart(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, id uuid.UUID) (startFacts, error) {
-	page, err := store.ReadStream(ctx, conversation.Stream(id), eventstore.Forwards, 0, 16)
+func readStart(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, tenantID, id uuid.UUID) (startFacts, error) {
+	page, err := store.ReadStream(ctx, conversation.Stream(tenantID, id), eventstore.Forwards, 0, 16)
 	if err != nil {
 		return startFacts{}, fmt.Errorf("read the start of %s: %w", id, err)
 	}

@@ -25,7 +25,9 @@ func (c *movableClock) Now() time.Time { return c.now }
 // TestTimersFireOnceAcrossRestarts schedules a timer from an event, fires it
 // when due, fires it again from a "restarted" scheduler before its ending
 // event is projected, and checks that its command applied once and that the
-// event it recorded removed the timer.
+// event it recorded removed the timer. The projector is stopped while the
+// schedulers sweep, so "before it is projected" is a fact of the test, not
+// the outcome of a race with the projector.
 func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 	e := newEnv(t)
 	ctx := testContext(t)
@@ -44,7 +46,7 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 		return TimerChange{}
 	}
 	runner := newTestRunner(t, e, nil, io.Discard, NewTimers(reg, rule))
-	startRunner(t, runner)
+	stopRunner := startRunner(t, runner)
 
 	clock := &movableClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	h := commands.NewHandler(e.store, reg, clock)
@@ -87,6 +89,8 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 				return out, err
 			}}
 	}
+	// Nothing projects from here until the restart below.
+	stopRunner()
 	first := scheduler()
 	if n, err := first.Sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("before it is due: fired %d, %v", n, err)
@@ -97,6 +101,9 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 	}
 	// A restart before the renaming is projected: the timer is still listed
 	// and fires again, as the same command.
+	if pending, err := readmodels.PendingTimers(ctx, e.pool, tenant); err != nil || len(pending) != 1 {
+		t.Fatalf("the renaming was projected with the projector stopped: %v, %v", pending, err)
+	}
 	if n, err := scheduler().Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("after a restart: fired %d, %v", n, err)
 	}
@@ -115,6 +122,8 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 	if renamed != 1 {
 		t.Fatalf("the timer's command applied %d times, want 1", renamed)
 	}
+	runner = newTestRunner(t, e, nil, io.Discard, NewTimers(reg, rule))
+	startRunner(t, runner)
 	if err := runner.WaitFor(ctx, last); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +207,7 @@ func TestConversationTimersFollowSettings(t *testing.T) {
 	appendAt("tenant-"+tenant.String(), 0, eventschema.TenantCreated{TenantID: tenant, Name: "Acme", TimeZone: "UTC"})
 	setting(0, "conversation.agent_no_reply", `{"enabled":true,"timeout_seconds":60,"actions":["remind_agent"],"message":"","alarm_level":1}`)
 	setting(0, "conversation.inactivity_close_hours", `2`)
-	stream := "conversation-" + conv.String()
+	stream := eventschema.ObjectStream("conversation", tenant, conv)
 	appendAt(stream, time.Second, eventschema.ConversationStarted{TenantID: tenant, ConversationID: conv, Channel: "web", CustomerID: uuid.New()},
 		eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv, EpisodeID: ep, TeamID: team, Reason: "routed"},
 		eventschema.AgentJoined{TenantID: tenant, ConversationID: conv, AgentID: agent, SegmentID: seg, How: "manual", EpisodeID: ep, TeamID: team})
@@ -232,7 +241,7 @@ func TestConversationTimersFollowSettings(t *testing.T) {
 	// Another customer writes while queued; the agent's clocks start when
 	// an agent joins.
 	conv2, ep2, seg2, m5 := uuid.Must(uuid.NewV7()), uuid.New(), uuid.New(), uuid.New()
-	stream2 := "conversation-" + conv2.String()
+	stream2 := eventschema.ObjectStream("conversation", tenant, conv2)
 	appendAt(stream2, 2*time.Minute, eventschema.ConversationStarted{TenantID: tenant, ConversationID: conv2, Channel: "web", CustomerID: uuid.New()},
 		eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv2, EpisodeID: ep2, TeamID: team, Reason: "routed"},
 		eventschema.MessageSent{TenantID: tenant, ConversationID: conv2, MessageID: m5, SenderKind: "customer", Type: "text", Text: "…"})

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
+
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // TestNotesOverHTTP drives the Notes page: notes left by customers in two
@@ -188,7 +189,7 @@ func TestNotesOverHTTP(t *testing.T) {
 		return c.expect(status, "POST", "/v1/notes/"+note+"/assign", body)
 	}
 	took := assign(ann, 200, notes[0], annID)
-	if took["events"] != float64(1) || took["stream"] != "note-"+notes[0] || took["version"] != float64(0) {
+	if took["events"] != float64(1) || took["stream"] != objectStream("note", tenant, notes[0]) || took["version"] != float64(0) {
 		t.Errorf("take %v", took)
 	}
 	if again := assign(ann, 200, notes[0], annID); again["events"] != float64(0) {
@@ -313,10 +314,6 @@ func TestNotesOverHTTP(t *testing.T) {
 
 	// The notes read model rebuilt from the log equals the live one.
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	requireRebuildEqualsLive(t, ctx, pool)
 }

@@ -6,12 +6,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/commands"
 	"supportd/eventschema"
 	"supportd/eventstore"
 	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // TestRoutingAtStartOverHTTP starts conversations against the tenant's
@@ -91,16 +91,12 @@ func TestRoutingAtStartOverHTTP(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	store := postgres.New(pool)
 	reg := eventschema.Catalog()
 	events := func(id string) []any {
 		t.Helper()
-		env, err := store.ReadStream(ctx, "conversation-"+id, eventstore.Forwards, 0, 1000)
+		env, err := store.ReadStream(ctx, objectStream("conversation", tenant, id), eventstore.Forwards, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +260,7 @@ func TestRoutingAtStartOverHTTP(t *testing.T) {
 		}
 	}
 	for _, id := range []string{webConv, quiet} {
-		env, err := store.ReadStream(ctx, "conversation-"+id, eventstore.Forwards, 0, 1000)
+		env, err := store.ReadStream(ctx, objectStream("conversation", tenant, id), eventstore.Forwards, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}

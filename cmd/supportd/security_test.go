@@ -216,7 +216,7 @@ func tooMany(t *testing.T, c client, code, method, path, body string, headers ..
 // and every refusal is a 429 with Retry-After.
 func TestSignInLimits(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = api.Limits{SignInFailuresPerAccount: 3, SignInFailuresPerIP: 100, LockAfter: 100,
 			SignInFailureRefill: time.Hour}
 	})
@@ -237,7 +237,7 @@ func TestSignInLimits(t *testing.T) {
 	signIn(t, op, id, "boss@acme.example", "correct-horse")
 
 	// Lock-out: an admin lifts it; agents may not.
-	base2, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base2, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = api.Limits{SignInFailuresPerAccount: 100, SignInFailuresPerIP: 100, LockAfter: 4,
 			SignInFailureRefill: time.Hour}
 	})
@@ -261,7 +261,7 @@ func TestSignInLimits(t *testing.T) {
 	_ = bobID
 
 	// Per address: failures for many accounts from one address.
-	base3, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base3, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = api.Limits{SignInFailuresPerAccount: 100, SignInFailuresPerIP: 3, LockAfter: 100,
 			SignInFailureRefill: time.Hour}
 	})
@@ -278,7 +278,7 @@ func TestSignInLimits(t *testing.T) {
 // while requests that hash nothing are served.
 func TestPasswordHashingBound(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.PasswordCost = 13 // about half a second a hash
 		c.Limits = api.Limits{Hashing: 1, HashWait: 50 * time.Millisecond, SignInFailuresPerAccount: 100, SignInFailuresPerIP: 100}
 	})
@@ -316,7 +316,7 @@ func TestPasswordHashingBound(t *testing.T) {
 // limited; other customers of the key go on until the key's budget ends.
 func TestChannelLimits(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = api.Limits{ChannelPerKey: 0.001, ChannelKeyBurst: 8, ChannelPerCustomer: 0.001, ChannelCustomerBurst: 2}
 	})
 	op := client{t: t, base: base}
@@ -368,8 +368,8 @@ func send(t *testing.T, method, url, body string, headers ...string) (*http.Resp
 func TestEdgeHardening(t *testing.T) {
 	t.Parallel()
 	limits := api.Limits{SignInFailuresPerIP: 2, SignInFailuresPerAccount: 100, LockAfter: 100, SignInFailureRefill: time.Hour}
-	direct, _ := startServerWith(t, "postgres", "", func(c *config) { c.Limits = limits })
-	proxied, _ := startServerWith(t, "postgres", "", func(c *config) {
+	direct, _ := startServerConfig(t, "postgres", "", func(c *config) { c.Limits = limits })
+	proxied, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = limits
 		c.TrustedProxies, _ = api.ParseCIDRs("127.0.0.1")
 		c.MetricsToken = "metrics-token"
@@ -484,7 +484,7 @@ func TestCredentialsOutOfLog(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	base, _ := startServerWith(t, "postgres", "", func(c *config) { c.DatabaseURL = dbURL })
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) { c.DatabaseURL = dbURL })
 	op := client{t: t, base: base}
 	old := signIn(t, op, legacyTenant.String(), "old@old.example", "legacy-pass-77")
 	old.expect(200, "GET", "/v1/me", "")
@@ -550,7 +550,7 @@ func TestCredentialsOutOfLog(t *testing.T) {
 // addresses and names are taken.
 func TestWebhookAddressRefused(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", func(c *config) { c.WebhooksAllowPrivate = false })
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) { c.WebhooksAllowPrivate = false })
 	op := client{t: t, base: base}
 	_, admin := newTenant(t, op)
 	good := admin.expect(201, "POST", "/v1/webhooks", `{"url":"https://hooks.example.com/supportd"}`)

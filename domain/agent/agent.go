@@ -1,6 +1,6 @@
 // Package agent is the agent aggregate: a user's sessions, online status
 // and capacity, the facts dispatch reads and worktime reports are built
-// from. Stream: "agent-{agent id}". The user's account (e-mail, role,
+// from. Stream: "agent-{tenant id}_{agent id}". The user's account (e-mail, role,
 // enabled) is decided in the tenant's roster.
 package agent
 
@@ -19,7 +19,7 @@ import (
 )
 
 // Stream returns the stream name of agent id.
-func Stream(id uuid.UUID) string { return "agent-" + id.String() }
+func Stream(tenantID, id uuid.UUID) string { return eventschema.ObjectStream("agent", tenantID, id) }
 
 // Status is an online status, with the meanings of the product manual.
 type Status string
