@@ -33,6 +33,14 @@ type caller struct {
 	tokenHash string
 }
 
+// credentialID is the session or API token a tenant principal acts with.
+func (cl caller) credentialID() uuid.UUID {
+	if cl.sessionID != uuid.Nil {
+		return cl.sessionID
+	}
+	return cl.tokenID
+}
+
 // who names the caller within its tenant: what an Idempotency-Key is
 // scoped to.
 func (cl caller) who() string {
@@ -47,14 +55,6 @@ func (cl caller) who() string {
 		return "api-token:" + cl.tokenID.String()
 	}
 	return "anonymous"
-}
-
-// credentialID is the session or API token a tenant principal acts with.
-func (cl caller) credentialID() uuid.UUID {
-	if cl.sessionID != uuid.Nil {
-		return cl.sessionID
-	}
-	return cl.tokenID
 }
 
 const callerKey = "supportd.caller"

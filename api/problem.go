@@ -58,7 +58,8 @@ func problemFor(err error) Problem {
 	var tm *tooManyRequests
 	switch {
 	case errors.As(err, &tm):
-		return Problem{Type: "too-many-requests", Title: "Too many requests", Status: http.StatusTooManyRequests, Code: tm.code, Detail: tm.detail}
+		return Problem{Type: "too-many-requests", Title: "Too many requests", Status: http.StatusTooManyRequests, Code: tm.code, Detail: tm.detail,
+			retryAfter: tm.retryAfterSeconds()}
 	case errors.As(err, &de):
 		p := Problem{Detail: de.Error(), Code: de.Code, Field: de.Field}
 		var ie itemErrors
@@ -149,8 +150,6 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		p.Type = problemBase + p.Type
 		if p.retryAfter > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
-		} else if tm := (*tooManyRequests)(nil); errors.As(err, &tm) {
-			c.Response().Header().Set("Retry-After", tm.retryAfterSeconds())
 		}
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 		c.Response().WriteHeader(p.Status)

@@ -69,6 +69,13 @@ type Deps struct {
 	Webhooks *outbound.Deliverer
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Limits bound sign-in attempts and channel requests.
+	Limits Limits
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	// MetricsToken is the bearer token of /metrics (the operator token's
+	// if empty).
+	MetricsToken string
 	// RequestTimeout bounds every request but the live streams (0: none).
 	RequestTimeout time.Duration
 	// StreamWriteTimeout is how long one write to a live stream may take
@@ -79,13 +86,6 @@ type Deps struct {
 	// 1000); past them a stream is refused with 429.
 	MaxStreamsPerUser       int
 	MaxStreamsPerChannelKey int
-	// Limits bound sign-in attempts and channel requests.
-	Limits Limits
-	// TrustedProxies are the peers whose X-Forwarded-For is believed.
-	TrustedProxies []*net.IPNet
-	// MetricsToken is the bearer token of /metrics (the operator token's
-	// if empty).
-	MetricsToken string
 }
 
 // New returns the HTTP handler of the API.
@@ -120,9 +120,7 @@ func New(d Deps) (*echo.Echo, error) {
 		d.MaxStreamsPerChannelKey = 1000
 	}
 	d.Limits = d.Limits.withDefaults()
-	h := &handlers{d: d,
-		userStreams:       newStreamLimiter(d.MaxStreamsPerUser),
-		keyStreams:        newStreamLimiter(d.MaxStreamsPerChannelKey),
+	h := &handlers{d: d, userStreams: newStreamLimiter(d.MaxStreamsPerUser), keyStreams: newStreamLimiter(d.MaxStreamsPerChannelKey),
 		signIns:           newSignInGuard(d.Limits, d.Now),
 		channelByKey:      newKeyedLimiters(rate.Limit(d.Limits.ChannelPerKey), d.Limits.ChannelKeyBurst, d.Now),
 		channelByCustomer: newKeyedLimiters(rate.Limit(d.Limits.ChannelPerCustomer), d.Limits.ChannelCustomerBurst, d.Now),

@@ -20,6 +20,7 @@ import (
 
 	"supportd/eventschema"
 	"supportd/eventstore"
+	"supportd/secrets"
 )
 
 // Clock tells the time. Tests inject a fixed one.
@@ -68,6 +69,9 @@ type Handler struct {
 	// WebhooksAllowPrivate accepts webhook URLs naming loopback, private
 	// and other inward addresses (development and tests only).
 	WebhooksAllowPrivate bool
+	// Secrets seals webhook secrets before they enter the log; nil keeps
+	// them plain (no --secret-key).
+	Secrets *secrets.Sealer
 
 	// Retries bounds how often a command is decided again after another
 	// writer changed its stream first.

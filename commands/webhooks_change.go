@@ -23,9 +23,26 @@ func (h *Handler) ChangeWebhook(ctx context.Context, m Meta, c ChangeWebhook) (R
 	if err := h.checkWebhookAddress(c.Endpoint.URL); err != nil {
 		return Result{}, err
 	}
+	var err error
+	if c.Endpoint.Secret, err = h.sealSecret(c.Endpoint.Secret); err != nil {
+		return Result{}, err
+	}
 	return Execute(ctx, h, m, webhooksAggregate(c.TenantID), func(s webhook.State) ([]any, error) {
 		return webhook.Change(s, c.TenantID, c.EndpointID, c.Endpoint)
 	})
+}
+
+// sealSecret checks a new plain secret and seals it, so that neither the
+// log nor the read models hold it in plain text. Empty (keep the current
+// one) stays empty.
+func (h *Handler) sealSecret(plain string) (string, error) {
+	if plain == "" || h.Secrets == nil {
+		return plain, nil
+	}
+	if err := webhook.CheckSecret(plain); err != nil {
+		return "", err
+	}
+	return h.Secrets.Seal(plain)
 }
 
 // checkWebhookAddress refuses URLs that name an inward address, unless

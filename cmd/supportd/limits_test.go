@@ -20,7 +20,7 @@ import (
 // timeouts, while a live stream outlives the write timeout.
 func TestSlowClientsAreCutOff(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", nil, "--read-timeout", "1s", "--idle-timeout", "1s",
+	base, _ := startServerWith(t, "postgres", "", "--read-timeout", "1s", "--idle-timeout", "1s",
 		"--request-timeout", "1s", "--write-timeout", "2s")
 	op := client{t: t, base: base}
 	_, admin := newTenant(t, op)
@@ -65,7 +65,7 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 // timeout passes, instead of hanging; once the lock goes, it succeeds.
 func TestStalledDatabaseAnswers503(t *testing.T) {
 	t.Parallel()
-	base, dbURL := startServerWith(t, "postgres", "", nil, "--request-timeout", "1s", "--write-timeout", "5s")
+	base, dbURL := startServerWith(t, "postgres", "", "--request-timeout", "1s", "--write-timeout", "5s")
 	op := client{t: t, base: base}
 	_, admin := newTenant(t, op)
 	ctx := context.Background()
@@ -110,7 +110,7 @@ func TestStalledDatabaseAnswers503(t *testing.T) {
 // live stream is refused with 429 and Retry-After; closing one makes room.
 func TestLiveStreamLimits(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", nil, "--max-streams-per-user", "2", "--max-streams-per-channel-key", "1")
+	base, _ := startServerWith(t, "postgres", "", "--max-streams-per-user", "2", "--max-streams-per-channel-key", "1")
 	op := client{t: t, base: base}
 	_, admin := newTenant(t, op)
 

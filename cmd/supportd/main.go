@@ -25,6 +25,7 @@ import (
 	"supportd/cmd/internal/connect"
 	"supportd/eventschema"
 	"supportd/projections"
+	"supportd/secrets"
 )
 
 // config is every knob of the server. Each flag has an environment variable
@@ -59,6 +60,8 @@ type config struct {
 	TrustedProxies []*net.IPNet
 	// MetricsToken guards /metrics (the operator token if empty).
 	MetricsToken string
+	// SecretKey seals webhook secrets (AES-256-GCM); nil keeps them plain.
+	SecretKey *secrets.Sealer
 	// Limits bound sign-in attempts and channel requests (defaults when
 	// zero; tests set them).
 	Limits api.Limits
@@ -125,8 +128,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	proxies := fs.String("trusted-proxies", env("SUPPORTD_TRUSTED_PROXIES", ""),
 		"comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For names the client (SUPPORTD_TRUSTED_PROXIES); empty: the peer address is the client")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("SUPPORTD_METRICS_TOKEN", ""), "bearer token that /metrics requires (SUPPORTD_METRICS_TOKEN); empty: the operator token")
+	secretKey := fs.String("secret-key", env("SUPPORTD_SECRET_KEY", ""),
+		"32-byte key (64 hex digits or base64) sealing webhook secrets at rest with AES-256-GCM (SUPPORTD_SECRET_KEY); empty: they are stored plain")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if *secretKey != "" {
+		if c.SecretKey, err = secrets.ParseKey(*secretKey); err != nil {
+			return c, fmt.Errorf("--secret-key: %w", err)
+		}
 	}
 	if c.TrustedProxies, err = api.ParseCIDRs(*proxies); err != nil {
 		return c, fmt.Errorf("--trusted-proxies: %w", err)

@@ -20,6 +20,8 @@ import (
 	"supportd/eventstore"
 	"supportd/eventstore/postgres"
 	"supportd/eventstore/postgres/pgtest"
+	"supportd/readmodels"
+	"supportd/secrets"
 )
 
 // openLiveEnd opens an SSE stream and answers a channel closed when the
@@ -214,7 +216,7 @@ func tooMany(t *testing.T, c client, code, method, path, body string, headers ..
 // and every refusal is a 429 with Retry-After.
 func TestSignInLimits(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = api.Limits{SignInFailuresPerAccount: 3, SignInFailuresPerIP: 100, LockAfter: 100,
 			SignInFailureRefill: time.Hour}
 	})
@@ -235,7 +237,7 @@ func TestSignInLimits(t *testing.T) {
 	signIn(t, op, id, "boss@acme.example", "correct-horse")
 
 	// Lock-out: an admin lifts it; agents may not.
-	base2, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base2, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = api.Limits{SignInFailuresPerAccount: 100, SignInFailuresPerIP: 100, LockAfter: 4,
 			SignInFailureRefill: time.Hour}
 	})
@@ -259,7 +261,7 @@ func TestSignInLimits(t *testing.T) {
 	_ = bobID
 
 	// Per address: failures for many accounts from one address.
-	base3, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base3, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = api.Limits{SignInFailuresPerAccount: 100, SignInFailuresPerIP: 3, LockAfter: 100,
 			SignInFailureRefill: time.Hour}
 	})
@@ -276,7 +278,7 @@ func TestSignInLimits(t *testing.T) {
 // while requests that hash nothing are served.
 func TestPasswordHashingBound(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.PasswordCost = 13 // about half a second a hash
 		c.Limits = api.Limits{Hashing: 1, HashWait: 50 * time.Millisecond, SignInFailuresPerAccount: 100, SignInFailuresPerIP: 100}
 	})
@@ -314,7 +316,7 @@ func TestPasswordHashingBound(t *testing.T) {
 // limited; other customers of the key go on until the key's budget ends.
 func TestChannelLimits(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", func(c *config) {
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = api.Limits{ChannelPerKey: 0.001, ChannelKeyBurst: 8, ChannelPerCustomer: 0.001, ChannelCustomerBurst: 2}
 	})
 	op := client{t: t, base: base}
@@ -366,8 +368,8 @@ func send(t *testing.T, method, url, body string, headers ...string) (*http.Resp
 func TestEdgeHardening(t *testing.T) {
 	t.Parallel()
 	limits := api.Limits{SignInFailuresPerIP: 2, SignInFailuresPerAccount: 100, LockAfter: 100, SignInFailureRefill: time.Hour}
-	direct, _ := startServerWith(t, "postgres", "", func(c *config) { c.Limits = limits })
-	proxied, _ := startServerWith(t, "postgres", "", func(c *config) {
+	direct, _ := startServerConfig(t, "postgres", "", func(c *config) { c.Limits = limits })
+	proxied, _ := startServerConfig(t, "postgres", "", func(c *config) {
 		c.Limits = limits
 		c.TrustedProxies, _ = api.ParseCIDRs("127.0.0.1")
 		c.MetricsToken = "metrics-token"
@@ -482,7 +484,7 @@ func TestCredentialsOutOfLog(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	base, _ := startServerWith(t, "postgres", "", func(c *config) { c.DatabaseURL = dbURL })
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) { c.DatabaseURL = dbURL })
 	op := client{t: t, base: base}
 	old := signIn(t, op, legacyTenant.String(), "old@old.example", "legacy-pass-77")
 	old.expect(200, "GET", "/v1/me", "")
@@ -548,7 +550,7 @@ func TestCredentialsOutOfLog(t *testing.T) {
 // addresses and names are taken.
 func TestWebhookAddressRefused(t *testing.T) {
 	t.Parallel()
-	base, _ := startServerWith(t, "postgres", "", func(c *config) { c.WebhooksAllowPrivate = false })
+	base, _ := startServerConfig(t, "postgres", "", func(c *config) { c.WebhooksAllowPrivate = false })
 	op := client{t: t, base: base}
 	_, admin := newTenant(t, op)
 	good := admin.expect(201, "POST", "/v1/webhooks", `{"url":"https://hooks.example.com/supportd"}`)
@@ -570,5 +572,84 @@ func TestWebhookAddressRefused(t *testing.T) {
 		if p["code"] != "webhook.url_unreachable" {
 			t.Errorf("change to %s: %v", url, p)
 		}
+	}
+}
+
+// TestWebhookSecretsSealed: a webhook secret is in neither the log nor the
+// read model in plain text; admins see its hint; deliveries are signed with
+// it; plain secrets left in the read model are sealed on start.
+func TestWebhookSecretsSealed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base, dbURL := startServerDB(t, "postgres", "")
+	op := client{t: t, base: base}
+	_, admin := newTenant(t, op)
+	const secret = "plain-secret-0123456789"
+	reg := admin.expect(201, "POST", "/v1/webhooks", fmt.Sprintf(`{"url":"https://hooks.example.com/h","secret":%q}`, secret))
+	if reg["secret"] != secret {
+		t.Errorf("registration answers secret %v", reg["secret"])
+	}
+	made := admin.expect(201, "POST", "/v1/webhooks", `{"url":"https://hooks.example.com/made"}`)
+	changed := admin.expect(200, "PUT", "/v1/webhooks/"+made["endpoint_id"].(string), `{"url":"https://hooks.example.com/made","secret":"changed-secret-987654321","enabled":true}`)
+	list := admin.expect(200, "GET", "/v1/webhooks"+at(changed), "")["items"].([]any)
+	hints := map[string]bool{}
+	for _, it := range list {
+		hints[it.(map[string]any)["secret_hint"].(string)] = true
+	}
+	if !hints["…6789"] || !hints["…4321"] {
+		t.Errorf("hints %v", hints)
+	}
+
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	plains := []string{secret, "changed-secret-987654321", made["secret"].(string)}
+	rows, err := pool.Query(ctx, `SELECT secret FROM webhook_endpoints`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		for _, p := range plains {
+			if strings.Contains(s, p) || !strings.HasPrefix(s, "sealed.v1.") {
+				t.Errorf("read model holds %q", s)
+			}
+		}
+	}
+	rows.Close()
+	if n != 2 {
+		t.Fatalf("%d endpoints in the read model", n)
+	}
+	var inLog int
+	for _, p := range plains {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE data::text LIKE '%' || $1 || '%'`, p).Scan(&inLog); err != nil {
+			t.Fatal(err)
+		}
+		if inLog != 0 {
+			t.Errorf("the log holds a plain secret in %d events", inLog)
+		}
+	}
+
+	// A plain secret left by an older version is sealed on start.
+	sealer, _ := secrets.ParseKey(testSecretKey)
+	if _, err := pool.Exec(ctx, `UPDATE webhook_endpoints SET secret = $1 WHERE endpoint_id = $2`, secret, reg["endpoint_id"]); err != nil {
+		t.Fatal(err)
+	}
+	if sealed, err := readmodels.SealWebhookSecrets(ctx, pool, sealer.Seal); err != nil || sealed != 1 {
+		t.Fatalf("sealed %d, %v", sealed, err)
+	}
+	var s string
+	if err := pool.QueryRow(ctx, `SELECT secret FROM webhook_endpoints WHERE endpoint_id = $1`, reg["endpoint_id"]).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	if opened, err := sealer.Open(s); err != nil || opened != secret || s == secret {
+		t.Errorf("sealed %q opens to %q, %v", s, opened, err)
 	}
 }

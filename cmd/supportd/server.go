@@ -62,6 +62,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	}
 	cmds.Credentials = creds
 	cmds.WebhooksAllowPrivate = cfg.WebhooksAllowPrivate
+	cmds.Secrets = cfg.SecretKey
+	if cfg.SecretKey == nil {
+		log.Warn("no --secret-key: webhook secrets are stored in plain text")
+	} else if n, err := readmodels.SealWebhookSecrets(ctx, pool, cfg.SecretKey.Seal); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("sealed webhook secrets kept in plain text", "endpoints", n)
+	}
 	cmds.Blacklisted = cmds.CustomerBlacklisted
 	cmds.Ongoing = func(ctx context.Context, tenantID, customerID uuid.UUID) ([]uuid.UUID, error) {
 		return readmodels.OngoingOfCustomer(ctx, pool, tenantID, customerID)
@@ -119,7 +127,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	if !cfg.WebhooksAllowPrivate {
 		webhookClient = outbound.PublicOnly(webhookClient)
 	}
-	deliverer := &outbound.Deliverer{Pool: pool, Client: webhookClient, Retry: outbound.DefaultRetry,
+	deliverer := &outbound.Deliverer{Pool: pool, Client: webhookClient, Retry: outbound.DefaultRetry, Secrets: cfg.SecretKey,
 		Now: time.Now, Log: log.With("component", "webhooks")}
 	fanout := &outbound.Fanout{Store: store, Pool: pool, Registry: catalog, Names: agentName, Now: time.Now,
 		Log: log.With("component", "webhooks"), Enqueued: deliverer.Notify}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"supportd/api"
 	"supportd/cmd/internal/connect"
 	"supportd/commands"
 	"supportd/eventschema"
@@ -40,12 +41,21 @@ func startServer(t testing.TB, eventStore, kurrentURL string) string {
 // startServerDB is startServer that also answers the database URL.
 func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string) {
 	t.Helper()
-	return startServerWith(t, eventStore, kurrentURL, nil)
+	return startServerWith(t, eventStore, kurrentURL)
 }
 
-// startServerWith is startServerDB with a change of the configuration and
-// more flags.
-func startServerWith(t testing.TB, eventStore, kurrentURL string, change func(*config), flags ...string) (string, string) {
+// testSecretKey seals the test servers' webhook secrets.
+const testSecretKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+// startServerWith is startServerDB with more flags.
+func startServerWith(t testing.TB, eventStore, kurrentURL string, flags ...string) (string, string) {
+	t.Helper()
+	return startServerConfig(t, eventStore, kurrentURL, nil, flags...)
+}
+
+// startServerConfig is startServerWith with a change of the configuration
+// (change may be nil).
+func startServerConfig(t testing.TB, eventStore, kurrentURL string, change func(*config), flags ...string) (string, string) {
 	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
 	cfg, err := parseConfig(append([]string{
@@ -57,10 +67,15 @@ func startServerWith(t testing.TB, eventStore, kurrentURL string, change func(*c
 		"--operator-token", "op-token",
 		"--password-cost", "4", // bcrypt.MinCost: sign-ins stay fast under the race detector
 		"--webhooks-allow-private", // the test receivers listen on loopback
+		"--secret-key", testSecretKey,
 	}, flags...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Tests about other things send many requests from one address and
+	// for one customer: generous budgets, unless a test sets its own.
+	cfg.Limits = api.Limits{SignInFailuresPerIP: 10000, SignInFailuresPerAccount: 10000, LockAfter: 10000,
+		ChannelPerCustomer: 10000, ChannelCustomerBurst: 100000, ChannelPerKey: 10000, ChannelKeyBurst: 100000}
 	if change != nil {
 		change(&cfg)
 	}
