@@ -1,20 +1,27 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"supportd/commands"
 	"supportd/domain"
 	"supportd/eventstore"
+	"supportd/projections"
 )
 
 func newTestAPI(t *testing.T) http.Handler {
@@ -102,11 +109,27 @@ func TestProblemFor(t *testing.T) {
 		{commands.ErrVersionMismatch, 412, "precondition-failed"},
 		{ErrNotFound, 404, "not-found"},
 		{errors.New("disk on fire"), 500, "internal"},
+		// The database away: the caller may try again.
+		{fmt.Errorf("load: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P01", Message: "terminating connection due to administrator command"}), 503, "unavailable"},
+		{&pgconn.PgError{Code: "57P03", Message: "the database system is starting up"}, 503, "unavailable"},
+		{&pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"}, 503, "unavailable"},
+		{&pgconn.PgError{Code: "08006"}, 503, "unavailable"},
+		{fmt.Errorf("read: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), 503, "unavailable"},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), 503, "unavailable"},
+		{context.DeadlineExceeded, 503, "timeout"},
+		{fmt.Errorf("wait: %w", projections.ErrStopped), 503, "unavailable"},
+		{errTooManyStreams, 429, "too-many-streams"},
+		// Not the database: a request's own fault stays what it is.
+		{&pgconn.PgError{Code: "23505"}, 500, "internal"},
+		{echo.NewHTTPError(400, "bad body").SetInternal(io.EOF), 400, "validation"},
 	}
 	for _, tc := range cases {
 		p := problemFor(tc.err)
 		if p.Status != tc.status || p.Type != tc.typ {
 			t.Errorf("%v: got %d %s, want %d %s", tc.err, p.Status, p.Type, tc.status, tc.typ)
+		}
+		if (p.Status == 503 || p.Status == 429) != (p.retryAfter > 0) {
+			t.Errorf("%v: %d with Retry-After %d", tc.err, p.Status, p.retryAfter)
 		}
 	}
 }

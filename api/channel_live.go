@@ -137,6 +137,11 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	release, err := h.keyStreams.acquire(callerOf(c).channel.KeyID.String())
+	if err != nil {
+		return err
+	}
+	defer release()
 	ctx, sc := c.Request().Context(), channelScope(c)
 	sub := l.subscribe(liveKey{sc.TenantID, id})
 	defer l.unsubscribe(liveKey{sc.TenantID, id}, sub)
@@ -152,6 +157,7 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	beforeWrite := streamDeadlines(c, h.d.StreamWriteTimeout)
 	last := after
 	send := func(ev webhook.Event) error {
 		data, err := json.Marshal(ev)
@@ -161,6 +167,7 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 		m := &sse.Message{ID: sse.ID(ev.Position.String()), Type: sse.Type(ev.Type)}
 		m.AppendData(string(data))
 		last = ev.Position
+		beforeWrite()
 		return sess.Send(m)
 	}
 	for _, ev := range backlog {
@@ -168,6 +175,7 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 			return nil // the client went away
 		}
 	}
+	beforeWrite()
 	if err := sess.Flush(); err != nil {
 		return nil
 	}
@@ -198,6 +206,7 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 		case <-keepAlive.C:
 			m := &sse.Message{}
 			m.AppendComment("keep-alive")
+			beforeWrite()
 			if sess.Send(m) != nil || sess.Flush() != nil {
 				return nil
 			}

@@ -4,14 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
 
 	"github.com/labstack/echo/v4"
 
 	"supportd/commands"
 	"supportd/domain"
 	"supportd/eventstore"
+	"supportd/projections"
 	"supportd/readmodels"
 )
 
@@ -27,6 +36,8 @@ type Problem struct {
 	// Errors lists the items of a multi-item input that broke a rule (the
 	// rows of a CSV import, by line number).
 	Errors any `json:"errors,omitempty"`
+	// retryAfter, in seconds, is sent as Retry-After when set.
+	retryAfter int
 }
 
 // itemErrors is a rule violation about several items of one input.
@@ -44,7 +55,11 @@ func problemFor(err error) Problem {
 	var de *domain.Error
 	var he *echo.HTTPError
 	var wv *eventstore.WrongVersionError
+	var tm *tooManyRequests
 	switch {
+	case errors.As(err, &tm):
+		return Problem{Type: "too-many-requests", Title: "Too many requests", Status: http.StatusTooManyRequests, Code: tm.code, Detail: tm.detail,
+			retryAfter: tm.retryAfterSeconds()}
 	case errors.As(err, &de):
 		p := Problem{Detail: de.Error(), Code: de.Code, Field: de.Field}
 		var ie itemErrors
@@ -74,7 +89,10 @@ func problemFor(err error) Problem {
 	case errors.Is(err, errUnauthorized):
 		return Problem{Type: "unauthorized", Title: "Authentication required", Status: http.StatusUnauthorized}
 	case errors.Is(err, context.DeadlineExceeded):
-		return Problem{Type: "timeout", Title: "Timed out", Status: http.StatusServiceUnavailable}
+		return Problem{Type: "timeout", Title: "Timed out", Status: http.StatusServiceUnavailable, retryAfter: 1}
+	case errors.Is(err, errTooManyStreams):
+		return Problem{Type: "too-many-streams", Title: "Too many live streams", Status: http.StatusTooManyRequests,
+			Detail: "close another live stream first", retryAfter: 5}
 	case errors.As(err, &he):
 		p := Problem{Type: "http", Title: http.StatusText(he.Code), Status: he.Code}
 		if msg, ok := he.Message.(string); ok && msg != http.StatusText(he.Code) {
@@ -84,8 +102,39 @@ func problemFor(err error) Problem {
 			p.Type = "validation"
 		}
 		return p
+	case errors.Is(err, projections.ErrStopped):
+		// A read model this request waits for is not kept up to date.
+		return Problem{Type: "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "a read model is not being updated; see /readyz", retryAfter: 30}
+	case databaseUnavailable(err):
+		return Problem{Type: "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "the database cannot be reached; try again shortly", retryAfter: 1}
 	}
 	return Problem{Type: "internal", Title: "Internal error", Status: http.StatusInternalServerError}
+}
+
+// databaseUnavailable reports whether err says that the database is away
+// (restarting, shut down, refusing or dropping connections, cancelling a
+// statement that ran past statement_timeout) rather than that a request
+// was wrong: the caller may try again.
+func databaseUnavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // admin or crash shutdown, cannot connect now
+			pe.Code == "53300", // too many connections
+			pe.Code == "57014": // statement timeout or cancelled
+			return true
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, puddle.ErrClosedPool) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // errorHandler writes every error as problem+json.
@@ -99,6 +148,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 		}
 		p.Type = problemBase + p.Type
+		if p.retryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
+		}
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 		c.Response().WriteHeader(p.Status)
 		_ = json.NewEncoder(c.Response()).Encode(p)

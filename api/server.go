@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"supportd/commands"
 	"supportd/eventschema"
@@ -28,7 +30,13 @@ type ProjectorStatus struct {
 	Name     string `json:"name"`
 	State    string `json:"state"`
 	Position string `json:"position,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// FailedAt and FailedType name the event a stopped projector could not
+	// apply.
+	FailedAt   string `json:"failed_at,omitempty"`
+	FailedType string `json:"failed_type,omitempty"`
+	// Error says what is wrong in words fit for any caller of /readyz: no
+	// database error text (that is in the log).
+	Error string `json:"error,omitempty"`
 	// Stopped is true when the projector gave up on an event.
 	Stopped bool `json:"-"`
 }
@@ -61,6 +69,23 @@ type Deps struct {
 	Webhooks *outbound.Deliverer
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Limits bound sign-in attempts and channel requests.
+	Limits Limits
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	// MetricsToken is the bearer token of /metrics (the operator token's
+	// if empty).
+	MetricsToken string
+	// RequestTimeout bounds every request but the live streams (0: none).
+	RequestTimeout time.Duration
+	// StreamWriteTimeout is how long one write to a live stream may take
+	// before the stream ends (0: 30s).
+	StreamWriteTimeout time.Duration
+	// MaxStreamsPerUser and MaxStreamsPerChannelKey bound the live streams
+	// open at once by one user and through one channel key (0: 8 and
+	// 1000); past them a stream is refused with 429.
+	MaxStreamsPerUser       int
+	MaxStreamsPerChannelKey int
 }
 
 // New returns the HTTP handler of the API.
@@ -76,16 +101,33 @@ func New(d Deps) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.JSONSerializer = strictJSON{}
+	e.IPExtractor = IPExtractor(d.TrustedProxies)
 	e.Use(middleware.Recover())
+	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimit("12M"))
+	e.Use(requestTimeout(d.RequestTimeout))
 
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	h := &handlers{d: d}
+	if d.StreamWriteTimeout <= 0 {
+		d.StreamWriteTimeout = 30 * time.Second
+	}
+	if d.MaxStreamsPerUser <= 0 {
+		d.MaxStreamsPerUser = 8
+	}
+	if d.MaxStreamsPerChannelKey <= 0 {
+		d.MaxStreamsPerChannelKey = 1000
+	}
+	d.Limits = d.Limits.withDefaults()
+	h := &handlers{d: d, userStreams: newStreamLimiter(d.MaxStreamsPerUser), keyStreams: newStreamLimiter(d.MaxStreamsPerChannelKey),
+		signIns:           newSignInGuard(d.Limits, d.Now),
+		channelByKey:      newKeyedLimiters(rate.Limit(d.Limits.ChannelPerKey), d.Limits.ChannelKeyBurst, d.Now),
+		channelByCustomer: newKeyedLimiters(rate.Limit(d.Limits.ChannelPerCustomer), d.Limits.ChannelCustomerBurst, d.Now),
+	}
 	e.GET("/healthz", h.health)
 	e.GET("/readyz", h.ready)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})), h.metricsAuth)
 	e.GET("/v1/openapi.json", doc.serve)
 
 	// Every /v1 route: its query and headers checked as text (text.go),
@@ -123,7 +165,15 @@ func New(d Deps) (*echo.Echo, error) {
 	return e, nil
 }
 
-type handlers struct{ d Deps }
+type handlers struct {
+	d Deps
+	// userStreams and keyStreams count the live streams open per user and
+	// per channel key.
+	userStreams, keyStreams *streamLimiter
+	signIns                 *signInGuard
+	channelByKey            *keyedLimiters
+	channelByCustomer       *keyedLimiters
+}
 
 // meta builds a command's metadata from the request: the actor, and the
 // command ID from Idempotency-Key.

@@ -69,6 +69,14 @@ func (h *Handler) RemoveAgent(ctx context.Context, m Meta, c RemoveAgent) (Resul
 	if err != nil {
 		return Result{}, err
 	}
+	// The user is gone: its password hash goes too (a retry forgets it
+	// again; a hash left by a crash here opens nothing, the roster has
+	// no such user).
+	if h.Credentials != nil {
+		if err := h.Credentials.Forget(ctx, c.TenantID, c.AgentID); err != nil {
+			return Result{}, err
+		}
+	}
 	return h.endSessions(ctx, m, c.AgentRef, res)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"supportd/credentials"
 	"supportd/domain/tenant"
 	"supportd/eventschema"
 	"supportd/eventstore"
@@ -32,6 +33,11 @@ func twoHandlers(t *testing.T) (a, b *Handler, tenantID uuid.UUID) {
 	a = NewHandler(store, eventschema.Catalog(), stoppedClock{})
 	b = NewHandler(store, eventschema.Catalog(), stoppedClock{})
 	a.Passwords, b.Passwords = Bcrypt{Cost: 4}, Bcrypt{Cost: 4}
+	creds := credentials.Store{DB: pool}
+	if err := creds.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a.Credentials, b.Credentials = creds, creds
 	tenantID = uuid.Must(uuid.NewV7())
 	_, err := a.CreateTenant(context.Background(), testMeta(), CreateTenant{TenantID: tenantID, Name: "Acme",
 		Admin: NewUser{Email: "boss@acme.example", Nickname: "Boss", Password: "correct-horse"}})

@@ -20,6 +20,7 @@ import (
 
 	"supportd/eventschema"
 	"supportd/eventstore"
+	"supportd/secrets"
 )
 
 // Clock tells the time. Tests inject a fixed one.
@@ -62,6 +63,15 @@ type Handler struct {
 
 	// Passwords hashes user passwords; bcrypt at its default cost unless set.
 	Passwords Passwords
+	// Credentials keeps the password hashes (never the log); required by
+	// the commands that set or check passwords.
+	Credentials CredentialStore
+	// WebhooksAllowPrivate accepts webhook URLs naming loopback, private
+	// and other inward addresses (development and tests only).
+	WebhooksAllowPrivate bool
+	// Secrets seals webhook secrets before they enter the log; nil keeps
+	// them plain (no --secret-key).
+	Secrets *secrets.Sealer
 
 	// Retries bounds how often a command is decided again after another
 	// writer changed its stream first.

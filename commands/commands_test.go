@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/domain"
 	"supportd/domain/tenant"
 	"supportd/eventschema"
@@ -37,6 +38,10 @@ func newHandler(t *testing.T) (*commands.Handler, eventstore.Store) {
 	t.Cleanup(store.Close)
 	h := commands.NewHandler(store, eventschema.Catalog(), fixedClock{now})
 	h.Passwords = commands.Bcrypt{Cost: bcrypt.MinCost}
+	h.Credentials = credentials.Store{DB: pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return h, store
 }
 

@@ -37,7 +37,7 @@ func TestAutoReassignAvoidsTheSilentAgent(t *testing.T) {
 	d := &commands.Dispatcher{Handler: h, Queue: q.reader(0), Candidates: w.candidates, Clock: commands.SystemClock{}}
 	settled := func(want int) {
 		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); q.waiting() != want; time.Sleep(5 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); q.waiting() != want; time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the projected queue holds %d, want %d", q.waiting(), want)
 			}
@@ -66,9 +66,9 @@ func TestAutoReassignAvoidsTheSilentAgent(t *testing.T) {
 		t.Helper()
 		conv, _ := w.start(t, w.teams[0], false)
 		settled(1)
-		for deadline := time.Now().Add(20 * time.Second); q.waiting() != 0; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); q.waiting() != 0; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the projected queue holds %d after sweeping for 20 s", q.waiting())
+				t.Fatalf("the projected queue holds %d after sweeping for a minute", q.waiting())
 			}
 			if err := d.Sweep(ctx); err != nil {
 				t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/domain/agent"
 	"supportd/domain/conversation"
 	"supportd/eventschema"
@@ -320,6 +321,10 @@ func newHandlerClock(t *testing.T, clock commands.Clock) (*commands.Handler, eve
 	t.Cleanup(store.Close)
 	h := commands.NewHandler(store, eventschema.Catalog(), clock)
 	h.Passwords = commands.Bcrypt{Cost: bcrypt.MinCost}
+	h.Credentials = credentials.Store{DB: pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return h, store
 }
 
@@ -334,7 +339,7 @@ func (w *world) readLog(t *testing.T) ([]eventschema.Envelope, []any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	var (
 		envs     []eventschema.Envelope
 		payloads []any
@@ -410,7 +415,7 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	// sweep waits until the projected queue is exactly conv, then sweeps.
 	sweep := func(conv uuid.UUID) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for !q.only(conv) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the queue never held just %s", conv)
@@ -512,7 +517,7 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 
 	waitQueued := func(n int) []commands.QueuedConversation {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for q.waiting() != n {
 			if time.Now().After(deadline) {
 				t.Fatalf("%d queued, want %d", q.waiting(), n)
@@ -605,7 +610,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	)
 	h, store := newHandlerClock(t, commands.SystemClock{})
 	reg := eventschema.Catalog()
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	w := newWorld(t, h, store, nTeams, func(i int) []int {
 		if i%5 == 0 {
@@ -707,7 +712,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for q.waiting() > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/domain/webhook"
+	"supportd/secrets"
 )
 
 // Headers of a webhook request.
@@ -78,7 +79,9 @@ func (p RetryPolicy) Delay(attempts int) time.Duration {
 
 // Deliverer POSTs pending deliveries to their endpoints.
 type Deliverer struct {
-	Pool *pgxpool.Pool
+	// Secrets opens sealed endpoint secrets to sign with.
+	Secrets *secrets.Sealer
+	Pool    *pgxpool.Pool
 	// Client sends the requests; its Timeout bounds each attempt. It should
 	// not follow redirects (a 3xx is a failed attempt).
 	Client *http.Client
@@ -356,6 +359,14 @@ func (d *Deliverer) post(ctx context.Context, url, secret string, id uuid.UUID, 
 	req.Header.Set(DeliveryHeader, id.String())
 	req.Header.Set(EventHeader, eventType)
 	req.Header.Set(AttemptHeader, strconv.Itoa(attempt))
+	if secrets.IsSealed(secret) {
+		if d.Secrets == nil {
+			return 0, errors.New("webhook secret is sealed and no secret key is configured")
+		}
+		if secret, err = d.Secrets.Open(secret); err != nil {
+			return 0, err
+		}
+	}
 	req.Header.Set(SignatureHeader, webhook.Sign(secret, body))
 	client := d.Client
 	if client == nil {

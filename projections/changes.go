@@ -3,9 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -32,32 +30,19 @@ type Change struct {
 
 // FollowChanges calls announce for every event after the most advanced
 // projector's checkpoint at start (what came before, consoles read as
-// state), in log order, once every projector of the runner has applied it.
-// It returns when ctx ends.
+// state), in log order, once every running projector of the runner has
+// applied it; a stopped projector does not hold the changes back (Health
+// reports it). Failures to read the log are retried, resuming after the
+// last change announced. It returns when ctx ends, with nil.
 func (r *Runner) FollowChanges(ctx context.Context, announce func(Change)) error {
-	var start eventschema.Position
-	for {
-		var err error
-		if start, err = r.fastest(ctx); err == nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
-	err := r.store.Subscribe(ctx, start, func(e eventschema.Envelope) error {
-		if err := r.WaitFor(ctx, e.Position); err != nil {
+	r.follow(ctx, "follow changes", func(e eventschema.Envelope) error {
+		if err := r.waitFor(ctx, e.Position, true); err != nil {
 			return err
 		}
 		announce(ChangeOf(e))
 		return nil
 	})
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return fmt.Errorf("follow changes: %w", err)
+	return nil
 }
 
 // ChangeOf describes an event as a change.

@@ -20,16 +20,16 @@ const pipelineLimit = 1000
 type txDB struct{ tx pgx.Tx }
 
 func (d txDB) Exec(ctx context.Context, sql string, args ...any) error {
-	_, err := d.tx.Exec(ctx, sql, args...)
+	_, err := d.tx.Exec(ctx, sql, sanitiseArgs(args)...)
 	return err
 }
 
 func (d txDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return d.tx.Query(ctx, sql, args...)
+	return d.tx.Query(ctx, sql, sanitiseArgs(args)...)
 }
 
 func (d txDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return d.tx.QueryRow(ctx, sql, args...)
+	return d.tx.QueryRow(ctx, sql, sanitiseArgs(args)...)
 }
 
 // batchDB queues a projector's statements and sends them in pipelined
@@ -49,7 +49,7 @@ type batchDB struct {
 }
 
 func (d *batchDB) Exec(ctx context.Context, sql string, args ...any) error {
-	d.batch.Queue(sql, args...)
+	d.batch.Queue(sql, sanitiseArgs(args)...)
 	d.owner = append(d.owner, d.cur)
 	if d.batch.Len() >= d.limit {
 		return d.flush(ctx)
@@ -61,14 +61,14 @@ func (d *batchDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows,
 	if err := d.flush(ctx); err != nil {
 		return nil, err
 	}
-	return d.tx.Query(ctx, sql, args...)
+	return d.tx.Query(ctx, sql, sanitiseArgs(args)...)
 }
 
 func (d *batchDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	if err := d.flush(ctx); err != nil {
 		return errRow{err}
 	}
-	return d.tx.QueryRow(ctx, sql, args...)
+	return d.tx.QueryRow(ctx, sql, sanitiseArgs(args)...)
 }
 
 // flush sends the queued statements.

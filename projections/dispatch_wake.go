@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -59,21 +58,10 @@ const maxStarts = 4096
 //     sees them; waiting for those never holds back the arrivals.
 //
 // A projector that stopped does not hold the wake-ups back: the dispatcher
-// is woken anyway and finds what the read models show. It returns when ctx
-// ends.
+// is woken anyway and finds what the read models show. Failures to read
+// the log or an event's conversation are retried, resuming at the event
+// that failed. It returns when ctx ends, with nil.
 func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, wake func(), arrive func(q readmodels.QueuedEpisode, routedAgent uuid.UUID)) error {
-	var start eventschema.Position
-	for {
-		var err error
-		if start, err = r.fastest(ctx); err == nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
 	type pending struct {
 		pos   eventschema.Position
 		names []string
@@ -100,7 +88,7 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 		<-waiterDone
 	}()
 	starts := map[string]startFacts{} // by stream: conversation IDs are unique per tenant only
-	err := r.store.Subscribe(ctx, start, func(e eventschema.Envelope) error {
+	r.follow(ctx, "follow dispatch wake-ups", func(e eventschema.Envelope) error {
 		switch e.Type {
 		case "ConversationStarted":
 			p, err := reg.Decode(e)
@@ -154,10 +142,7 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 		}
 		return nil
 	})
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return fmt.Errorf("follow dispatch wake-ups: %w", err)
+	return nil
 }
 
 // readStart reads a conversation's start, and the agent a routing rule

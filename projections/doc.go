@@ -64,6 +64,16 @@
 //   - supportd_projector_lag_events: events in the log after the checkpoint.
 //   - supportd_projector_lag_milliseconds: age of the oldest event not yet
 //     applied; 0 when caught up.
+//   - supportd_projector_stopped_info: 1 per stopped projector, labelled with
+//     its checkpoint and the position and type of the event it stopped on.
+//
+// # Text the database refuses
+//
+// Every statement a projector sends through its DB is sanitised first (see
+// sanitise.go): NUL characters are removed from text and JSON arguments,
+// invalid UTF-8 becomes U+FFFD. An event of the log holding such text is
+// projected, cleaned, instead of stopping its projector; the event itself
+// is unchanged.
 //
 // Lag is measured against one store subscription per Runner that follows
 // the head of the log; it also wakes idle projectors when events arrive,

@@ -11,6 +11,7 @@ const (
 	metricEvents   = "supportd_projector_events_total"
 	metricLagEv    = "supportd_projector_lag_events"
 	metricLagMs    = "supportd_projector_lag_milliseconds"
+	metricStopped  = "supportd_projector_stopped_info"
 )
 
 // collector reports the Runner's projectors at scrape time, so the gauges
@@ -18,8 +19,8 @@ const (
 type collector struct {
 	r *Runner
 
-	up, lagEvents, lagMs *prometheus.Desc
-	failures, events     *prometheus.CounterVec
+	up, lagEvents, lagMs, stopped *prometheus.Desc
+	failures, events              *prometheus.CounterVec
 }
 
 func newCollector(r *Runner) *collector {
@@ -29,6 +30,8 @@ func newCollector(r *Runner) *collector {
 		up:        prometheus.NewDesc(metricUp, "1 while the projector consumes the log, 0 once it stopped after an event kept failing.", labels, nil),
 		lagEvents: prometheus.NewDesc(metricLagEv, "Events in the global log after the projector's checkpoint.", labels, nil),
 		lagMs:     prometheus.NewDesc(metricLagMs, "How long ago the oldest event not yet applied by the projector was recorded; 0 when it is caught up.", labels, nil),
+		stopped: prometheus.NewDesc(metricStopped, "1 for a stopped projector, naming its checkpoint and the event it could not apply.",
+			[]string{"projector", "checkpoint", "failed_at", "failed_type"}, nil),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: metricFailures,
 			Help: "Failed attempts to apply an event, and batches that could not be read or committed.",
@@ -45,6 +48,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.up
 	ch <- c.lagEvents
 	ch <- c.lagMs
+	ch <- c.stopped
 	c.failures.Describe(ch)
 	c.events.Describe(ch)
 }
@@ -55,6 +59,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		up := 1.0
 		if s.State == StateStopped {
 			up = 0
+			ch <- prometheus.MustNewConstMetric(c.stopped, prometheus.GaugeValue, 1, s.Name,
+				s.Checkpoint.String(), s.FailedAt.String(), s.FailedType)
 		}
 		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, up, s.Name)
 		ch <- prometheus.MustNewConstMetric(c.lagEvents, prometheus.GaugeValue, float64(s.EventsBehind), s.Name)

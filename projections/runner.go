@@ -56,6 +56,10 @@ type Status struct {
 	// or a batch that could not be read or committed and is being retried.
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// FailedAt and FailedType name the event a stopped projector could not
+	// apply: the one after its checkpoint that it stopped on.
+	FailedAt   eventschema.Position `json:"failed_at,omitzero"`
+	FailedType string               `json:"failed_type,omitempty"`
 }
 
 // Runner runs projectors: a Watermill router with one handler per projector,
@@ -96,6 +100,8 @@ type projectorState struct {
 	checkpointAt time.Time
 	lastErr      error
 	lastErrAt    time.Time
+	failedAt     eventschema.Position
+	failedType   string
 }
 
 // NewRunner returns a runner of projectors reading store and writing to the
@@ -145,8 +151,9 @@ func NewRunner(store eventstore.Store, pool *pgxpool.Pool, logger *slog.Logger, 
 }
 
 // Run projects until ctx ends. A projector that stops does not end Run: the
-// others go on, and Health reports it. Run returns an error only if it
-// could not start.
+// others go on, and Health reports it. While the database is away Run
+// waits for it. Run returns an error only if it is called twice or
+// Watermill's router cannot be made.
 func (r *Runner) Run(ctx context.Context) error {
 	r.mu.Lock()
 	if r.ran {
@@ -157,10 +164,21 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.mu.Unlock()
 
 	// The tracker starts at the slowest checkpoint, so it can measure
-	// every projector's lag.
-	origin, err := r.slowest(ctx)
-	if err != nil {
-		return err
+	// every projector's lag. The database may be away at start: wait for
+	// it rather than end.
+	var origin eventschema.Position
+	for failures := 1; ; failures++ {
+		var err error
+		if origin, err = r.slowest(ctx); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.logger.Warn("loading the checkpoints failed; retrying", "err", err)
+		if !sleep(ctx, backoff(failures)) {
+			return nil
+		}
 	}
 	tr := newTracker(origin, r.PollInterval, 1<<20, max(20*r.BatchSize, 10000))
 	r.mu.Lock()
@@ -307,6 +325,7 @@ func (r *Runner) report(st *projectorState) message.HandlerMiddleware {
 			r.mu.Lock()
 			st.state = StateStopped
 			st.lastErr, st.lastErrAt = err, r.Now()
+			st.failedAt, st.failedType = e.Position, e.Type
 			r.broadcastLocked()
 			r.mu.Unlock()
 			r.logger.Error("projector stopped: an event keeps failing",
@@ -384,6 +403,8 @@ func (r *Runner) Health() []Status {
 			Checkpoint:   st.checkpoint,
 			CheckpointAt: st.checkpointAt,
 			LastErrorAt:  st.lastErrAt,
+			FailedAt:     st.failedAt,
+			FailedType:   st.failedType,
 		}
 		if st.lastErr != nil {
 			out[i].LastError = st.lastErr.Error()
@@ -413,6 +434,12 @@ func (r *Runner) Health() []Status {
 // writes. It fails with ErrStopped if one of them has stopped, and with the
 // context's error when ctx ends first.
 func (r *Runner) WaitFor(ctx context.Context, pos eventschema.Position, projectors ...string) error {
+	return r.waitFor(ctx, pos, false, projectors...)
+}
+
+// waitFor is WaitFor; with passStopped set, a stopped projector is passed
+// over instead of failing the wait.
+func (r *Runner) waitFor(ctx context.Context, pos eventschema.Position, passStopped bool, projectors ...string) error {
 	states := r.states
 	if len(projectors) > 0 {
 		states = nil
@@ -429,6 +456,9 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventschema.Position, projecto
 		changed := r.changed
 		reached := true
 		for _, st := range states {
+			if st.state == StateStopped && passStopped {
+				continue
+			}
 			if st.state == StateStopped {
 				r.mu.Unlock()
 				return fmt.Errorf("wait for %s: %s: %w", pos, st.p.Name(), ErrStopped)

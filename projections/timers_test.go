@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/eventschema"
 	"supportd/eventstore"
 	"supportd/readmodels"
@@ -24,7 +25,9 @@ func (c *movableClock) Now() time.Time { return c.now }
 // TestTimersFireOnceAcrossRestarts schedules a timer from an event, fires it
 // when due, fires it again from a "restarted" scheduler before its ending
 // event is projected, and checks that its command applied once and that the
-// event it recorded removed the timer.
+// event it recorded removed the timer. The projector is stopped while the
+// schedulers sweep, so "before it is projected" is a fact of the test, not
+// the outcome of a race with the projector.
 func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 	e := newEnv(t)
 	ctx := testContext(t)
@@ -43,11 +46,15 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 		return TimerChange{}
 	}
 	runner := newTestRunner(t, e, nil, io.Discard, NewTimers(reg, rule))
-	startRunner(t, runner)
+	stopRunner := startRunner(t, runner)
 
 	clock := &movableClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	h := commands.NewHandler(e.store, reg, clock)
 	h.Passwords = commands.Bcrypt{Cost: 4}
+	h.Credentials = credentials.Store{DB: e.pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	tenant := uuid.Must(uuid.NewV7())
 	res, err := h.CreateTenant(ctx, commands.Meta{}, commands.CreateTenant{TenantID: tenant, Name: "Acme", TimeZone: "UTC",
 		Admin: commands.NewUser{Email: "boss@acme.example", Nickname: "Boss", Password: "correct-horse"}})
@@ -82,6 +89,8 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 				return out, err
 			}}
 	}
+	// Nothing projects from here until the restart below.
+	stopRunner()
 	first := scheduler()
 	if n, err := first.Sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("before it is due: fired %d, %v", n, err)
@@ -92,6 +101,9 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 	}
 	// A restart before the renaming is projected: the timer is still listed
 	// and fires again, as the same command.
+	if pending, err := readmodels.PendingTimers(ctx, e.pool, tenant); err != nil || len(pending) != 1 {
+		t.Fatalf("the renaming was projected with the projector stopped: %v, %v", pending, err)
+	}
 	if n, err := scheduler().Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("after a restart: fired %d, %v", n, err)
 	}
@@ -110,6 +122,8 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 	if renamed != 1 {
 		t.Fatalf("the timer's command applied %d times, want 1", renamed)
 	}
+	runner = newTestRunner(t, e, nil, io.Discard, NewTimers(reg, rule))
+	startRunner(t, runner)
 	if err := runner.WaitFor(ctx, last); err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,9 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer release()
 
 	// The log's length is not known in advance: the bar counts and shows
-	// the rate.
+	// the rate. It draws only when the count moves: the library's own
+	// spinner goroutine would redraw from a ticker and reads the bar's
+	// state without its lock, a data race with every update.
 	bar := progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(stderr),
 		progressbar.OptionSetVisibility(!*quiet),
@@ -73,6 +75,7 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetItsString("events"),
 		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetSpinnerChangeInterval(0),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetElapsedTime(true),
 	)

@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"supportd/eventstore/postgres/pgtest"
 	"supportd/readmodels"
 )
 
@@ -39,11 +38,7 @@ func TestRebuildCommand(t *testing.T) {
 		t.Errorf("no progress on stderr: %q", stderr.String())
 	}
 
-	pool, err := pgxpool.New(context.Background(), f.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, f.url)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name     string

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // Colleague chat over HTTP, on a real database: an agent writes to an
@@ -158,10 +158,6 @@ func TestColleagueChatOverHTTP(t *testing.T) {
 
 	// The read models rebuilt from the log equal the live ones.
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	requireRebuildEqualsLive(t, ctx, pool)
 }

@@ -6,11 +6,11 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/eventschema"
 	"supportd/eventstore"
 	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // The conversation core over HTTP, on a real database: a customer starts
@@ -261,11 +261,7 @@ func TestConversationsOverHTTP(t *testing.T) {
 
 	// The log: segments and episodes well nested in every conversation.
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	store := postgres.New(pool)
 	for _, id := range []string{conv, vip["conversation_id"].(string), noteConv, third["conversation_id"].(string)} {
 		events, err := store.ReadStream(ctx, objectStream("conversation", tenant, id), eventstore.Forwards, 0, 1000)

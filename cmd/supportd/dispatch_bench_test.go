@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/cmd/internal/connect"
 	"supportd/eventschema"
 	"supportd/eventstore"
+	"supportd/eventstore/postgres/pgtest"
 )
 
 var (
@@ -93,11 +93,7 @@ func joinComma(s []string) string {
 // the started → joined times.
 func dispatchLatencies(b *testing.B, dbURL, tenant string, convs []string) []time.Duration {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(b, dbURL)
 	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
 	if err != nil {
 		b.Fatal(err)

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/commands"
 	"supportd/eventschema"
 	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
 	"supportd/readmodels"
 )
 
@@ -24,11 +24,7 @@ func TestDispatchOverHTTP(t *testing.T) {
 	t.Parallel()
 	base, dbURL := startServerDB(t, "postgres", "")
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, dbURL)
 	store := postgres.New(pool)
 	t.Cleanup(store.Close)
 	d := readModelDispatcher(commands.NewHandler(store, eventschema.Catalog(), commands.SystemClock{}), pool)
@@ -59,7 +55,7 @@ func TestDispatchOverHTTP(t *testing.T) {
 		if err := d.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			c := admin.expect(200, "GET", "/v1/conversations/"+conv, "")["conversation"].(map[string]any)
 			if c["status"] == "serving" {
 				return conv, c["agent_id"].(string)
@@ -89,7 +85,7 @@ func TestDispatchOverHTTP(t *testing.T) {
 		annConv = c2
 	}
 	ann.expect(200, "POST", "/v1/conversations/"+annConv+"/close", "")
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		if err := d.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -7,10 +7,10 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/eventstore"
 	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // Keyword rules and sensitive words over HTTP, on a real database: admins
@@ -205,11 +205,7 @@ func TestKeywordRulesOverHTTP(t *testing.T) {
 	// nested, and the read models rebuilt from the log equal the live ones.
 	ann.expect(200, "POST", "/v1/conversations/"+conv+"/close", "")
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	events, err := postgres.New(pool).ReadStream(ctx, objectStream("conversation", tenant, conv), eventstore.Forwards, 0, 1000)
 	if err != nil {
 		t.Fatal(err)

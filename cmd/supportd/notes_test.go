@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
+
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // TestNotesOverHTTP drives the Notes page: notes left by customers in two
@@ -313,10 +314,6 @@ func TestNotesOverHTTP(t *testing.T) {
 
 	// The notes read model rebuilt from the log equals the live one.
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	requireRebuildEqualsLive(t, ctx, pool)
 }

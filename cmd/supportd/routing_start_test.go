@@ -6,12 +6,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/commands"
 	"supportd/eventschema"
 	"supportd/eventstore"
 	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // TestRoutingAtStartOverHTTP starts conversations against the tenant's
@@ -91,11 +91,7 @@ func TestRoutingAtStartOverHTTP(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	store := postgres.New(pool)
 	reg := eventschema.Catalog()
 	events := func(id string) []any {

@@ -18,6 +18,7 @@ import (
 	"supportd/api"
 	"supportd/cmd/internal/connect"
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/eventschema"
 	"supportd/outbound"
 	"supportd/projections"
@@ -27,7 +28,7 @@ import (
 // run wires the server and serves until ctx ends. started, if not nil,
 // receives the address the API listens on once it accepts requests.
 func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr string)) error {
-	pool, err := connect.Database(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns), true)
+	pool, err := connect.Database(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns), true, connect.Timeouts(cfg.StatementTimeout, 5*time.Second))
 	if err != nil {
 		return err
 	}
@@ -50,6 +51,25 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	}
 	cmds := commands.NewHandler(store, catalog, commands.SystemClock{})
 	cmds.Passwords = commands.Bcrypt{Cost: cfg.PasswordCost}
+	creds := credentials.Store{DB: pool}
+	if err := creds.Migrate(ctx); err != nil {
+		return err
+	}
+	if n, err := creds.ImportFromLog(ctx, store); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("moved password hashes from the log to the credential store", "users", n)
+	}
+	cmds.Credentials = creds
+	cmds.WebhooksAllowPrivate = cfg.WebhooksAllowPrivate
+	cmds.Secrets = cfg.SecretKey
+	if cfg.SecretKey == nil {
+		log.Warn("no --secret-key: webhook secrets are stored in plain text")
+	} else if n, err := readmodels.SealWebhookSecrets(ctx, pool, cfg.SecretKey.Seal); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("sealed webhook secrets kept in plain text", "endpoints", n)
+	}
 	cmds.Blacklisted = cmds.CustomerBlacklisted
 	cmds.Ongoing = func(ctx context.Context, tenantID, customerID uuid.UUID) ([]uuid.UUID, error) {
 		return readmodels.OngoingOfCustomer(ctx, pool, tenantID, customerID)
@@ -107,7 +127,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	if !cfg.WebhooksAllowPrivate {
 		webhookClient = outbound.PublicOnly(webhookClient)
 	}
-	deliverer := &outbound.Deliverer{Pool: pool, Client: webhookClient, Retry: outbound.DefaultRetry,
+	deliverer := &outbound.Deliverer{Pool: pool, Client: webhookClient, Retry: outbound.DefaultRetry, Secrets: cfg.SecretKey,
 		Now: time.Now, Log: log.With("component", "webhooks")}
 	fanout := &outbound.Fanout{Store: store, Pool: pool, Registry: catalog, Names: agentName, Now: time.Now,
 		Log: log.With("component", "webhooks"), Enqueued: deliverer.Notify}
@@ -132,8 +152,15 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			}
 			return teams, err
 		},
-		ChannelLive: channelLive,
-		Webhooks:    deliverer,
+		ChannelLive:             channelLive,
+		Webhooks:                deliverer,
+		RequestTimeout:          cfg.RequestTimeout,
+		StreamWriteTimeout:      cfg.WriteTimeout,
+		MaxStreamsPerUser:       cfg.MaxStreamsPerUser,
+		MaxStreamsPerChannelKey: cfg.MaxStreamsPerChannelKey,
+		Limits:                  cfg.Limits,
+		TrustedProxies:          cfg.TrustedProxies,
+		MetricsToken:            cfg.MetricsToken,
 	})
 	if err != nil {
 		return err
@@ -145,7 +172,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// Slow or stalled clients are cut off; the live streams lift the read
+	// and write deadlines for themselves (api.streamDeadlines).
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := runner.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -153,29 +183,30 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		}
 		return nil
 	})
-	g.Go(func() error { return presence.Run(gctx) })
-	g.Go(func() error { return waiting.Run(gctx) })
-	g.Go(func() error { return timers.Run(gctx) })
-	g.Go(func() error { return dispatcher.Run(gctx) })
-	g.Go(func() error { return fanout.Run(gctx) })
-	g.Go(func() error { return deliverer.Run(gctx) })
+	g.Go(func() error { return keep(gctx, log, "presence", presence.Run) })
+	g.Go(func() error { return keep(gctx, log, "waiting", waiting.Run) })
+	g.Go(func() error { return keep(gctx, log, "timers", timers.Run) })
+	g.Go(func() error { return keep(gctx, log, "dispatcher", dispatcher.Run) })
+	g.Go(func() error { return keep(gctx, log, "fanout", fanout.Run) })
+	g.Go(func() error { return keep(gctx, log, "deliverer", deliverer.Run) })
 	g.Go(func() error {
-		wake := func() {
-			select {
-			case dispatchWake <- struct{}{}:
-			default: // a sweep is due already
-			}
-		}
-		return runner.FollowDispatch(gctx, catalog, wake, func(q readmodels.QueuedEpisode, routedAgent uuid.UUID) {
-			dispatcher.Arrive(commands.QueuedConversation(q), routedAgent)
+		return keep(gctx, log, "dispatch wake-ups", func(ctx context.Context) error {
+			return runner.FollowDispatch(ctx, catalog, dispatchWakeUp(dispatchWake), func(q readmodels.QueuedEpisode, routedAgent uuid.UUID) {
+				dispatcher.Arrive(commands.QueuedConversation(q), routedAgent)
+			})
 		})
 	})
 	g.Go(func() error {
-		return runner.FollowChanges(gctx, func(c projections.Change) {
-			_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
-				Version: c.Version, Position: c.Position.String(), Agents: c.Agents})
-			channelLive.Publish(c.Event)
-			fanout.Notify()
+		return keep(gctx, log, "changes", func(ctx context.Context) error {
+			return runner.FollowChanges(ctx, func(c projections.Change) {
+				_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
+					Version: c.Version, Position: c.Position.String(), Agents: c.Agents})
+				channelLive.Publish(c.Event)
+				if id, ok := api.CredentialEnded(c.Event); ok {
+					live.EndCredential(id)
+				}
+				fanout.Notify()
+			})
 		})
 	})
 	g.Go(func() error {
@@ -201,6 +232,45 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	return g.Wait()
 }
 
+// dispatchWakeUp returns a func that wakes the dispatcher through wake
+// without blocking.
+func dispatchWakeUp(wake chan<- struct{}) func() {
+	return func() {
+		select {
+		case wake <- struct{}{}:
+		default: // a sweep is due already
+		}
+	}
+}
+
+// keep runs loop until ctx ends. The background loops return only when ctx
+// ends; should one return early, with an error or by panicking, it is
+// logged and started again after a pause, so that no fault of one loop
+// ends the process (only the listener's failure does, or ctx).
+func keep(ctx context.Context, log *slog.Logger, name string, loop func(context.Context) error) error {
+	for failures := 1; ctx.Err() == nil; failures++ {
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic: %v", p)
+				}
+			}()
+			return loop(ctx)
+		}()
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Error("background loop ended early; restarting it", "loop", name, "err", err)
+		t := time.NewTimer(min(100*time.Millisecond<<min(failures-1, 6), 5*time.Second))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
 func projectorStatuses(in []projections.Status) []api.ProjectorStatus {
 	out := make([]api.ProjectorStatus, len(in))
 	for i, s := range in {
@@ -208,8 +278,15 @@ func projectorStatuses(in []projections.Status) []api.ProjectorStatus {
 			Name:     s.Name,
 			State:    string(s.State),
 			Position: s.Checkpoint.String(),
-			Error:    s.LastError,
 			Stopped:  s.State == projections.StateStopped,
+		}
+		// The error's own text (in the log) may hold database details.
+		switch {
+		case out[i].Stopped:
+			out[i].FailedAt, out[i].FailedType = s.FailedAt.String(), s.FailedType
+			out[i].Error = fmt.Sprintf("stopped: event %s at %s could not be applied", s.FailedType, s.FailedAt)
+		case s.LastError != "" && s.LastErrorAt.After(s.CheckpointAt):
+			out[i].Error = "a batch failed at " + s.LastErrorAt.UTC().Format(time.RFC3339) + "; retrying"
 		}
 	}
 	return out

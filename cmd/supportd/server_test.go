@@ -13,17 +13,23 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
+	"supportd/api"
 	"supportd/cmd/internal/connect"
 	"supportd/commands"
 	"supportd/eventschema"
 	"supportd/eventstore"
+	"supportd/projections"
 	"supportd/readmodels"
 
 	"supportd/eventstore/kurrentdb/kurrentdbdouble"
 	"supportd/eventstore/postgres/pgtest"
 )
+
+// testServerConns bounds the PostgreSQL connections of every test server:
+// the least the server accepts (one per projector and 8 for the rest), so
+// that the suite's peak is known (see .ci/with-postgres).
+var testServerConns = fmt.Sprint(len(projections.All(eventschema.Catalog())) + 8)
 
 // startServer runs the whole server on a fresh database and returns its
 // base URL.
@@ -35,18 +41,43 @@ func startServer(t testing.TB, eventStore, kurrentURL string) string {
 // startServerDB is startServer that also answers the database URL.
 func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string) {
 	t.Helper()
+	return startServerWith(t, eventStore, kurrentURL)
+}
+
+// testSecretKey seals the test servers' webhook secrets.
+const testSecretKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+// startServerWith is startServerDB with more flags.
+func startServerWith(t testing.TB, eventStore, kurrentURL string, flags ...string) (string, string) {
+	t.Helper()
+	return startServerConfig(t, eventStore, kurrentURL, nil, flags...)
+}
+
+// startServerConfig is startServerWith with a change of the configuration
+// (change may be nil).
+func startServerConfig(t testing.TB, eventStore, kurrentURL string, change func(*config), flags ...string) (string, string) {
+	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
-	cfg, err := parseConfig([]string{
+	cfg, err := parseConfig(append([]string{
 		"--addr", "127.0.0.1:0",
 		"--database-url", dbURL,
+		"--db-max-conns", testServerConns,
 		"--event-store", eventStore,
 		"--kurrentdb-url", kurrentURL,
 		"--operator-token", "op-token",
 		"--password-cost", "4", // bcrypt.MinCost: sign-ins stay fast under the race detector
 		"--webhooks-allow-private", // the test receivers listen on loopback
-	}, func(string) string { return "" }, io.Discard)
+		"--secret-key", testSecretKey,
+	}, flags...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Tests about other things send many requests from one address and
+	// for one customer: generous budgets, unless a test sets its own.
+	cfg.Limits = api.Limits{SignInFailuresPerIP: 10000, SignInFailuresPerAccount: 10000, LockAfter: 10000,
+		ChannelPerCustomer: 10000, ChannelCustomerBurst: 100000, ChannelPerKey: 10000, ChannelKeyBurst: 100000}
+	if change != nil {
+		change(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
@@ -64,7 +95,7 @@ func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string)
 	case err := <-done:
 		done <- nil // for the cleanup, which waits for the server to stop
 		t.Fatalf("server did not start: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("server did not start in time")
 	}
 	return "", ""
@@ -281,11 +312,7 @@ func TestSessions(t *testing.T) {
 	// The remaining console goes silent: the presence sweep, 31 s later,
 	// ends its session and takes the user offline.
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +335,7 @@ func TestSessions(t *testing.T) {
 	if err := monitor.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		code, _ := other.do("GET", "/v1/me", "")
 		if code == 401 {

@@ -58,11 +58,7 @@ type timeoutRig struct {
 func newTimeoutRig(t *testing.T, dbURL, tenant string, reader client) *timeoutRig {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, dbURL)
 	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +159,7 @@ func notices(c client, conv, kind string) []string {
 // servedBy waits until an agent serves conv and answers who.
 func servedBy(t *testing.T, c client, conv string) string {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		_, d := c.do("GET", "/v1/conversations/"+conv, "")
 		if cv, ok := d["conversation"].(map[string]any); ok && cv["agent_id"] != nil && cv["agent_id"] != "" {
 			return cv["agent_id"].(string)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/cmd/internal/connect"
 	"supportd/eventstore"
@@ -20,7 +19,7 @@ import (
 func serveOn(t *testing.T, dbURL string) (base string, stop func()) {
 	t.Helper()
 	cfg, err := parseConfig([]string{"--addr", "127.0.0.1:0", "--database-url", dbURL,
-		"--operator-token", "op-token", "--password-cost", "4", "--webhooks-allow-private"}, func(string) string { return "" }, io.Discard)
+		"--db-max-conns", testServerConns, "--operator-token", "op-token", "--password-cost", "4", "--webhooks-allow-private"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +42,7 @@ func serveOn(t *testing.T, dbURL string) (base string, stop func()) {
 		return "http://" + a, stop
 	case err := <-done:
 		t.Fatalf("server did not start: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("server did not start in time")
 	}
 	return "", stop
@@ -77,7 +76,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 	ann.do("POST", "/v1/queue/"+conv+"/join"+at(start), "")
 	serving := func() any {
 		var agent any
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			_, d := admin.do("GET", "/v1/conversations/"+conv, "")
 			if c, ok := d["conversation"].(map[string]any); ok && c["agent_id"] != nil && c["agent_id"] != "" {
 				agent = c["agent_id"]
@@ -100,11 +99,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 	admin.base = base
 
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +117,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for failed() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the pending transfer did not expire after the restart")

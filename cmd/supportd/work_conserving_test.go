@@ -13,6 +13,7 @@ import (
 
 	"supportd/eventschema"
 	"supportd/eventstore/postgres"
+	"supportd/eventstore/postgres/pgtest"
 )
 
 // conservingBound is how long a queued conversation may wait while an
@@ -108,11 +109,7 @@ func TestDispatchIsWorkConserving(t *testing.T) {
 	agents[0].expect(200, "PUT", "/v1/me/status", `{"status":"online"}`)
 	time.Sleep(conservingBound + time.Second) // the last arrivals settle
 
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(t, dbURL)
 	checkWorkConserving(t, readWholeLog(t, pool), team, ids, conservingBound)
 }
 

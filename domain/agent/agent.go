@@ -185,13 +185,24 @@ func SignOut(s State, who Identity, session uuid.UUID, clientIP, reason string) 
 
 // SignOutAll ends every session, e.g. when the account is disabled.
 func SignOutAll(s State, who Identity, reason string) ([]any, error) {
+	return SignOutOthers(s, who, uuid.Nil, reason)
+}
+
+// SignOutOthers ends every session but keep (the one that changed the
+// password, say); the user goes offline unless keep is still open.
+func SignOutOthers(s State, who Identity, keep uuid.UUID, reason string) ([]any, error) {
 	// Sessions in ID order: the same state always decides the same events.
 	ids := slices.SortedFunc(maps.Keys(s.Sessions), func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
 	var out []any
+	kept := false
 	for _, id := range ids {
+		if id == keep {
+			kept = true
+			continue
+		}
 		out = append(out, eventschema.AgentSignedOut{TenantID: who.TenantID, AgentID: who.AgentID, SessionID: id, Reason: reason})
 	}
-	if s.CurrentStatus() != Offline {
+	if !kept && s.CurrentStatus() != Offline {
 		out = append(out, eventschema.AgentStatusChanged{TenantID: who.TenantID, AgentID: who.AgentID,
 			From: string(s.CurrentStatus()), To: string(Offline), Reason: reason})
 	}

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -21,16 +23,37 @@ import (
 // DefaultDatabaseURL is used when neither flag nor DATABASE_URL names one.
 const DefaultDatabaseURL = "postgres://postgres@localhost:5432/supportd?sslmode=disable"
 
+// Option adjusts the pool's configuration before it connects.
+type Option func(*pgxpool.Config)
+
+// Timeouts bounds each statement (PostgreSQL's statement_timeout, unless
+// the URL sets it) and each connection attempt (unless the URL sets
+// connect_timeout), so that a stalled database holds no caller for ever.
+// Zero leaves either as it is.
+func Timeouts(statement, connect time.Duration) Option {
+	return func(cfg *pgxpool.Config) {
+		if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set && statement > 0 {
+			cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(statement.Milliseconds(), 10)
+		}
+		if cfg.ConnConfig.ConnectTimeout == 0 && connect > 0 {
+			cfg.ConnConfig.ConnectTimeout = connect
+		}
+	}
+}
+
 // Database opens a pool on url. With create set, a missing database is
 // created first through the server's "postgres" database, so that a fresh
 // checkout runs with nothing set up by hand.
-func Database(ctx context.Context, dbURL string, maxConns int32, create bool) (*pgxpool.Pool, error) {
+func Database(ctx context.Context, dbURL string, maxConns int32, create bool, opts ...Option) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	if create {
 		if err := createDatabase(ctx, dbURL, cfg.ConnConfig.Database); err != nil {

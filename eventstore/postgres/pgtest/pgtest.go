@@ -31,7 +31,7 @@ func AdminURL() string {
 // returns its connection URL.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, AdminURL())
 	if err != nil {
@@ -45,7 +45,7 @@ func NewDatabase(t testing.TB) string {
 		t.Fatalf("create database: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		admin, err := pgx.Connect(ctx, AdminURL())
 		if err != nil {
@@ -65,14 +65,28 @@ func NewDatabase(t testing.TB) string {
 	return u.String()
 }
 
+// PoolMaxConns bounds each pool a test opens with NewPool or Pool, so
+// that the suite's connections stay within a known budget (see
+// .ci/with-postgres) whatever the machine's number of CPUs, which pgxpool's
+// default follows.
+const PoolMaxConns = 4
+
 // NewPool creates a database as NewDatabase does and returns a pool on it,
 // closed when the test ends.
 func NewPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(NewDatabase(t))
+	return Pool(t, NewDatabase(t))
+}
+
+// Pool opens a pool of at most PoolMaxConns connections on url, closed
+// when the test ends.
+func Pool(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.MaxConns = PoolMaxConns
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
