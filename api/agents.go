@@ -28,6 +28,7 @@ func (h *handlers) agentRoutes(g *echo.Group) {
 	g.PUT("/agents/:agent_id/email", h.changeAgentEmail, admin)
 	g.PUT("/agents/:agent_id/password", h.resetAgentPassword, admin)
 	g.PUT("/agents/:agent_id/capacity", h.setAgentCapacity, admin)
+	g.DELETE("/agents/:agent_id/lockout", h.liftLockout, admin)
 	g.PUT("/me/profile", h.editOwnProfile, signedIn)
 	g.PUT("/me/password", h.changeOwnPassword, signedIn)
 }
@@ -49,6 +50,18 @@ func command[Req, Res any](c echo.Context, status int, run func(ctx context.Cont
 		return err
 	}
 	return c.JSON(status, res)
+}
+
+// settle answers a command's result once the read models show it: used by
+// the commands that end credentials (sign-out, revocation, password change,
+// disabling), so the very next request is refused, not one after.
+func (h *handlers) settle(ctx context.Context) func(commands.Result, error) (commands.Result, error) {
+	return func(res commands.Result, err error) (commands.Result, error) {
+		if err != nil || h.d.WaitFor == nil || res.Events == 0 {
+			return res, err
+		}
+		return res, h.d.WaitFor(ctx, res.Position)
+	}
 }
 
 // agentRef is the user a request's path names, in the caller's tenant: an
@@ -195,7 +208,7 @@ func (h *handlers) setAgentEnabled(c echo.Context) error {
 		if r.Enabled {
 			return h.d.Commands.EnableAgent(ctx, m, commands.EnableAgent{AgentRef: ref})
 		}
-		return h.d.Commands.DisableAgent(ctx, m, commands.DisableAgent{AgentRef: ref})
+		return h.settle(ctx)(h.d.Commands.DisableAgent(ctx, m, commands.DisableAgent{AgentRef: ref}))
 	})
 }
 
@@ -205,7 +218,7 @@ func (h *handlers) removeAgent(c echo.Context) error {
 		return err
 	}
 	return command(c, http.StatusOK, func(ctx context.Context, m commands.Meta, _ struct{}) (commands.Result, error) {
-		return h.d.Commands.RemoveAgent(ctx, m, commands.RemoveAgent{AgentRef: ref})
+		return h.settle(ctx)(h.d.Commands.RemoveAgent(ctx, m, commands.RemoveAgent{AgentRef: ref}))
 	})
 }
 
@@ -229,7 +242,7 @@ func (h *handlers) resetAgentPassword(c echo.Context) error {
 	return command(c, http.StatusOK, func(ctx context.Context, m commands.Meta, r struct {
 		Password string `json:"password"`
 	}) (commands.Result, error) {
-		return h.d.Commands.ResetAgentPassword(ctx, m, commands.ResetAgentPassword{AgentRef: ref, Password: r.Password})
+		return h.settle(ctx)(h.d.Commands.ResetAgentPassword(ctx, m, commands.ResetAgentPassword{AgentRef: ref, Password: r.Password}))
 	})
 }
 
@@ -238,8 +251,14 @@ func (h *handlers) changeOwnPassword(c echo.Context) error {
 		CurrentPassword string `json:"current_password"`
 		Password        string `json:"password"`
 	}) (commands.Result, error) {
-		return h.d.Commands.ChangeOwnPassword(ctx, m, commands.ChangeOwnPassword{AgentRef: ownRef(c),
-			CurrentPassword: r.CurrentPassword, Password: r.Password})
+		var res commands.Result
+		err := h.signIns.hash(ctx, func() error {
+			var err error
+			res, err = h.d.Commands.ChangeOwnPassword(ctx, m, commands.ChangeOwnPassword{AgentRef: ownRef(c),
+				CurrentPassword: r.CurrentPassword, Password: r.Password, SessionID: callerOf(c).sessionID})
+			return err
+		})
+		return h.settle(ctx)(res, err)
 	})
 }
 

@@ -28,6 +28,33 @@ type caller struct {
 	tenantID  uuid.UUID
 	agentID   uuid.UUID
 	sessionID uuid.UUID
+	tokenID   uuid.UUID // an API token's
+	// tokenHash is the bearer token's hash, for checks that it still holds.
+	tokenHash string
+}
+
+// credentialID is the session or API token a tenant principal acts with.
+func (cl caller) credentialID() uuid.UUID {
+	if cl.sessionID != uuid.Nil {
+		return cl.sessionID
+	}
+	return cl.tokenID
+}
+
+// who names the caller within its tenant: what an Idempotency-Key is
+// scoped to.
+func (cl caller) who() string {
+	switch {
+	case cl.operator:
+		return "operator"
+	case cl.agentID != uuid.Nil:
+		return "agent:" + cl.agentID.String()
+	case cl.channel.KeyID != uuid.Nil:
+		return "channel-key:" + cl.channel.KeyID.String()
+	case cl.tokenID != uuid.Nil:
+		return "api-token:" + cl.tokenID.String()
+	}
+	return "anonymous"
 }
 
 const callerKey = "supportd.caller"
@@ -57,7 +84,8 @@ func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ctx := c.Request().Context()
-		cred, err := readmodels.Authenticate(ctx, h.d.Reads, commands.HashSecret(token), time.Now())
+		tokenHash := commands.HashSecret(token)
+		cred, err := readmodels.Authenticate(ctx, h.d.Reads, tokenHash, time.Now())
 		if errors.Is(err, readmodels.ErrNotFound) {
 			return h.unauthorized(c)
 		}
@@ -77,7 +105,8 @@ func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 			}
 		}
-		c.Set(callerKey, caller{principal: p, tenantID: cred.TenantID, agentID: cred.AgentID, sessionID: cred.SessionID})
+		c.Set(callerKey, caller{principal: p, tenantID: cred.TenantID, agentID: cred.AgentID,
+			sessionID: cred.SessionID, tokenID: cred.TokenID, tokenHash: tokenHash})
 		return next(c)
 	}
 }
@@ -92,6 +121,9 @@ func (h *handlers) authenticateChannel(c echo.Context, key string, next echo.Han
 		return h.unauthorized(c)
 	}
 	if err != nil {
+		return err
+	}
+	if err := h.limitChannel(c, k); err != nil {
 		return err
 	}
 	c.Set(callerKey, caller{channel: k, tenantID: k.TenantID, principal: access.Principal{TenantID: k.TenantID.String(), Channel: k.Channel}})

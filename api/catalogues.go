@@ -1,12 +1,14 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"supportd/commands"
+	"supportd/domain"
 	"supportd/domain/access"
 	"supportd/domain/profilefields"
 	"supportd/domain/reviewcats"
@@ -139,12 +141,22 @@ func (h *handlers) changeConversationTag(c echo.Context) error {
 		return err
 	}
 	var req struct {
-		Name     *string    `json:"name"`
-		ParentID *uuid.UUID `json:"parent_id"`
-		Enabled  *bool      `json:"enabled"`
+		Name *string `json:"name"`
+		// ParentID null moves the tag to the roots; absent leaves it.
+		ParentID json.RawMessage `json:"parent_id"`
+		Enabled  *bool           `json:"enabled"`
 	}
 	if err := c.Bind(&req); err != nil {
 		return err
+	}
+	var parent *uuid.UUID
+	if len(req.ParentID) > 0 {
+		parent = new(uuid.UUID)
+		if string(req.ParentID) != "null" {
+			if err := json.Unmarshal(req.ParentID, parent); err != nil {
+				return domain.Errorf(domain.Invalid, "request.invalid_body", "/parent_id", "parent_id: %v", err)
+			}
+		}
 	}
 	return runCatalogue(c, func(m commands.Meta) (commands.Result, error) {
 		return h.d.Commands.ConversationTags(c.Request().Context(), m, callerOf(c).tenantID, func(s tags.Tree) ([]any, error) {
@@ -152,8 +164,8 @@ func (h *handlers) changeConversationTag(c echo.Context) error {
 			if req.Name != nil {
 				steps = append(steps, func(s tags.Tree) ([]any, error) { return tags.Rename(s, id, *req.Name) })
 			}
-			if req.ParentID != nil {
-				steps = append(steps, func(s tags.Tree) ([]any, error) { return tags.Move(s, id, *req.ParentID) })
+			if parent != nil {
+				steps = append(steps, func(s tags.Tree) ([]any, error) { return tags.Move(s, id, *parent) })
 			}
 			if req.Enabled != nil {
 				steps = append(steps, func(s tags.Tree) ([]any, error) { return tags.SetEnabled(s, id, *req.Enabled) })

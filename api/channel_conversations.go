@@ -105,6 +105,9 @@ func (h *handlers) startConversation(c echo.Context) error {
 	if err := c.Bind(&req); err != nil {
 		return err
 	}
+	if err := h.limitCustomer(callerOf(c).channel, "customer "+req.CustomerID.String()); err != nil {
+		return err
+	}
 	m, err := customerMeta(c, req.CustomerID)
 	if err != nil {
 		return err

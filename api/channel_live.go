@@ -40,18 +40,21 @@ type ChannelLive struct {
 	KeepAlive time.Duration
 
 	mu     sync.Mutex
-	subs   map[uuid.UUID]map[*liveSub]struct{}
+	subs   map[liveKey]map[*liveSub]struct{}
 	closed bool
 	done   chan struct{}
 }
 
 // NewChannelLive returns the hub, replaying from feed.
 func NewChannelLive(feed *outbound.Feed) *ChannelLive {
-	return &ChannelLive{feed: feed, KeepAlive: 25 * time.Second, subs: map[uuid.UUID]map[*liveSub]struct{}{}, done: make(chan struct{})}
+	return &ChannelLive{feed: feed, KeepAlive: 25 * time.Second, subs: map[liveKey]map[*liveSub]struct{}{}, done: make(chan struct{})}
 }
 
 // liveBuffer is how many events a stream may fall behind before it is cut.
 const liveBuffer = 256
+
+// liveKey names a conversation: its ID is unique only within its tenant.
+type liveKey struct{ tenantID, conversationID uuid.UUID }
 
 type liveSub struct {
 	events  chan eventschema.Envelope
@@ -65,13 +68,13 @@ func (l *ChannelLive) Publish(e eventschema.Envelope) {
 	if !webhook.MayBeOutbound(e.Type) {
 		return
 	}
-	conv, ok := webhook.ConversationOf(e.Stream)
+	tenantID, conv, ok := webhook.ConversationOf(e.Stream)
 	if !ok {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for s := range l.subs[conv] {
+	for s := range l.subs[liveKey{tenantID, conv}] {
 		if s.dropped {
 			continue
 		}
@@ -95,7 +98,7 @@ func (l *ChannelLive) Shutdown(context.Context) error {
 	return nil
 }
 
-func (l *ChannelLive) subscribe(conv uuid.UUID) *liveSub {
+func (l *ChannelLive) subscribe(conv liveKey) *liveSub {
 	s := &liveSub{events: make(chan eventschema.Envelope, liveBuffer), behind: make(chan struct{})}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -106,7 +109,7 @@ func (l *ChannelLive) subscribe(conv uuid.UUID) *liveSub {
 	return s
 }
 
-func (l *ChannelLive) unsubscribe(conv uuid.UUID, s *liveSub) {
+func (l *ChannelLive) unsubscribe(conv liveKey, s *liveSub) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.subs[conv], s)
@@ -139,10 +142,10 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 		return err
 	}
 	defer release()
-	sub := l.subscribe(id)
-	defer l.unsubscribe(id, sub)
 	ctx, sc := c.Request().Context(), channelScope(c)
-	conv, backlog, err := l.feed.Replay(ctx, id, after)
+	sub := l.subscribe(liveKey{sc.TenantID, id})
+	defer l.unsubscribe(liveKey{sc.TenantID, id}, sub)
+	conv, backlog, err := l.feed.Replay(ctx, sc.TenantID, id, after)
 	if errors.Is(err, outbound.ErrNoConversation) || (err == nil && (conv.TenantID != sc.TenantID || conv.Channel != sc.Channel)) {
 		return ErrNotFound
 	}

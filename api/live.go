@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -12,6 +13,8 @@ import (
 	sse "github.com/tmaxmax/go-sse"
 
 	"supportd/domain/access"
+	"supportd/eventschema"
+	"supportd/readmodels"
 )
 
 // Live pushes changes to consoles over Server-Sent Events: one stream per
@@ -29,21 +32,27 @@ type Live struct {
 	// keep it open.
 	KeepAlive time.Duration
 
-	mu     sync.Mutex
-	subs   map[string]map[*consoleSub]struct{}
-	closed bool
-	done   chan struct{}
+	mu   sync.Mutex
+	subs map[string]map[*consoleSub]struct{}
+	// byCredential are the streams opened with each session or API token:
+	// they end when it does.
+	byCredential map[uuid.UUID]map[*consoleSub]struct{}
+	closed       bool
+	done         chan struct{}
 }
 
 type consoleSub struct {
 	changes chan LiveChange
 	behind  chan struct{}
-	dropped bool // guarded by Live.mu
+	ended   chan struct{} // closed when the stream's credential ends
+	dropped bool          // guarded by Live.mu
+	over    bool          // guarded by Live.mu: ended is closed
 }
 
 // NewLive returns a live-update hub.
 func NewLive() *Live {
-	return &Live{KeepAlive: 25 * time.Second, subs: map[string]map[*consoleSub]struct{}{}, done: make(chan struct{})}
+	return &Live{KeepAlive: 25 * time.Second, subs: map[string]map[*consoleSub]struct{}{},
+		byCredential: map[uuid.UUID]map[*consoleSub]struct{}{}, done: make(chan struct{})}
 }
 
 // LiveChange is what a console is told: which fact happened where. It
@@ -97,32 +106,82 @@ func (l *Live) Shutdown(context.Context) error {
 func tenantTopic(id uuid.UUID) string { return "tenant:" + id.String() }
 func agentTopic(id uuid.UUID) string  { return "agent:" + id.String() }
 
-func (l *Live) subscribe(topic string) *consoleSub {
-	s := &consoleSub{changes: make(chan LiveChange, liveBuffer), behind: make(chan struct{})}
+func (l *Live) subscribe(topic string, credential uuid.UUID) *consoleSub {
+	s := &consoleSub{changes: make(chan LiveChange, liveBuffer), behind: make(chan struct{}), ended: make(chan struct{})}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.subs[topic] == nil {
 		l.subs[topic] = map[*consoleSub]struct{}{}
 	}
 	l.subs[topic][s] = struct{}{}
+	if l.byCredential[credential] == nil {
+		l.byCredential[credential] = map[*consoleSub]struct{}{}
+	}
+	l.byCredential[credential][s] = struct{}{}
 	return s
 }
 
-func (l *Live) unsubscribe(topic string, s *consoleSub) {
+func (l *Live) unsubscribe(topic string, credential uuid.UUID, s *consoleSub) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.subs[topic], s)
 	if len(l.subs[topic]) == 0 {
 		delete(l.subs, topic)
 	}
+	delete(l.byCredential[credential], s)
+	if len(l.byCredential[credential]) == 0 {
+		delete(l.byCredential, credential)
+	}
+}
+
+// EndCredential ends the streams opened with a session or API token that
+// has just ended (signed out, expired, revoked, its user disabled).
+func (l *Live) EndCredential(id uuid.UUID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for s := range l.byCredential[id] {
+		if !s.over {
+			s.over = true
+			close(s.ended)
+		}
+	}
+}
+
+// CredentialEnded is the session or API token an event ends, if any.
+func CredentialEnded(e eventschema.Envelope) (uuid.UUID, bool) {
+	var ids struct {
+		SessionID uuid.UUID `json:"session_id"`
+		TokenID   uuid.UUID `json:"token_id"`
+	}
+	switch e.Type {
+	case "AgentSignedOut":
+		if json.Unmarshal(e.Data, &ids) == nil && ids.SessionID != uuid.Nil {
+			return ids.SessionID, true
+		}
+	case "APITokenRevoked":
+		if json.Unmarshal(e.Data, &ids) == nil && ids.TokenID != uuid.Nil {
+			return ids.TokenID, true
+		}
+	}
+	return uuid.Nil, false
 }
 
 // serve streams topic's changes until the client goes, the stream falls
 // behind or the server shuts down. The headers go out at once: a client
 // learns that its stream is open before the first change comes.
-func (l *Live) serve(c echo.Context, topic string, writeFor time.Duration) error {
-	sub := l.subscribe(topic)
-	defer l.unsubscribe(topic, sub)
+//
+// The stream ends with the credential it was opened with. That credential
+// is checked again once the stream is subscribed (stillValid), so an end
+// announced between authentication and subscription is not missed.
+func (l *Live) serve(c echo.Context, topic string, writeFor time.Duration, credential uuid.UUID, stillValid func(context.Context) (bool, error)) error {
+	sub := l.subscribe(topic, credential)
+	defer l.unsubscribe(topic, credential, sub)
+	if ok, err := stillValid(c.Request().Context()); err != nil || !ok {
+		if err == nil {
+			err = errUnauthorized
+		}
+		return err
+	}
 	c.Response().Header().Set("Cache-Control", "no-cache")
 	sess, err := sse.Upgrade(c.Response(), c.Request())
 	if err != nil {
@@ -144,6 +203,8 @@ func (l *Live) serve(c echo.Context, topic string, writeFor time.Duration) error
 		case <-l.done:
 			return nil
 		case <-sub.behind:
+			return nil
+		case <-sub.ended:
 			return nil
 		case change := <-sub.changes:
 			data, err := json.Marshal(change)
@@ -172,12 +233,13 @@ func (h *handlers) ownLive(c echo.Context) error {
 	if h.d.Live == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "live updates are off")
 	}
-	release, err := h.userStreams.acquire(callerOf(c).agentID.String())
+	cl := callerOf(c)
+	release, err := h.userStreams.acquire(cl.agentID.String())
 	if err != nil {
 		return err
 	}
 	defer release()
-	return h.d.Live.serve(c, agentTopic(callerOf(c).agentID), h.d.StreamWriteTimeout)
+	return h.d.Live.serve(c, agentTopic(cl.agentID), h.d.StreamWriteTimeout, cl.credentialID(), h.stillValid(cl))
 }
 
 // tenantLive streams every change of the tenant, for admins' monitors.
@@ -185,10 +247,23 @@ func (h *handlers) tenantLive(c echo.Context) error {
 	if h.d.Live == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "live updates are off")
 	}
-	release, err := h.userStreams.acquire(callerOf(c).agentID.String())
+	cl := callerOf(c)
+	release, err := h.userStreams.acquire(cl.agentID.String())
 	if err != nil {
 		return err
 	}
 	defer release()
-	return h.d.Live.serve(c, tenantTopic(callerOf(c).tenantID), h.d.StreamWriteTimeout)
+	return h.d.Live.serve(c, tenantTopic(cl.tenantID), h.d.StreamWriteTimeout, cl.credentialID(), h.stillValid(cl))
+}
+
+// stillValid tells whether the caller's session or API token still opens
+// the API.
+func (h *handlers) stillValid(cl caller) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		_, err := readmodels.Authenticate(ctx, h.d.Reads, cl.tokenHash, h.d.Now())
+		if errors.Is(err, readmodels.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 }

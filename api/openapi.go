@@ -10,12 +10,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
 
@@ -38,9 +40,20 @@ type document struct {
 }
 
 // defineFormats teaches the validator the string formats the document uses.
-// The library keeps them process-wide.
+// The library keeps them process-wide. A uuid is never the nil UUID: it
+// names nothing, so a path or body field holding it is refused (422 naming
+// the field) like a malformed one; an optional ID is omitted instead.
 var defineFormats = sync.OnceFunc(func() {
-	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
+	re := regexp.MustCompile(openapi3.FormatOfStringForUUIDOfRFC9562)
+	openapi3.DefineStringFormatValidator("uuid", openapi3.NewCallbackValidator(func(s string) error {
+		if !re.MatchString(s) {
+			return errors.New("is not a UUID")
+		}
+		if id, err := uuid.Parse(s); err != nil || id == uuid.Nil {
+			return errors.New("is the nil UUID, which names nothing")
+		}
+		return nil
+	}))
 })
 
 func loadDocument() (*document, error) {
@@ -164,6 +177,11 @@ func validationError(err error) error {
 		}
 		var se *openapi3.SchemaError
 		if errors.As(re.Err, &se) {
+			// A body that breaks one schema of an allOf (or a oneOf,
+			// anyOf) names the field that breaks it, not the whole body.
+			for inner := se; errors.As(inner.Origin, &inner); {
+				se = inner
+			}
 			ptr := jsonPointer(se.JSONPointer())
 			return domain.Errorf(domain.Invalid, "request.invalid_body", ptr, "body %s: %s", ptr, se.Reason)
 		}

@@ -49,7 +49,11 @@ func problemFor(err error) Problem {
 	var de *domain.Error
 	var he *echo.HTTPError
 	var wv *eventstore.WrongVersionError
+	var tm *tooManyRequests
 	switch {
+	case errors.As(err, &tm):
+		return Problem{Type: "too-many-requests", Title: "Too many requests", Status: http.StatusTooManyRequests, Code: tm.code, Detail: tm.detail,
+			retryAfter: tm.retryAfterSeconds()}
 	case errors.As(err, &de):
 		p := Problem{Detail: de.Error(), Code: de.Code, Field: de.Field}
 		var ie itemErrors
@@ -73,7 +77,8 @@ func problemFor(err error) Problem {
 		return Problem{Type: "concurrent-update", Title: "Concurrent update", Status: http.StatusConflict, Detail: "the resource was changed by another request; try again"}
 	case errors.Is(err, readmodels.ErrInvalidFilter):
 		return Problem{Type: "validation", Title: "Invalid input", Status: http.StatusUnprocessableEntity, Detail: err.Error()}
-	case errors.Is(err, ErrNotFound), errors.Is(err, readmodels.ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, readmodels.ErrNotFound), errors.Is(err, commands.ErrForeignStream):
+		// Another tenant's stream answers as if it did not exist.
 		return Problem{Type: "not-found", Title: "Not found", Status: http.StatusNotFound}
 	case errors.Is(err, errUnauthorized):
 		return Problem{Type: "unauthorized", Title: "Authentication required", Status: http.StatusUnauthorized}

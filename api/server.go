@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"supportd/commands"
 	"supportd/eventschema"
@@ -67,6 +69,13 @@ type Deps struct {
 	Webhooks *outbound.Deliverer
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Limits bound sign-in attempts and channel requests.
+	Limits Limits
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	// MetricsToken is the bearer token of /metrics (the operator token's
+	// if empty).
+	MetricsToken string
 	// RequestTimeout bounds every request but the live streams (0: none).
 	RequestTimeout time.Duration
 	// StreamWriteTimeout is how long one write to a live stream may take
@@ -92,7 +101,9 @@ func New(d Deps) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.JSONSerializer = strictJSON{}
+	e.IPExtractor = IPExtractor(d.TrustedProxies)
 	e.Use(middleware.Recover())
+	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimit("12M"))
 	e.Use(requestTimeout(d.RequestTimeout))
 
@@ -108,10 +119,15 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.MaxStreamsPerChannelKey <= 0 {
 		d.MaxStreamsPerChannelKey = 1000
 	}
-	h := &handlers{d: d, userStreams: newStreamLimiter(d.MaxStreamsPerUser), keyStreams: newStreamLimiter(d.MaxStreamsPerChannelKey)}
+	d.Limits = d.Limits.withDefaults()
+	h := &handlers{d: d, userStreams: newStreamLimiter(d.MaxStreamsPerUser), keyStreams: newStreamLimiter(d.MaxStreamsPerChannelKey),
+		signIns:           newSignInGuard(d.Limits, d.Now),
+		channelByKey:      newKeyedLimiters(rate.Limit(d.Limits.ChannelPerKey), d.Limits.ChannelKeyBurst, d.Now),
+		channelByCustomer: newKeyedLimiters(rate.Limit(d.Limits.ChannelPerCustomer), d.Limits.ChannelCustomerBurst, d.Now),
+	}
 	e.GET("/healthz", h.health)
 	e.GET("/readyz", h.ready)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})), h.metricsAuth)
 	e.GET("/v1/openapi.json", doc.serve)
 
 	// Every /v1 route: its query and headers checked as text (text.go),
@@ -154,6 +170,9 @@ type handlers struct {
 	// userStreams and keyStreams count the live streams open per user and
 	// per channel key.
 	userStreams, keyStreams *streamLimiter
+	signIns                 *signInGuard
+	channelByKey            *keyedLimiters
+	channelByCustomer       *keyedLimiters
 }
 
 // meta builds a command's metadata from the request: the actor, and the
@@ -161,9 +180,11 @@ type handlers struct {
 func meta(c echo.Context) (commands.Meta, error) {
 	m := commands.Meta{Actor: actorOf(callerOf(c))}
 	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
-		// Scoped to the caller's tenant and the route, so that equal keys of
-		// two tenants, or of two endpoints, never name the same command.
-		scope := callerOf(c).tenantID.String()
+		// Scoped to the caller's tenant, the caller and the route, so that
+		// equal keys of two tenants, two users or two endpoints never name
+		// the same command (nor the IDs derived from it).
+		cl := callerOf(c)
+		scope := cl.tenantID.String() + " " + cl.who()
 		m.CommandID = uuid.NewSHA1(idempotencyNamespace, []byte(scope+" "+c.Request().Method+" "+c.Request().URL.Path+" "+key))
 	} else {
 		m.CommandID = uuid.Must(uuid.NewV7())

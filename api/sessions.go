@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"supportd/commands"
+	"supportd/domain"
 	"supportd/domain/agent"
 	"supportd/eventschema"
 	"supportd/readmodels"
@@ -60,11 +62,28 @@ func (h *handlers) signIn(c echo.Context) error {
 		return err
 	}
 	m.Actor = eventschema.Actor{} // the user, once known
-	res, err := h.d.Commands.SignIn(c.Request().Context(), m, commands.SignIn{
-		TenantID: req.TenantID, Email: req.Email, Password: req.Password, ClientIP: c.RealIP(), Invisible: req.Invisible})
+	// Every sign-in opens its own session, whatever its Idempotency-Key:
+	// the token is shown once and only its hash is kept, so a retry that
+	// answered the first session could not answer a token that works.
+	m.CommandID = uuid.Must(uuid.NewV7())
+	ip, account := c.RealIP(), accountKey(req.TenantID, req.Email)
+	if err := h.signIns.admit(ip, account); err != nil {
+		return err
+	}
+	var res commands.SignedIn
+	err = h.signIns.hash(c.Request().Context(), func() error {
+		var err error
+		res, err = h.d.Commands.SignIn(c.Request().Context(), m, commands.SignIn{
+			TenantID: req.TenantID, Email: req.Email, Password: req.Password, ClientIP: ip, Invisible: req.Invisible})
+		return err
+	})
+	if de := (*domain.Error)(nil); errors.As(err, &de) && de.Code == "auth.invalid_credentials" {
+		h.signIns.failed(ip, account)
+	}
 	if err != nil {
 		return err
 	}
+	h.signIns.succeeded(account)
 	// The token works once the accounts read model has the session.
 	if h.d.WaitFor != nil {
 		if err := h.d.WaitFor(c.Request().Context(), res.Position); err != nil {
@@ -80,8 +99,9 @@ func (h *handlers) signOut(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.d.Commands.SignOut(c.Request().Context(), m, commands.SignOut{
-		TenantID: cl.tenantID, AgentID: cl.agentID, SessionID: cl.sessionID, ClientIP: c.RealIP(), Reason: eventschema.SignOutLogout})
+	ctx := c.Request().Context()
+	res, err := h.settle(ctx)(h.d.Commands.SignOut(ctx, m, commands.SignOut{
+		TenantID: cl.tenantID, AgentID: cl.agentID, SessionID: cl.sessionID, ClientIP: c.RealIP(), Reason: eventschema.SignOutLogout}))
 	if err != nil {
 		return err
 	}

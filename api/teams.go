@@ -194,7 +194,7 @@ func (h *handlers) listTeamMembers(c echo.Context) error {
 	if _, err := readmodels.GetTeam(ctx, h.d.Reads, tenantID, id); err != nil {
 		return err
 	}
-	members, err := readmodels.TeamMemberIDs(ctx, h.d.Reads, id)
+	members, err := readmodels.TeamMemberIDs(ctx, h.d.Reads, tenantID, id)
 	if err != nil {
 		return err
 	}

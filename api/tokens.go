@@ -62,7 +62,7 @@ func (h *handlers) revokeAPIToken(c echo.Context) error {
 		return err
 	}
 	return command(c, http.StatusOK, func(ctx context.Context, m commands.Meta, _ struct{}) (commands.Result, error) {
-		return h.d.Commands.RevokeAPIToken(ctx, m, commands.RevokeAPIToken{TenantID: callerOf(c).tenantID, TokenID: id})
+		return h.settle(ctx)(h.d.Commands.RevokeAPIToken(ctx, m, commands.RevokeAPIToken{TenantID: callerOf(c).tenantID, TokenID: id}))
 	})
 }
 
@@ -104,6 +104,6 @@ func (h *handlers) revokeChannelKey(c echo.Context) error {
 		return err
 	}
 	return command(c, http.StatusOK, func(ctx context.Context, m commands.Meta, _ struct{}) (commands.Result, error) {
-		return h.d.Commands.RevokeChannelKey(ctx, m, commands.RevokeChannelKey{TenantID: callerOf(c).tenantID, KeyID: id})
+		return h.settle(ctx)(h.d.Commands.RevokeChannelKey(ctx, m, commands.RevokeChannelKey{TenantID: callerOf(c).tenantID, KeyID: id}))
 	})
 }

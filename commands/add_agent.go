@@ -41,23 +41,27 @@ func (h *Handler) AddAgent(ctx context.Context, m Meta, c AddAgent) (AgentAdded,
 	m = withCommandID(m)
 	m.TenantID = c.TenantID
 	id := createdID(c.TenantID, m)
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return AgentAdded{}, err
+	}
+	if err := tenant.CheckPassword("password", c.Password, c.Email, c.Nickname, c.RealName, t.state.Name); err != nil {
+		return AgentAdded{}, err
+	}
 	if c.Capacity != nil {
-		t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
-		if err != nil {
-			return AgentAdded{}, err
-		}
 		// A dry run on the new user's empty stream: the domain decides.
 		who := agent.Identity{TenantID: c.TenantID, AgentID: id}
 		if _, err := agent.SetCapacity(agent.State{}, who, *c.Capacity, true, t.state.SettingBool("agents.may_set_capacity")); err != nil {
 			return AgentAdded{}, err
 		}
 	}
-	hash, err := h.Passwords.Hash(c.Password)
-	if err != nil {
-		return AgentAdded{}, err
+	if _, exists := t.state.Account(id); !exists { // a retry must not change an existing user's password
+		if err := h.storePassword(ctx, c.TenantID, id, c.Password); err != nil {
+			return AgentAdded{}, err
+		}
 	}
 	n := tenant.NewAgent{AgentID: id, Email: c.Email, Nickname: c.Nickname, RealName: c.RealName, Role: c.Role,
-		PasswordHash: hash, Enabled: !c.Disabled}
+		Enabled: !c.Disabled}
 	res, err := Execute(ctx, h, m, tenantAggregate(c.TenantID), func(s tenant.State) ([]any, error) {
 		return tenant.AddAgent(s, n)
 	})

@@ -69,6 +69,14 @@ func (h *Handler) RemoveAgent(ctx context.Context, m Meta, c RemoveAgent) (Resul
 	if err != nil {
 		return Result{}, err
 	}
+	// The user is gone: its password hash goes too (a retry forgets it
+	// again; a hash left by a crash here opens nothing, the roster has
+	// no such user).
+	if h.Credentials != nil {
+		if err := h.Credentials.Forget(ctx, c.TenantID, c.AgentID); err != nil {
+			return Result{}, err
+		}
+	}
 	return h.endSessions(ctx, m, c.AgentRef, res)
 }
 
@@ -80,7 +88,8 @@ func (h *Handler) RemoveAgent(ctx context.Context, m Meta, c RemoveAgent) (Resul
 // runs this one again.
 func (h *Handler) endSessions(ctx context.Context, m Meta, ref AgentRef, first Result) (Result, error) {
 	who := agent.Identity{TenantID: ref.TenantID, AgentID: ref.AgentID}
-	second, err := Execute(ctx, h, followUp(m, "sign-out-all"), agentAggregate(ref.AgentID), func(s agent.State) ([]any, error) {
+	m.TenantID = ref.TenantID
+	second, err := Execute(ctx, h, followUp(m, "sign-out-all"), agentAggregate(ref.TenantID, ref.AgentID), func(s agent.State) ([]any, error) {
 		return agent.SignOutAll(s, who, eventschema.SignOutDisabled)
 	})
 	if err != nil {

@@ -28,7 +28,7 @@ func (h *Handler) EditAgentProfile(ctx context.Context, m Meta, c EditAgentProfi
 	}
 	m.TenantID = c.TenantID
 	who := agent.Identity{TenantID: c.TenantID, AgentID: c.AgentID}
-	return Execute(ctx, h, m, agentAggregate(c.AgentID), func(s agent.State) ([]any, error) {
+	return Execute(ctx, h, m, agentAggregate(m.TenantID, c.AgentID), func(s agent.State) ([]any, error) {
 		return agent.EditProfile(s, who, c.Profile)
 	})
 }

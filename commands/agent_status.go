@@ -27,7 +27,7 @@ func (h *Handler) ChangeStatus(ctx context.Context, m Meta, c ChangeStatus) (Res
 	needsApproval := t.state.SettingBool("agents.status_change_needs_approval")
 	m.TenantID = c.TenantID
 	who := agent.Identity{TenantID: c.TenantID, AgentID: c.AgentID}
-	return Execute(ctx, h, m, agentAggregate(c.AgentID), func(s agent.State) ([]any, error) {
+	return Execute(ctx, h, m, agentAggregate(m.TenantID, c.AgentID), func(s agent.State) ([]any, error) {
 		return agent.ChangeStatus(s, who, agent.StatusRequest{To: c.Status, ByAdmin: c.ByAdmin, NeedsApproval: needsApproval})
 	})
 }
@@ -53,7 +53,7 @@ func (h *Handler) SetCapacity(ctx context.Context, m Meta, c SetCapacity) (Resul
 	agentsMaySet := t.state.SettingBool("agents.may_set_capacity")
 	m.TenantID = c.TenantID
 	who := agent.Identity{TenantID: c.TenantID, AgentID: c.AgentID}
-	return Execute(ctx, h, m, agentAggregate(c.AgentID), func(s agent.State) ([]any, error) {
+	return Execute(ctx, h, m, agentAggregate(m.TenantID, c.AgentID), func(s agent.State) ([]any, error) {
 		return agent.SetCapacity(s, who, c.Capacity, c.ByAdmin, agentsMaySet)
 	})
 }

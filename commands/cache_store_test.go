@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"supportd/credentials"
 	"supportd/domain/tenant"
 	"supportd/eventschema"
 	"supportd/eventstore"
@@ -32,6 +33,11 @@ func twoHandlers(t *testing.T) (a, b *Handler, tenantID uuid.UUID) {
 	a = NewHandler(store, eventschema.Catalog(), stoppedClock{})
 	b = NewHandler(store, eventschema.Catalog(), stoppedClock{})
 	a.Passwords, b.Passwords = Bcrypt{Cost: 4}, Bcrypt{Cost: 4}
+	creds := credentials.Store{DB: pool}
+	if err := creds.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a.Credentials, b.Credentials = creds, creds
 	tenantID = uuid.Must(uuid.NewV7())
 	_, err := a.CreateTenant(context.Background(), testMeta(), CreateTenant{TenantID: tenantID, Name: "Acme",
 		Admin: NewUser{Email: "boss@acme.example", Nickname: "Boss", Password: "correct-horse"}})
@@ -98,7 +104,9 @@ func TestConflictRetryReadsTheNewEvents(t *testing.T) {
 	ctx := context.Background()
 	setting(t, a, id, "true") // a's cache now holds the tenant
 	var seen []string
-	res, err := Execute(ctx, a, testMeta(), tenantAggregate(id), func(s tenant.State) ([]any, error) {
+	m := testMeta()
+	m.TenantID = id
+	res, err := Execute(ctx, a, m, tenantAggregate(id), func(s tenant.State) ([]any, error) {
 		seen = append(seen, requireConfirmation(s))
 		if len(seen) == 1 {
 			setting(t, b, id, "false") // behind a's cache and a's decision
@@ -158,7 +166,7 @@ func TestRetriedCommandFoundInCachedPart(t *testing.T) {
 func TestUncachedAggregateIsNotKept(t *testing.T) {
 	t.Parallel()
 	a, _, id := twoHandlers(t)
-	agg := Aggregate[tenant.State]{Stream: tenant.Stream(id), Evolve: tenant.Evolve}
+	agg := Aggregate[tenant.State]{Tenant: id, Stream: tenant.Stream(id), Evolve: tenant.Evolve}
 	if _, err := load(context.Background(), a, agg, uuid.Nil); err != nil {
 		t.Fatal(err)
 	}

@@ -132,7 +132,7 @@ func TestCachedAggregatesAreCopyOnWrite(t *testing.T) {
 				"APITokenIssued":       {{"name": "ERP"}, {"token_id": other}},
 				"ChannelKeyIssued":     {{"name": "App"}, {"key_id": other}},
 			}},
-		{"agent", func(es []any) error { return checkCopyOnWrite(agentAggregate(id), es, 20, 80) }, agentAggregate(id).Cache,
+		{"agent", func(es []any) error { return checkCopyOnWrite(agentAggregate(id, id), es, 20, 80) }, agentAggregate(id, id).Cache,
 			map[string][]map[string]any{
 				"AgentSignedIn":      {{"session_id": other}, {"client_ip": "198.51.100.1"}},
 				"AgentSignedOut":     {{"session_id": other}},
@@ -141,17 +141,17 @@ func TestCachedAggregatesAreCopyOnWrite(t *testing.T) {
 				"AgentStatusChanged": {{"to": "online"}},
 				"AgentProfileEdited": {{"nickname": "Bo"}},
 			}},
-		{"team", func(es []any) error { return checkCopyOnWrite(teamAggregate(id), es, 20, 80) }, teamAggregate(id).Cache,
+		{"team", func(es []any) error { return checkCopyOnWrite(teamAggregate(id, id), es, 20, 80) }, teamAggregate(id, id).Cache,
 			map[string][]map[string]any{
 				"TeamMembersUpdated": {{"added": []string{other}, "removed": []string{"0190f3b0-0000-7000-8000-0000000000a2"}}},
 			}},
-		{"customer", func(es []any) error { return checkCopyOnWrite(customerAggregate(id), es, 20, 80) }, customerAggregate(id).Cache,
+		{"customer", func(es []any) error { return checkCopyOnWrite(customerAggregate(id, id), es, 20, 80) }, customerAggregate(id, id).Cache,
 			map[string][]map[string]any{
 				"CustomerProfileSaved": {{"fields": map[string]string{"nickname": "Wei"}}, {"fields": map[string]string{"nickname": ""}, "source": "conversation"}},
 				"BlacklistRequested":   {{"request_id": other}},
 				"CustomerTagged":       {{"tag_id": other}},
 			}},
-		{"conversation", func(es []any) error { return checkCopyOnWrite(conversationAggregate(id), es, 20, 80) }, conversationAggregate(id).Cache,
+		{"conversation", func(es []any) error { return checkCopyOnWrite(conversationAggregate(id, id), es, 20, 80) }, conversationAggregate(id, id).Cache,
 			map[string][]map[string]any{
 				"MessageSent":        {{"message_id": other}},
 				"MessageRecalled":    {{"message_id": other}},

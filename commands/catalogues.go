@@ -40,7 +40,7 @@ func WithCommandID(m Meta) Meta {
 // ConversationTags decides on tenant's conversation-tag tree.
 func (h *Handler) ConversationTags(ctx context.Context, m Meta, tenantID uuid.UUID, decide func(tags.Tree) ([]any, error)) (Result, error) {
 	m.TenantID = tenantID
-	agg := Aggregate[tags.Tree]{Stream: tags.TreeStream(tenantID), Evolve: tags.EvolveTree}
+	agg := Aggregate[tags.Tree]{Tenant: tenantID, Stream: tags.TreeStream(tenantID), Evolve: tags.EvolveTree}
 	return Execute(ctx, h, m, agg, func(s tags.Tree) ([]any, error) {
 		s.TenantID = tenantID
 		return decide(s)
@@ -50,7 +50,7 @@ func (h *Handler) ConversationTags(ctx context.Context, m Meta, tenantID uuid.UU
 // CustomerTags decides on tenant's customer tags.
 func (h *Handler) CustomerTags(ctx context.Context, m Meta, tenantID uuid.UUID, decide func(tags.Customer) ([]any, error)) (Result, error) {
 	m.TenantID = tenantID
-	agg := Aggregate[tags.Customer]{Stream: tags.CustomerStream(tenantID), Evolve: tags.EvolveCustomer}
+	agg := Aggregate[tags.Customer]{Tenant: tenantID, Stream: tags.CustomerStream(tenantID), Evolve: tags.EvolveCustomer}
 	return Execute(ctx, h, m, agg, func(s tags.Customer) ([]any, error) {
 		s.TenantID = tenantID
 		return decide(s)
@@ -60,7 +60,7 @@ func (h *Handler) CustomerTags(ctx context.Context, m Meta, tenantID uuid.UUID, 
 // ProfileFields decides on tenant's customer-profile form.
 func (h *Handler) ProfileFields(ctx context.Context, m Meta, tenantID uuid.UUID, decide func(profilefields.State) ([]any, error)) (Result, error) {
 	m.TenantID = tenantID
-	agg := Aggregate[profilefields.State]{Stream: profilefields.Stream(tenantID), Evolve: profilefields.Evolve}
+	agg := Aggregate[profilefields.State]{Tenant: tenantID, Stream: profilefields.Stream(tenantID), Evolve: profilefields.Evolve}
 	return Execute(ctx, h, m, agg, func(s profilefields.State) ([]any, error) {
 		s.TenantID = tenantID
 		if s.Fields == nil {
@@ -76,9 +76,9 @@ func (h *Handler) Phrases(ctx context.Context, m Meta, tenantID, ownerID uuid.UU
 	m.TenantID = tenantID
 	stream := phrases.PublicStream(tenantID)
 	if ownerID != uuid.Nil {
-		stream = phrases.PersonalStream(ownerID)
+		stream = phrases.PersonalStream(tenantID, ownerID)
 	}
-	agg := Aggregate[phrases.Book]{Stream: stream, Evolve: phrases.Evolve}
+	agg := Aggregate[phrases.Book]{Tenant: tenantID, Stream: stream, Evolve: phrases.Evolve}
 	return Execute(ctx, h, m, agg, func(s phrases.Book) ([]any, error) {
 		s.TenantID, s.OwnerID = tenantID, ownerID
 		return decide(s)
@@ -88,7 +88,7 @@ func (h *Handler) Phrases(ctx context.Context, m Meta, tenantID, ownerID uuid.UU
 // Knowledge decides on tenant's knowledge base.
 func (h *Handler) Knowledge(ctx context.Context, m Meta, tenantID uuid.UUID, decide func(knowledge.State) ([]any, error)) (Result, error) {
 	m.TenantID = tenantID
-	agg := Aggregate[knowledge.State]{Stream: knowledge.Stream(tenantID), Evolve: knowledge.Evolve}
+	agg := Aggregate[knowledge.State]{Tenant: tenantID, Stream: knowledge.Stream(tenantID), Evolve: knowledge.Evolve}
 	return Execute(ctx, h, m, agg, func(s knowledge.State) ([]any, error) {
 		s.TenantID = tenantID
 		return decide(s)
@@ -98,7 +98,7 @@ func (h *Handler) Knowledge(ctx context.Context, m Meta, tenantID uuid.UUID, dec
 // ReviewCategories decides on tenant's review form.
 func (h *Handler) ReviewCategories(ctx context.Context, m Meta, tenantID uuid.UUID, decide func(reviewcats.State) ([]any, error)) (Result, error) {
 	m.TenantID = tenantID
-	agg := Aggregate[reviewcats.State]{Stream: reviewcats.Stream(tenantID), Evolve: reviewcats.Evolve}
+	agg := Aggregate[reviewcats.State]{Tenant: tenantID, Stream: reviewcats.Stream(tenantID), Evolve: reviewcats.Evolve}
 	return Execute(ctx, h, m, agg, func(s reviewcats.State) ([]any, error) {
 		s.TenantID = tenantID
 		return decide(s)

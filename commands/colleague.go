@@ -10,8 +10,8 @@ import (
 	"supportd/eventschema"
 )
 
-func colleagueAggregate(a, b uuid.UUID) Aggregate[colleague.State] {
-	return Aggregate[colleague.State]{Stream: colleague.Stream(a, b), Evolve: colleague.Evolve}
+func colleagueAggregate(tenantID, a, b uuid.UUID) Aggregate[colleague.State] {
+	return Aggregate[colleague.State]{Tenant: tenantID, Stream: colleague.Stream(tenantID, a, b), Evolve: colleague.Evolve}
 }
 
 // SendColleagueMessage is an agent writing to a colleague of its tenant.
@@ -37,7 +37,7 @@ func (h *Handler) SendColleagueMessage(ctx context.Context, m Meta, c SendCollea
 	}
 	to, ok := t.state.Account(c.To)
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, colleagueAggregate(c.From, c.To), func(s colleague.State) ([]any, error) {
+	return Execute(ctx, h, m, colleagueAggregate(m.TenantID, c.From, c.To), func(s colleague.State) ([]any, error) {
 		return colleague.SendMessage(s, colleague.Send{TenantID: c.TenantID, MessageID: c.MessageID, From: c.From, To: c.To,
 			Recipient: colleague.Recipient{Exists: ok, Enabled: to.Enabled}, Type: c.Type, Text: c.Text, File: c.File})
 	})
@@ -56,7 +56,7 @@ type MarkColleagueMessagesDelivered struct {
 // MarkColleagueMessagesDelivered command.
 func (h *Handler) MarkColleagueMessagesDelivered(ctx context.Context, m Meta, c MarkColleagueMessagesDelivered) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, colleagueAggregate(c.Recipient, c.Colleague), func(s colleague.State) ([]any, error) {
+	return Execute(ctx, h, m, colleagueAggregate(m.TenantID, c.Recipient, c.Colleague), func(s colleague.State) ([]any, error) {
 		if s.TenantID != uuid.Nil && s.TenantID != c.TenantID {
 			return nil, domain.Errorf(domain.NotFound, "colleague.not_found", "agent_id", "no such colleague")
 		}

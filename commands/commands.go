@@ -20,6 +20,7 @@ import (
 
 	"supportd/eventschema"
 	"supportd/eventstore"
+	"supportd/secrets"
 )
 
 // Clock tells the time. Tests inject a fixed one.
@@ -62,6 +63,15 @@ type Handler struct {
 
 	// Passwords hashes user passwords; bcrypt at its default cost unless set.
 	Passwords Passwords
+	// Credentials keeps the password hashes (never the log); required by
+	// the commands that set or check passwords.
+	Credentials CredentialStore
+	// WebhooksAllowPrivate accepts webhook URLs naming loopback, private
+	// and other inward addresses (development and tests only).
+	WebhooksAllowPrivate bool
+	// Secrets seals webhook secrets before they enter the log; nil keeps
+	// them plain (no --secret-key).
+	Secrets *secrets.Sealer
 
 	// Retries bounds how often a command is decided again after another
 	// writer changed its stream first.
@@ -86,6 +96,9 @@ func NewHandler(store eventstore.Store, registry *eventschema.Registry, clock Cl
 
 // Aggregate says how to rebuild an aggregate's state from its events.
 type Aggregate[S any] struct {
+	// Tenant owns the stream: every event folded must carry it, and every
+	// command run against the aggregate must be the tenant's own.
+	Tenant uuid.UUID
 	Stream string
 	Evolve func(S, any) S
 	// Cache keeps the folded state between loads, so the next load folds
@@ -98,6 +111,12 @@ type Aggregate[S any] struct {
 // ErrConflict is returned when a command lost the race for its stream more
 // often than Handler.Retries allows.
 var ErrConflict = errors.New("concurrent update; try again")
+
+// ErrForeignStream is returned when a stream holds an event of another
+// tenant than the aggregate's, or a command of one tenant names another's
+// aggregate. Stream names are scoped by tenant, so this means a bug (or a
+// log written by an older build); nothing is decided on such a stream.
+var ErrForeignStream = errors.New("stream belongs to another tenant")
 
 // ErrVersionMismatch is returned when Meta.IfVersion is not the stream's
 // version.
@@ -147,9 +166,9 @@ func load[S any](ctx context.Context, h *Handler, agg Aggregate[S], commandID uu
 // the IDs of their commands to seen unless it is nil.
 func foldStream[S any](ctx context.Context, h *Handler, agg Aggregate[S], commandID uuid.UUID, l loaded[S], from uint64, seen map[uint64]struct{}) (loaded[S], error) {
 	for {
-		page, err := h.store.ReadStream(ctx, agg.Stream, eventstore.Forwards, from, readPage)
+		page, err := h.readStream(ctx, agg.Tenant, agg.Stream, eventstore.Forwards, from, readPage)
 		if err != nil {
-			return l, fmt.Errorf("load %s: %w", agg.Stream, err)
+			return l, fmt.Errorf("load: %w", err)
 		}
 		for _, e := range page {
 			payload, err := h.registry.Decode(e)
@@ -176,11 +195,36 @@ func foldStream[S any](ctx context.Context, h *Handler, agg Aggregate[S], comman
 	}
 }
 
+// readStream reads a page of a stream of tenantID. It is the one place the
+// write side reads the log: every event read must be the tenant's, so no
+// command can decide on another tenant's facts.
+func (h *Handler) readStream(ctx context.Context, tenantID uuid.UUID, stream string, dir eventstore.Direction, from uint64, count int) ([]eventschema.Envelope, error) {
+	if tenantID == uuid.Nil {
+		return nil, fmt.Errorf("read %s: no tenant: %w", stream, ErrForeignStream)
+	}
+	page, err := h.store.ReadStream(ctx, stream, dir, from, count)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	for _, e := range page {
+		if e.Metadata.TenantID != tenantID {
+			return nil, fmt.Errorf("read %s@%d: event of tenant %s: %w", stream, e.StreamVersion, e.Metadata.TenantID, ErrForeignStream)
+		}
+	}
+	return page, nil
+}
+
 // Execute loads the aggregate, lets decide choose the events, and appends
 // them guarded by the version it loaded, deciding again on a conflict.
 func Execute[S any](ctx context.Context, h *Handler, m Meta, agg Aggregate[S], decide func(S) ([]any, error)) (Result, error) {
 	if m.CommandID == uuid.Nil {
 		m.CommandID = uuid.Must(uuid.NewV7())
+	}
+	if m.TenantID == uuid.Nil {
+		m.TenantID = agg.Tenant // the command's own tenant: its events carry it
+	}
+	if m.TenantID != agg.Tenant {
+		return Result{}, fmt.Errorf("%s: command of tenant %s: %w", agg.Stream, m.TenantID, ErrForeignStream)
 	}
 	for attempt := 0; ; attempt++ {
 		l, err := load(ctx, h, agg, m.CommandID)

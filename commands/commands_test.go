@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/domain"
 	"supportd/domain/tenant"
 	"supportd/eventschema"
@@ -37,6 +38,10 @@ func newHandler(t *testing.T) (*commands.Handler, eventstore.Store) {
 	t.Cleanup(store.Close)
 	h := commands.NewHandler(store, eventschema.Catalog(), fixedClock{now})
 	h.Passwords = commands.Bcrypt{Cost: bcrypt.MinCost}
+	h.Credentials = credentials.Store{DB: pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return h, store
 }
 
@@ -188,8 +193,10 @@ func TestConflictBeyondRetriesIsReported(t *testing.T) {
 	if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "Acme", Admin: boss}); err != nil {
 		t.Fatal(err)
 	}
-	agg := commands.Aggregate[tenant.State]{Stream: tenant.Stream(id), Evolve: tenant.Evolve}
-	_, err := commands.Execute(ctx, h, admin(), agg, func(s tenant.State) ([]any, error) {
+	agg := commands.Aggregate[tenant.State]{Tenant: id, Stream: tenant.Stream(id), Evolve: tenant.Evolve}
+	m := admin()
+	m.TenantID = id
+	_, err := commands.Execute(ctx, h, m, agg, func(s tenant.State) ([]any, error) {
 		// Another writer gets in between this command's read and append.
 		if _, err := h.ChangeTenantSetting(ctx, admin(), commands.ChangeTenantSetting{TenantID: id, Key: "dispatch.familiarity", Value: json.RawMessage(`true`)}); err != nil {
 			t.Fatal(err)
@@ -202,5 +209,85 @@ func TestConflictBeyondRetriesIsReported(t *testing.T) {
 	got, _ := store.ReadStream(ctx, tenant.Stream(id), eventstore.Forwards, 0, 10)
 	if len(got) != 3 {
 		t.Errorf("stream has %d events, want 3 (the losing command wrote nothing)", len(got))
+	}
+}
+
+// TestStreamsNeverCrossTenants: the same client-chosen ID in two tenants
+// names two streams, and the pipeline refuses to decide on a stream that
+// holds another tenant's events or to write one tenant's command into
+// another's stream, on every path: a handler's command, a bare Execute, and
+// a stream that somehow holds a foreign event.
+func TestStreamsNeverCrossTenants(t *testing.T) {
+	t.Parallel()
+	h, store := newHandler(t)
+	ctx := context.Background()
+	a, b := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	for _, id := range []uuid.UUID{a, b} {
+		if _, err := h.CreateTenant(ctx, admin(), commands.CreateTenant{TenantID: id, Name: "T", Admin: boss}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One team ID, chosen by both tenants: two teams, two streams.
+	shared := uuid.Must(uuid.NewV7())
+	ra, err := h.CreateTeam(ctx, admin(), commands.CreateTeam{TenantID: a, TeamID: shared, Name: "A's"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := h.CreateTeam(ctx, admin(), commands.CreateTeam{TenantID: b, TeamID: shared, Name: "B's"})
+	if err != nil {
+		t.Fatalf("B's team with A's ID: %v", err)
+	}
+	if ra.Stream == rb.Stream || ra.Version != 0 || rb.Version != 0 {
+		t.Fatalf("one ID in two tenants: %+v and %+v", ra, rb)
+	}
+
+	bStream := tenant.Stream(b)
+	before, err := store.ReadStream(ctx, bStream, eventstore.Forwards, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unchanged := func(path string) {
+		t.Helper()
+		after, err := store.ReadStream(ctx, bStream, eventstore.Forwards, 0, 100)
+		if err != nil || len(after) != len(before) {
+			t.Errorf("%s: B's stream went from %d to %d events (%v)", path, len(before), len(after), err)
+		}
+	}
+	change := func(s tenant.State) ([]any, error) {
+		return tenant.ChangeSetting(s, "queue.allow_manual_join", json.RawMessage(`false`))
+	}
+	bAgg := commands.Aggregate[tenant.State]{Tenant: b, Stream: bStream, Evolve: tenant.Evolve}
+
+	// A command of tenant A run against B's aggregate.
+	m := admin()
+	m.TenantID = a
+	if _, err := commands.Execute(ctx, h, m, bAgg, change); !errors.Is(err, commands.ErrForeignStream) {
+		t.Errorf("A's command on B's stream: %v, want ErrForeignStream", err)
+	}
+	unchanged("A's command on B's stream")
+	// An aggregate that names B's stream as A's.
+	if _, err := commands.Execute(ctx, h, m, commands.Aggregate[tenant.State]{Tenant: a, Stream: bStream, Evolve: tenant.Evolve}, change); !errors.Is(err, commands.ErrForeignStream) {
+		t.Errorf("B's stream loaded as A's: %v, want ErrForeignStream", err)
+	}
+	unchanged("B's stream loaded as A's")
+	// A command without a tenant.
+	if _, err := commands.Execute(ctx, h, admin(), commands.Aggregate[tenant.State]{Stream: bStream, Evolve: tenant.Evolve}, change); !errors.Is(err, commands.ErrForeignStream) {
+		t.Errorf("no tenant: %v, want ErrForeignStream", err)
+	}
+	unchanged("no tenant")
+
+	// A foreign event in A's stream stops every later command on it.
+	foreign, err := eventschema.Catalog().Encode(uuid.Must(uuid.NewV7()),
+		eventschema.TenantSettingChanged{TenantID: a, Key: "queue.allow_manual_join", Value: json.RawMessage(`false`)},
+		eventschema.Metadata{TenantID: b, OccurredAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(ctx, tenant.Stream(a), eventstore.Any, []eventschema.Proposed{foreign}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.ChangeTenantSetting(ctx, admin(), commands.ChangeTenantSetting{TenantID: a, Key: "dispatch.familiarity", Value: json.RawMessage(`true`)})
+	if !errors.Is(err, commands.ErrForeignStream) {
+		t.Errorf("a stream holding B's event: %v, want ErrForeignStream", err)
 	}
 }

@@ -27,7 +27,7 @@ type TagConversation struct {
 // enabled tags of the tenant's conversation-tag tree.
 func (h *Handler) TagConversation(ctx context.Context, m Meta, c TagConversation) (Result, error) {
 	if !c.Remove {
-		tree, err := load(ctx, h, Aggregate[tags.Tree]{Stream: tags.TreeStream(c.TenantID), Evolve: tags.EvolveTree}, uuid.Nil)
+		tree, err := load(ctx, h, Aggregate[tags.Tree]{Tenant: c.TenantID, Stream: tags.TreeStream(c.TenantID), Evolve: tags.EvolveTree}, uuid.Nil)
 		if err != nil {
 			return Result{}, err
 		}
@@ -69,7 +69,7 @@ func (h *Handler) Rate(ctx context.Context, m Meta, c Rate) (Result, error) {
 		_ = json.Unmarshal(raw, &accept)
 	}
 	raw, _ := t.state.Setting("rating.window_minutes")
-	at, err := h.conversationTimes(ctx, c.ConversationID)
+	at, err := h.conversationTimes(ctx, c.TenantID, c.ConversationID)
 	if err != nil {
 		return Result{}, err
 	}

@@ -29,14 +29,14 @@ func (h *Handler) GreetJoined(ctx context.Context, m Meta, sc Scope, conversatio
 		_ = json.Unmarshal(raw, &address)
 	}
 	skip := t.state.SettingBool("transfer.skip_greetings")
-	c, err := load(ctx, h, conversationAggregate(conversationID), uuid.Nil)
+	c, err := load(ctx, h, conversationAggregate(sc.TenantID, conversationID), uuid.Nil)
 	if err != nil {
 		return Result{}, err
 	}
 	seg, team := c.state.Segment, c.state.TeamID
 	g := conversation.Greeting{DefaultAddress: address, SkipOnTransfer: skip, How: seg.How}
 	if team != uuid.Nil {
-		tm, err := load(ctx, h, teamAggregate(team), uuid.Nil)
+		tm, err := load(ctx, h, teamAggregate(sc.TenantID, team), uuid.Nil)
 		if err != nil {
 			return Result{}, err
 		}
@@ -45,7 +45,7 @@ func (h *Handler) GreetJoined(ctx context.Context, m Meta, sc Scope, conversatio
 		}
 	}
 	if seg.AgentID != uuid.Nil {
-		a, err := load(ctx, h, agentAggregate(seg.AgentID), uuid.Nil)
+		a, err := load(ctx, h, agentAggregate(sc.TenantID, seg.AgentID), uuid.Nil)
 		if err != nil {
 			return Result{}, err
 		}

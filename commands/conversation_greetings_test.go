@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/domain/conversation"
 	"supportd/eventschema"
 	"supportd/eventstore"
@@ -31,6 +32,10 @@ func TestGreetJoined(t *testing.T) {
 	t.Cleanup(store.Close)
 	h := commands.NewHandler(store, eventschema.Catalog(), &movingClock{t: now})
 	h.Passwords = commands.Bcrypt{Cost: bcrypt.MinCost}
+	h.Credentials = credentials.Store{DB: pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	tenantID, teamID, convID := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
 	must := func(_ any, err error) {
 		t.Helper()
@@ -76,7 +81,7 @@ func TestGreetJoined(t *testing.T) {
 	if n := greet(); n != 0 {
 		t.Errorf("greetings on a transfer with skip on: %d", n)
 	}
-	page, err := store.ReadStream(ctx, conversation.Stream(convID), eventstore.Forwards, 0, 100)
+	page, err := store.ReadStream(ctx, conversation.Stream(tenantID, convID), eventstore.Forwards, 0, 100)
 	must(page, err)
 	var texts []string
 	transferred := false

@@ -43,7 +43,7 @@ func (h *Handler) ElapseTimeout(ctx context.Context, m Meta, c ElapseTimeout) (R
 	if err != nil {
 		return Result{}, err
 	}
-	cur, err := load(ctx, h, conversationAggregate(c.ConversationID), uuid.Nil)
+	cur, err := load(ctx, h, conversationAggregate(c.TenantID, c.ConversationID), uuid.Nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -56,7 +56,7 @@ func (h *Handler) ElapseTimeout(ctx context.Context, m Meta, c ElapseTimeout) (R
 		}
 	case eventschema.TimeoutAutoReassign:
 		if team := cur.state.TeamID; team != uuid.Nil {
-			tm, err := load(ctx, h, teamAggregate(team), uuid.Nil)
+			tm, err := load(ctx, h, teamAggregate(c.TenantID, team), uuid.Nil)
 			if err != nil {
 				return Result{}, err
 			}
@@ -91,7 +91,7 @@ func (h *Handler) ElapseTimeout(ctx context.Context, m Meta, c ElapseTimeout) (R
 func (h *Handler) workingTime(ctx context.Context, t tenant.State, teamID uuid.UUID, now time.Time) (bool, error) {
 	var planID uuid.UUID
 	if teamID != uuid.Nil {
-		tm, err := load(ctx, h, teamAggregate(teamID), uuid.Nil)
+		tm, err := load(ctx, h, teamAggregate(t.ID, teamID), uuid.Nil)
 		if err != nil {
 			return false, err
 		}
@@ -107,7 +107,7 @@ func (h *Handler) workingTime(ctx context.Context, t tenant.State, teamID uuid.U
 	if planID == uuid.Nil {
 		return true, nil
 	}
-	p, err := load(ctx, h, timePlanAggregate(planID), uuid.Nil)
+	p, err := load(ctx, h, timePlanAggregate(t.ID, planID), uuid.Nil)
 	if err != nil {
 		return false, err
 	}
@@ -135,7 +135,7 @@ func (h *Handler) workingTime(ctx context.Context, t tenant.State, teamID uuid.U
 // (the queue's order comes first) or when no other agent is eligible: then
 // the sweep may give it back to the same agent rather than let it wait.
 func (d *Dispatcher) ReassignElsewhere(ctx context.Context, tenantID, conversationID, avoid uuid.UUID) error {
-	l, err := load(ctx, d.Handler, conversationAggregate(conversationID), uuid.Nil)
+	l, err := load(ctx, d.Handler, conversationAggregate(tenantID, conversationID), uuid.Nil)
 	if err != nil {
 		return err
 	}

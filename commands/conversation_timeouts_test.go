@@ -37,7 +37,7 @@ func TestAutoReassignAvoidsTheSilentAgent(t *testing.T) {
 	d := &commands.Dispatcher{Handler: h, Queue: q.reader(0), Candidates: w.candidates, Clock: commands.SystemClock{}}
 	settled := func(want int) {
 		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); q.waiting() != want; time.Sleep(5 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); q.waiting() != want; time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the projected queue holds %d, want %d", q.waiting(), want)
 			}
@@ -46,7 +46,7 @@ func TestAutoReassignAvoidsTheSilentAgent(t *testing.T) {
 	servedBy := func(conv uuid.UUID) uuid.UUID {
 		t.Helper()
 		var s conversation.State
-		page, err := store.ReadStream(ctx, conversation.Stream(conv), eventstore.Forwards, 0, 1000)
+		page, err := store.ReadStream(ctx, conversation.Stream(w.tenant, conv), eventstore.Forwards, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,9 +66,9 @@ func TestAutoReassignAvoidsTheSilentAgent(t *testing.T) {
 		t.Helper()
 		conv, _ := w.start(t, w.teams[0], false)
 		settled(1)
-		for deadline := time.Now().Add(20 * time.Second); q.waiting() != 0; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); q.waiting() != 0; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the projected queue holds %d after sweeping for 20 s", q.waiting())
+				t.Fatalf("the projected queue holds %d after sweeping for a minute", q.waiting())
 			}
 			if err := d.Sweep(ctx); err != nil {
 				t.Fatal(err)

@@ -42,7 +42,7 @@ func (h *Handler) RequestTransfer(ctx context.Context, m Meta, c RequestTransfer
 	switch c.ToKind {
 	case conversation.ToAgent:
 		if a, ok := t.state.Account(c.ToID); ok && a.Enabled {
-			ag, err := load(ctx, h, agentAggregate(c.ToID), uuid.Nil)
+			ag, err := load(ctx, h, agentAggregate(c.TenantID, c.ToID), uuid.Nil)
 			if err != nil {
 				return Result{}, err
 			}
@@ -54,7 +54,7 @@ func (h *Handler) RequestTransfer(ctx context.Context, m Meta, c RequestTransfer
 		raw, _ := t.state.Setting("transfer.confirmation_timeout_seconds")
 		r.ExpiresAt = h.clock.Now().Add(time.Duration(settingInt(raw, 240)) * time.Second)
 	case conversation.ToTeam:
-		tm, err := load(ctx, h, teamAggregate(c.ToID), uuid.Nil)
+		tm, err := load(ctx, h, teamAggregate(c.TenantID, c.ToID), uuid.Nil)
 		if err != nil {
 			return Result{}, err
 		}

@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,8 +15,8 @@ import (
 	"supportd/eventstore"
 )
 
-func conversationAggregate(id uuid.UUID) Aggregate[conversation.State] {
-	return Aggregate[conversation.State]{Stream: conversation.Stream(id), Evolve: conversation.Evolve, Cache: true}
+func conversationAggregate(tenantID, id uuid.UUID) Aggregate[conversation.State] {
+	return Aggregate[conversation.State]{Tenant: tenantID, Stream: conversation.Stream(tenantID, id), Evolve: conversation.Evolve, Cache: true}
 }
 
 // Scope is whose conversation a command may touch: the caller's tenant
@@ -40,7 +39,7 @@ func (sc Scope) check(s conversation.State) error {
 // onConversation runs decide on conversation id within scope.
 func onConversation(ctx context.Context, h *Handler, m Meta, sc Scope, id uuid.UUID, decide func(conversation.State) ([]any, error)) (Result, error) {
 	m.TenantID = sc.TenantID
-	return Execute(ctx, h, m, conversationAggregate(id), func(s conversation.State) ([]any, error) {
+	return Execute(ctx, h, m, conversationAggregate(m.TenantID, id), func(s conversation.State) ([]any, error) {
 		if err := sc.check(s); err != nil {
 			return nil, err
 		}
@@ -72,13 +71,13 @@ type times struct {
 	closedAt time.Time
 }
 
-func (h *Handler) conversationTimes(ctx context.Context, id uuid.UUID) (times, error) {
+func (h *Handler) conversationTimes(ctx context.Context, tenantID, id uuid.UUID) (times, error) {
 	t := times{sent: map[uuid.UUID]time.Time{}}
-	stream := conversation.Stream(id)
+	stream := conversation.Stream(tenantID, id)
 	for from := uint64(0); ; {
-		page, err := h.store.ReadStream(ctx, stream, eventstore.Forwards, from, readPage)
+		page, err := h.readStream(ctx, tenantID, stream, eventstore.Forwards, from, readPage)
 		if err != nil {
-			return t, fmt.Errorf("read %s: %w", stream, err)
+			return t, err
 		}
 		for _, e := range page {
 			at := e.Metadata.OccurredAt
@@ -173,7 +172,7 @@ func (h *Handler) Route(ctx context.Context, c StartConversation) (RouteDecision
 		return RouteDecision{Skip: true}, nil
 	}
 	if c.EntryTeamID != uuid.Nil {
-		t, err := load(ctx, h, teamAggregate(c.EntryTeamID), uuid.Nil)
+		t, err := load(ctx, h, teamAggregate(c.TenantID, c.EntryTeamID), uuid.Nil)
 		if err != nil {
 			return RouteDecision{}, err
 		}
@@ -236,7 +235,7 @@ func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversa
 	if !c.VIP && c.StartedBy == uuid.Nil && c.CustomerID != uuid.Nil {
 		// The VIP flag of the customer's profile makes its conversations
 		// VIP ones (the queue takes them first).
-		cs, err := load(ctx, h, customerAggregate(c.CustomerID), uuid.Nil)
+		cs, err := load(ctx, h, customerAggregate(c.TenantID, c.CustomerID), uuid.Nil)
 		if err != nil {
 			return Result{}, err
 		}
@@ -255,7 +254,7 @@ func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversa
 		_ = json.Unmarshal(raw, &welcome)
 	}
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, conversationAggregate(c.ConversationID), func(s conversation.State) ([]any, error) {
+	return Execute(ctx, h, m, conversationAggregate(m.TenantID, c.ConversationID), func(s conversation.State) ([]any, error) {
 		out, err := conversation.StartConversation(s, conversation.Start{TenantID: c.TenantID, ConversationID: c.ConversationID,
 			Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, EntryTeamID: c.EntryTeamID,
 			CustomerID: c.CustomerID, CustomerName: c.CustomerName, VIP: c.VIP, StartedBy: c.StartedBy,
@@ -337,7 +336,7 @@ func (h *Handler) RecallMessage(ctx context.Context, m Meta, c RecallMessage) (R
 	}
 	raw, _ := t.state.Setting("conversation.recall_window_seconds")
 	window := time.Duration(settingInt(raw, 120)) * time.Second
-	at, err := h.conversationTimes(ctx, c.ConversationID)
+	at, err := h.conversationTimes(ctx, c.TenantID, c.ConversationID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -399,7 +398,7 @@ func (h *Handler) joinFromQueue(ctx context.Context, m Meta, c JoinFromQueue) (R
 	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
 		member := false
 		if s.Episode.TeamID != uuid.Nil && !c.ByAdmin {
-			tm, err := load(ctx, h, teamAggregate(s.Episode.TeamID), uuid.Nil)
+			tm, err := load(ctx, h, teamAggregate(c.TenantID, s.Episode.TeamID), uuid.Nil)
 			if err != nil {
 				return nil, err
 			}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/domain"
 	"supportd/domain/conversation"
 	"supportd/eventschema"
@@ -53,6 +54,10 @@ func TestConversationWindowsAndScope(t *testing.T) {
 	clock := &movingClock{t: now}
 	h := commands.NewHandler(store, eventschema.Catalog(), clock)
 	h.Passwords = commands.Bcrypt{Cost: bcrypt.MinCost}
+	h.Credentials = credentials.Store{DB: pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	blacklisted := uuid.Must(uuid.NewV7())
 	h.Blacklisted = func(_ context.Context, _, customerID uuid.UUID) (bool, error) { return customerID == blacklisted, nil }
 

@@ -32,14 +32,16 @@ type NewUser struct {
 // CreateTenant handles the CreateTenant command.
 func (h *Handler) CreateTenant(ctx context.Context, m Meta, c CreateTenant) (Result, error) {
 	m.TenantID = c.TenantID
-	hash, err := h.Passwords.Hash(c.Admin.Password)
-	if err != nil {
+	if err := tenant.CheckPassword("password", c.Admin.Password, c.Admin.Email, c.Admin.Nickname, c.Admin.RealName, c.Name); err != nil {
 		return Result{}, prefixField(err, "admin.")
 	}
 	admin := tenant.NewAgent{AgentID: c.Admin.AgentID, Email: c.Admin.Email, Nickname: c.Admin.Nickname,
-		RealName: c.Admin.RealName, PasswordHash: hash}
+		RealName: c.Admin.RealName}
 	if admin.AgentID == uuid.Nil {
 		admin.AgentID = uuid.Must(uuid.NewV7())
+	}
+	if err := h.storePassword(ctx, c.TenantID, admin.AgentID, c.Admin.Password); err != nil {
+		return Result{}, prefixField(err, "admin.")
 	}
 	return Execute(ctx, h, m, tenantAggregate(c.TenantID), func(s tenant.State) ([]any, error) {
 		return tenant.Create(s, c.TenantID, c.Name, c.TimeZone, admin)
@@ -47,5 +49,5 @@ func (h *Handler) CreateTenant(ctx context.Context, m Meta, c CreateTenant) (Res
 }
 
 func tenantAggregate(id uuid.UUID) Aggregate[tenant.State] {
-	return Aggregate[tenant.State]{Stream: tenant.Stream(id), Evolve: tenant.Evolve, Cache: true}
+	return Aggregate[tenant.State]{Tenant: id, Stream: tenant.Stream(id), Evolve: tenant.Evolve, Cache: true}
 }

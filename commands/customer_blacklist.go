@@ -48,7 +48,7 @@ func (h *Handler) Blacklist(ctx context.Context, m Meta, c Blacklist) (Result, e
 	}
 	who := customer.Blacklister{By: actorUUID(m), Admin: c.CanApprove, NeedsApproval: t.state.SettingBool(BlacklistSwitch)}
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, customerAggregate(c.CustomerID), func(s customer.State) ([]any, error) {
+	return Execute(ctx, h, m, customerAggregate(m.TenantID, c.CustomerID), func(s customer.State) ([]any, error) {
 		return customer.Blacklist(s, c.TenantID, c.CustomerID, c.RequestID, who, c.Reason)
 	})
 }
@@ -66,7 +66,7 @@ type DecideBlacklistRequest struct {
 // ApproveBlacklist blacklists the customer as the request asked.
 func (h *Handler) ApproveBlacklist(ctx context.Context, m Meta, c DecideBlacklistRequest) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, customerAggregate(c.CustomerID), func(s customer.State) ([]any, error) {
+	return Execute(ctx, h, m, customerAggregate(m.TenantID, c.CustomerID), func(s customer.State) ([]any, error) {
 		return customer.Approve(s, c.TenantID, c.CustomerID, c.RequestID, actorUUID(m))
 	})
 }
@@ -74,7 +74,7 @@ func (h *Handler) ApproveBlacklist(ctx context.Context, m Meta, c DecideBlacklis
 // RejectBlacklist refuses the request; the customer stays as it was.
 func (h *Handler) RejectBlacklist(ctx context.Context, m Meta, c DecideBlacklistRequest) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, customerAggregate(c.CustomerID), func(s customer.State) ([]any, error) {
+	return Execute(ctx, h, m, customerAggregate(m.TenantID, c.CustomerID), func(s customer.State) ([]any, error) {
 		return customer.Reject(s, c.TenantID, c.CustomerID, c.RequestID, actorUUID(m), c.Remark)
 	})
 }
@@ -88,7 +88,7 @@ type Unblacklist struct {
 // Unblacklist handles the Unblacklist command.
 func (h *Handler) Unblacklist(ctx context.Context, m Meta, c Unblacklist) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, customerAggregate(c.CustomerID), func(s customer.State) ([]any, error) {
+	return Execute(ctx, h, m, customerAggregate(m.TenantID, c.CustomerID), func(s customer.State) ([]any, error) {
 		return customer.Unblacklist(s, c.TenantID, c.CustomerID, actorUUID(m))
 	})
 }
@@ -139,7 +139,7 @@ func (h *Handler) CloseForBlacklist(ctx context.Context, m Meta, tenantID, custo
 // read model, so a customer blacklisted a moment ago is refused at once. A
 // customer never seen is not blacklisted, nor is another tenant's.
 func (h *Handler) CustomerBlacklisted(ctx context.Context, tenantID, customerID uuid.UUID) (bool, error) {
-	l, err := load(ctx, h, customerAggregate(customerID), uuid.Nil)
+	l, err := load(ctx, h, customerAggregate(tenantID, customerID), uuid.Nil)
 	if err != nil {
 		return false, err
 	}

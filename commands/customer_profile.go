@@ -10,8 +10,8 @@ import (
 	"supportd/domain/tags"
 )
 
-func customerAggregate(id uuid.UUID) Aggregate[customer.State] {
-	return Aggregate[customer.State]{Stream: customer.Stream(id), Evolve: customer.Evolve, Cache: true}
+func customerAggregate(tenantID, id uuid.UUID) Aggregate[customer.State] {
+	return Aggregate[customer.State]{Tenant: tenantID, Stream: customer.Stream(tenantID, id), Evolve: customer.Evolve, Cache: true}
 }
 
 // SaveCustomerProfile saves profile values of a customer, checked against
@@ -30,7 +30,7 @@ type SaveCustomerProfile struct {
 // read first, outside the customer's append: a field changed in between is
 // checked against its older definition, as if the save had come first.
 func (h *Handler) SaveCustomerProfile(ctx context.Context, m Meta, c SaveCustomerProfile) (Result, error) {
-	form, err := load(ctx, h, Aggregate[profilefields.State]{Stream: profilefields.Stream(c.TenantID), Evolve: profilefields.Evolve}, uuid.Nil)
+	form, err := load(ctx, h, Aggregate[profilefields.State]{Tenant: c.TenantID, Stream: profilefields.Stream(c.TenantID), Evolve: profilefields.Evolve}, uuid.Nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -40,7 +40,7 @@ func (h *Handler) SaveCustomerProfile(ctx context.Context, m Meta, c SaveCustome
 		f.Fields = profilefields.System()
 	}
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, customerAggregate(c.CustomerID), func(s customer.State) ([]any, error) {
+	return Execute(ctx, h, m, customerAggregate(m.TenantID, c.CustomerID), func(s customer.State) ([]any, error) {
 		return customer.SaveProfile(s, f, c.TenantID, c.CustomerID, c.Source, c.Values)
 	})
 }
@@ -55,12 +55,12 @@ type TagCustomer struct {
 
 // TagCustomer handles the TagCustomer command.
 func (h *Handler) TagCustomer(ctx context.Context, m Meta, c TagCustomer) (Result, error) {
-	catalogue, err := load(ctx, h, Aggregate[tags.Customer]{Stream: tags.CustomerStream(c.TenantID), Evolve: tags.EvolveCustomer}, uuid.Nil)
+	catalogue, err := load(ctx, h, Aggregate[tags.Customer]{Tenant: c.TenantID, Stream: tags.CustomerStream(c.TenantID), Evolve: tags.EvolveCustomer}, uuid.Nil)
 	if err != nil {
 		return Result{}, err
 	}
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, customerAggregate(c.CustomerID), func(s customer.State) ([]any, error) {
+	return Execute(ctx, h, m, customerAggregate(m.TenantID, c.CustomerID), func(s customer.State) ([]any, error) {
 		return customer.Tag(s, catalogue.state, c.TenantID, c.CustomerID, c.TagID)
 	})
 }
@@ -75,7 +75,7 @@ type UntagCustomer struct {
 // UntagCustomer handles the UntagCustomer command.
 func (h *Handler) UntagCustomer(ctx context.Context, m Meta, c UntagCustomer) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, customerAggregate(c.CustomerID), func(s customer.State) ([]any, error) {
+	return Execute(ctx, h, m, customerAggregate(m.TenantID, c.CustomerID), func(s customer.State) ([]any, error) {
 		return customer.Untag(s, c.TenantID, c.CustomerID, c.TagID)
 	})
 }
@@ -90,7 +90,7 @@ type SetCustomerVIP struct {
 // SetCustomerVIP handles the SetCustomerVIP command.
 func (h *Handler) SetCustomerVIP(ctx context.Context, m Meta, c SetCustomerVIP) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, customerAggregate(c.CustomerID), func(s customer.State) ([]any, error) {
+	return Execute(ctx, h, m, customerAggregate(m.TenantID, c.CustomerID), func(s customer.State) ([]any, error) {
 		return customer.SetVIP(s, c.TenantID, c.CustomerID, c.VIP)
 	})
 }

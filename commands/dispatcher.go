@@ -409,7 +409,7 @@ func (q QueuedConversation) waiting() dispatch.Waiting {
 // best ranked (dispatch.Choose), until one cannot be assigned.
 func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.Policy, tenantID, teamID uuid.UUID, queue []QueuedConversation, cands []Candidate) error {
 	slices.SortStableFunc(queue, func(a, b QueuedConversation) int { return pol.CompareQueue(a.waiting(), b.waiting()) })
-	facts, err := d.facts(ctx, cands)
+	facts, err := d.facts(ctx, tenantID, cands)
 	if err != nil {
 		return err
 	}
@@ -422,7 +422,7 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.P
 		if a, ok := d.arrived(q.EpisodeID); ok {
 			c.routedAgent = a.routedAgent
 		} else {
-			if c, err = d.readConversation(ctx, q.ConversationID); err != nil {
+			if c, err = d.readConversation(ctx, q.TenantID, q.ConversationID); err != nil {
 				return err
 			}
 			if s := c.state; s.IsClosed || s.Segment.ID != uuid.Nil || s.Episode.ID != q.EpisodeID {
@@ -445,7 +445,7 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.P
 				// The agent changed since its facts were read (status,
 				// capacity, another replica's reservation): take what the
 				// attempt read, try the next one.
-				d.refresh(facts, cand.AgentID)
+				d.refresh(facts, tenantID, cand.AgentID)
 				continue
 			}
 			if err != nil {
@@ -454,7 +454,7 @@ func (d *Dispatcher) dispatchTeam(ctx context.Context, js *joins, pol dispatch.P
 			// Assigned, or taken elsewhere meanwhile (and compensated):
 			// either way this conversation waits no more.
 			d.confirmLater(ctx, r, read, js)
-			d.refresh(facts, cand.AgentID)
+			d.refresh(facts, tenantID, cand.AgentID)
 			settled = true
 			break
 		}
@@ -477,9 +477,9 @@ type conversationFacts struct {
 	version uint64
 }
 
-func (d *Dispatcher) readConversation(ctx context.Context, id uuid.UUID) (conversationFacts, error) {
+func (d *Dispatcher) readConversation(ctx context.Context, tenantID, id uuid.UUID) (conversationFacts, error) {
 	var c conversationFacts
-	err := d.readStream(ctx, conversation.Stream(id), func(env eventschema.Envelope, payload any) {
+	err := d.readStream(ctx, tenantID, conversation.Stream(tenantID, id), func(env eventschema.Envelope, payload any) {
 		c.state = conversation.Evolve(c.state, payload)
 		c.version = env.StreamVersion
 		switch e := payload.(type) {
@@ -511,7 +511,7 @@ type Reservation struct {
 // reservation.
 func (d *Dispatcher) Reserve(ctx context.Context, q QueuedConversation, agentID uuid.UUID) (Reservation, error) {
 	r := Reservation{Who: agent.Identity{TenantID: q.TenantID, AgentID: agentID}}
-	err := d.onAgent(ctx, agentID, func(v agentView) (Meta, []any, error) {
+	err := d.onAgent(ctx, r.Who, func(v agentView) (Meta, []any, error) {
 		key := make([]byte, 0, 40)
 		key = append(key, q.EpisodeID[:]...)
 		key = append(key, agentID[:]...)
@@ -571,7 +571,7 @@ func (d *Dispatcher) appendConversation(ctx context.Context, c conversationFacts
 	if err != nil {
 		return Result{}, err
 	}
-	stream := conversation.Stream(c.state.ID)
+	stream := conversation.Stream(c.state.TenantID, c.state.ID)
 	res, err := d.Handler.store.Append(ctx, stream, eventstore.Exact(c.version), events)
 	if err != nil {
 		return Result{}, err
@@ -673,7 +673,7 @@ func (d *Dispatcher) confirmLater(ctx context.Context, r Reservation, read *conv
 }
 
 func (d *Dispatcher) release(ctx context.Context, who agent.Identity, reservationID uuid.UUID, reason string) error {
-	return d.onAgent(ctx, who.AgentID, func(v agentView) (Meta, []any, error) {
+	return d.onAgent(ctx, who, func(v agentView) (Meta, []any, error) {
 		events, err := agent.Release(v.state, who, reservationID, reason)
 		return d.meta(who.TenantID, reservationID, "release"), events, err
 	})
@@ -686,11 +686,11 @@ func occurred(e eventschema.Envelope) time.Time {
 	return e.Metadata.OccurredAt
 }
 
-func (d *Dispatcher) readStream(ctx context.Context, stream string, fn func(eventschema.Envelope, any)) error {
+func (d *Dispatcher) readStream(ctx context.Context, tenantID uuid.UUID, stream string, fn func(eventschema.Envelope, any)) error {
 	for from := uint64(0); ; {
-		page, err := d.Handler.store.ReadStream(ctx, stream, eventstore.Forwards, from, readPage)
+		page, err := d.Handler.readStream(ctx, tenantID, stream, eventstore.Forwards, from, readPage)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", stream, err)
+			return err
 		}
 		for _, e := range page {
 			payload, err := d.Handler.registry.Decode(e)
@@ -711,7 +711,7 @@ func (d *Dispatcher) readStream(ctx context.Context, stream string, fn func(even
 // dispatcher stopped before confirming, released when that conversation
 // waits for it no more.
 func (d *Dispatcher) settle(ctx context.Context, ref SlotRef) error {
-	v, err := d.readAgent(ctx, ref.AgentID)
+	v, err := d.readAgent(ctx, agent.Identity{TenantID: ref.TenantID, AgentID: ref.AgentID})
 	if err != nil {
 		return err
 	}
@@ -719,7 +719,7 @@ func (d *Dispatcher) settle(ctx context.Context, ref SlotRef) error {
 	if !held {
 		return nil // released meanwhile
 	}
-	view, err := d.slotView(ctx, slot)
+	view, err := d.slotView(ctx, ref.TenantID, slot)
 	if err != nil {
 		return err
 	}
@@ -736,13 +736,13 @@ func (d *Dispatcher) settle(ctx context.Context, ref SlotRef) error {
 }
 
 // slotView reads what the conversation's stream tells about slot.
-func (d *Dispatcher) slotView(ctx context.Context, slot agent.Slot) (dispatch.SlotView, error) {
+func (d *Dispatcher) slotView(ctx context.Context, tenantID uuid.UUID, slot agent.Slot) (dispatch.SlotView, error) {
 	var (
 		s       conversation.State
 		v       dispatch.SlotView
 		segment uuid.UUID
 	)
-	err := d.readStream(ctx, conversation.Stream(slot.ConversationID), func(_ eventschema.Envelope, payload any) {
+	err := d.readStream(ctx, tenantID, conversation.Stream(tenantID, slot.ConversationID), func(_ eventschema.Envelope, payload any) {
 		s = conversation.Evolve(s, payload)
 		switch e := payload.(type) {
 		case eventschema.AgentJoined:

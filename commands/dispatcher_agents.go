@@ -20,6 +20,7 @@ import (
 // open slot was reserved and when the agent last got one (event times live
 // in the metadata, not in the state). A view is never changed once made.
 type agentView struct {
+	tenantID     uuid.UUID
 	state        agent.State
 	version      uint64
 	exists       bool
@@ -51,10 +52,10 @@ func (v *agentView) fold(version uint64, at time.Time, payload any) {
 // decision is still appended guarded by the version it was made at.
 type agentCache struct {
 	mu    sync.Mutex
-	views map[uuid.UUID]agentView
+	views map[agent.Identity]agentView
 }
 
-func (c *agentCache) get(id uuid.UUID) (agentView, bool) {
+func (c *agentCache) get(id agent.Identity) (agentView, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok := c.views[id]
@@ -62,23 +63,23 @@ func (c *agentCache) get(id uuid.UUID) (agentView, bool) {
 }
 
 // put stores v unless the cache already holds a later version.
-func (c *agentCache) put(id uuid.UUID, v agentView) {
+func (c *agentCache) put(id agent.Identity, v agentView) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.views[id]; ok && old.exists && (!v.exists || old.version > v.version) {
 		return
 	}
 	if c.views == nil {
-		c.views = map[uuid.UUID]agentView{}
+		c.views = map[agent.Identity]agentView{}
 	}
 	c.views[id] = v
 }
 
 // readAgent brings the cached view of agentID up to date with its stream.
-func (d *Dispatcher) readAgent(ctx context.Context, agentID uuid.UUID) (agentView, error) {
-	v, ok := d.agents.get(agentID)
+func (d *Dispatcher) readAgent(ctx context.Context, who agent.Identity) (agentView, error) {
+	v, ok := d.agents.get(who)
 	if !ok {
-		v = agentView{state: agent.State{ID: agentID}}
+		v = agentView{tenantID: who.TenantID, state: agent.State{ID: who.AgentID}}
 	}
 	v.reservedAt = maps.Clone(v.reservedAt)
 	if v.reservedAt == nil {
@@ -88,11 +89,11 @@ func (d *Dispatcher) readAgent(ctx context.Context, agentID uuid.UUID) (agentVie
 	if v.exists {
 		from = v.version + 1
 	}
-	stream := agent.Stream(agentID)
+	stream := agent.Stream(who.TenantID, who.AgentID)
 	for {
-		page, err := d.Handler.store.ReadStream(ctx, stream, eventstore.Forwards, from, readPage)
+		page, err := d.Handler.readStream(ctx, who.TenantID, stream, eventstore.Forwards, from, readPage)
 		if err != nil {
-			return agentView{}, fmt.Errorf("read %s: %w", stream, err)
+			return agentView{}, err
 		}
 		for _, e := range page {
 			payload, err := d.Handler.registry.Decode(e)
@@ -106,8 +107,8 @@ func (d *Dispatcher) readAgent(ctx context.Context, agentID uuid.UUID) (agentVie
 		}
 		from = page[len(page)-1].StreamVersion + 1
 	}
-	v.state.ID = agentID
-	d.agents.put(agentID, v)
+	v.tenantID, v.state.ID = who.TenantID, who.AgentID
+	d.agents.put(who, v)
 	return v, nil
 }
 
@@ -123,7 +124,7 @@ func (d *Dispatcher) appendAgent(ctx context.Context, v agentView, m Meta, paylo
 	if v.exists {
 		expected = eventstore.Exact(v.version)
 	}
-	res, err := d.Handler.store.Append(ctx, agent.Stream(v.state.ID), expected, events)
+	res, err := d.Handler.store.Append(ctx, agent.Stream(v.tenantID, v.state.ID), expected, events)
 	if err != nil {
 		return v, err
 	}
@@ -135,7 +136,7 @@ func (d *Dispatcher) appendAgent(ctx context.Context, v agentView, m Meta, paylo
 	for i, p := range payloads {
 		v.fold(first+uint64(i), events[i].Metadata.OccurredAt, p)
 	}
-	d.agents.put(v.state.ID, v)
+	d.agents.put(agent.Identity{TenantID: v.tenantID, AgentID: v.state.ID}, v)
 	return v, nil
 }
 
@@ -147,13 +148,13 @@ func (d *Dispatcher) appendAgent(ctx context.Context, v agentView, m Meta, paylo
 // again. decide answers the command's
 // metadata with the events, since a reservation's ID (and so its command
 // ID) derives from the version it is decided at.
-func (d *Dispatcher) onAgent(ctx context.Context, agentID uuid.UUID, decide func(agentView) (Meta, []any, error)) error {
-	v, fresh := d.agents.get(agentID)
+func (d *Dispatcher) onAgent(ctx context.Context, who agent.Identity, decide func(agentView) (Meta, []any, error)) error {
+	v, fresh := d.agents.get(who)
 	fresh = !fresh || !v.exists
 	for attempt := 0; ; attempt++ {
 		if fresh {
 			var err error
-			if v, err = d.readAgent(ctx, agentID); err != nil {
+			if v, err = d.readAgent(ctx, who); err != nil {
 				return err
 			}
 		}
@@ -170,7 +171,7 @@ func (d *Dispatcher) onAgent(ctx context.Context, agentID uuid.UUID, decide func
 			return err
 		}
 		if attempt >= d.Handler.Retries {
-			return fmt.Errorf("%s: %w", agent.Stream(agentID), ErrConflict)
+			return fmt.Errorf("%s: %w", agent.Stream(who.TenantID, who.AgentID), ErrConflict)
 		}
 		fresh = true
 	}
@@ -182,10 +183,11 @@ func (d *Dispatcher) onAgent(ctx context.Context, agentID uuid.UUID, decide func
 // read model does not know is read from its stream. Facts may be stale:
 // the reservation decides on the stream, so staleness costs a retry at
 // worst.
-func (d *Dispatcher) facts(ctx context.Context, cands []Candidate) ([]dispatch.Candidate, error) {
+func (d *Dispatcher) facts(ctx context.Context, tenantID uuid.UUID, cands []Candidate) ([]dispatch.Candidate, error) {
 	out := make([]dispatch.Candidate, 0, len(cands))
 	for _, c := range cands {
-		v, cached := d.agents.get(c.AgentID)
+		who := agent.Identity{TenantID: tenantID, AgentID: c.AgentID}
+		v, cached := d.agents.get(who)
 		switch {
 		case cached && v.exists && (!c.Known || v.version >= c.Version):
 			out = append(out, v.candidate())
@@ -193,7 +195,7 @@ func (d *Dispatcher) facts(ctx context.Context, cands []Candidate) ([]dispatch.C
 			out = append(out, dispatch.Candidate{AgentID: c.AgentID, Online: agent.Status(c.Status).AutoAssignable(),
 				Capacity: c.Capacity, Open: c.Open, LastAssigned: c.LastAssigned})
 		default:
-			v, err := d.readAgent(ctx, c.AgentID)
+			v, err := d.readAgent(ctx, who)
 			if err != nil {
 				return nil, err
 			}
@@ -205,8 +207,8 @@ func (d *Dispatcher) facts(ctx context.Context, cands []Candidate) ([]dispatch.C
 
 // refresh replaces agentID's facts by the cached view, which a reservation
 // attempt has just brought up to date.
-func (d *Dispatcher) refresh(facts []dispatch.Candidate, agentID uuid.UUID) {
-	v, ok := d.agents.get(agentID)
+func (d *Dispatcher) refresh(facts []dispatch.Candidate, tenantID, agentID uuid.UUID) {
+	v, ok := d.agents.get(agent.Identity{TenantID: tenantID, AgentID: agentID})
 	if !ok {
 		return
 	}
@@ -219,8 +221,8 @@ func (d *Dispatcher) refresh(facts []dispatch.Candidate, agentID uuid.UUID) {
 
 // maintain answers agentID's ranking facts as its stream shows them now.
 // Slots are settled by the sweeps (Unsettled), not here.
-func (d *Dispatcher) maintain(ctx context.Context, _, agentID uuid.UUID) (dispatch.Candidate, error) {
-	v, err := d.readAgent(ctx, agentID)
+func (d *Dispatcher) maintain(ctx context.Context, tenantID, agentID uuid.UUID) (dispatch.Candidate, error) {
+	v, err := d.readAgent(ctx, agent.Identity{TenantID: tenantID, AgentID: agentID})
 	if err != nil {
 		return dispatch.Candidate{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/domain/agent"
 	"supportd/domain/conversation"
 	"supportd/eventschema"
@@ -271,7 +272,7 @@ func (w *world) openSlots(ctx context.Context, _ time.Time) ([]commands.SlotRef,
 	var out []commands.SlotRef
 	reg := eventschema.Catalog()
 	for _, a := range w.agents {
-		page, err := w.store.ReadStream(ctx, agent.Stream(a), eventstore.Forwards, 0, 10000)
+		page, err := w.store.ReadStream(ctx, agent.Stream(w.tenant, a), eventstore.Forwards, 0, 10000)
 		if err != nil {
 			return nil, err
 		}
@@ -320,6 +321,10 @@ func newHandlerClock(t *testing.T, clock commands.Clock) (*commands.Handler, eve
 	t.Cleanup(store.Close)
 	h := commands.NewHandler(store, eventschema.Catalog(), clock)
 	h.Passwords = commands.Bcrypt{Cost: bcrypt.MinCost}
+	h.Credentials = credentials.Store{DB: pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return h, store
 }
 
@@ -334,7 +339,7 @@ func (w *world) readLog(t *testing.T) ([]eventschema.Envelope, []any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	var (
 		envs     []eventschema.Envelope
 		payloads []any
@@ -364,9 +369,9 @@ func (w *world) readLog(t *testing.T) ([]eventschema.Envelope, []any) {
 	}
 }
 
-func joinedOf(t *testing.T, store eventstore.Store, reg *eventschema.Registry, conv uuid.UUID) []eventschema.AgentJoined {
+func joinedOf(t *testing.T, store eventstore.Store, reg *eventschema.Registry, tenantID, conv uuid.UUID) []eventschema.AgentJoined {
 	t.Helper()
-	page, err := store.ReadStream(context.Background(), conversation.Stream(conv), eventstore.Forwards, 0, 1000)
+	page, err := store.ReadStream(context.Background(), conversation.Stream(tenantID, conv), eventstore.Forwards, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +415,7 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	// sweep waits until the projected queue is exactly conv, then sweeps.
 	sweep := func(conv uuid.UUID) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for !q.only(conv) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the queue never held just %s", conv)
@@ -423,7 +428,7 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	}
 	assignedTo := func(conv uuid.UUID) uuid.UUID {
 		t.Helper()
-		js := joinedOf(t, store, eventschema.Catalog(), conv)
+		js := joinedOf(t, store, eventschema.Catalog(), w.tenant, conv)
 		if len(js) != 1 || js[0].How != eventschema.JoinedAuto || js[0].ReservationID == uuid.Nil {
 			t.Fatalf("joins of %s: %+v", conv, js)
 		}
@@ -468,7 +473,7 @@ func TestDispatcherAssignsTheHighestIdleRate(t *testing.T) {
 	}
 	c5, _ := w.start(t, w.teams[0], false)
 	sweep(c5)
-	if js := joinedOf(t, store, eventschema.Catalog(), c5); len(js) != 0 {
+	if js := joinedOf(t, store, eventschema.Catalog(), w.tenant, c5); len(js) != 0 {
 		t.Fatalf("c5 assigned while nobody eligible: %+v", js)
 	}
 	// The slot a0 holds for c1 or c2 is freed when that conversation closes.
@@ -512,7 +517,7 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 
 	waitQueued := func(n int) []commands.QueuedConversation {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for q.waiting() != n {
 			if time.Now().After(deadline) {
 				t.Fatalf("%d queued, want %d", q.waiting(), n)
@@ -550,11 +555,11 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 	if err := restarted.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js := joinedOf(t, store, reg, keep)
+	js := joinedOf(t, store, reg, w.tenant, keep)
 	if len(js) != 1 || js[0].AgentID != w.agents[0] || js[0].ReservationID != reservations[keep].ID {
 		t.Fatalf("the waiting conversation's joins: %+v", js)
 	}
-	if js := joinedOf(t, store, reg, gone); len(js) != 0 {
+	if js := joinedOf(t, store, reg, w.tenant, gone); len(js) != 0 {
 		t.Fatalf("the closed conversation's joins: %+v", js)
 	}
 	_, payloads := w.readLog(t)
@@ -605,7 +610,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	)
 	h, store := newHandlerClock(t, commands.SystemClock{})
 	reg := eventschema.Catalog()
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	w := newWorld(t, h, store, nTeams, func(i int) []int {
 		if i%5 == 0 {
@@ -707,7 +712,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for q.waiting() > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func keywordsAggregate(tenantID uuid.UUID) Aggregate[keywords.State] {
-	return Aggregate[keywords.State]{Stream: keywords.Stream(tenantID), Evolve: keywords.Evolve}
+	return Aggregate[keywords.State]{Tenant: tenantID, Stream: keywords.Stream(tenantID), Evolve: keywords.Evolve}
 }
 
 // DefineKeywordRule adds a keyword rule; it is tried last.

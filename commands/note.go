@@ -21,8 +21,8 @@ type NoteRef struct {
 	ConversationID uuid.UUID
 }
 
-func noteAggregate(id uuid.UUID) Aggregate[note.State] {
-	return Aggregate[note.State]{Stream: note.Stream(id), Evolve: note.Evolve}
+func noteAggregate(tenantID, id uuid.UUID) Aggregate[note.State] {
+	return Aggregate[note.State]{Tenant: tenantID, Stream: note.Stream(tenantID, id), Evolve: note.Evolve}
 }
 
 // onNote runs decide on the note: its own stream folded, with the NoteLeft
@@ -34,7 +34,7 @@ func onNote(ctx context.Context, h *Handler, m Meta, ref NoteRef, decide func(no
 		return Result{}, err
 	}
 	m.TenantID = ref.TenantID
-	return Execute(ctx, h, m, noteAggregate(ref.NoteID), func(s note.State) ([]any, error) {
+	return Execute(ctx, h, m, noteAggregate(m.TenantID, ref.NoteID), func(s note.State) ([]any, error) {
 		return decide(note.Evolve(s, left))
 	})
 }
@@ -47,11 +47,11 @@ const notePage = 32
 // noteLeft finds the note's NoteLeft, reading the conversation's stream
 // from its end. A conversation takes one note at most.
 func (h *Handler) noteLeft(ctx context.Context, ref NoteRef) (eventschema.NoteLeft, error) {
-	stream := conversation.Stream(ref.ConversationID)
+	stream := conversation.Stream(ref.TenantID, ref.ConversationID)
 	for from := eventstore.End; ; {
-		page, err := h.store.ReadStream(ctx, stream, eventstore.Backwards, from, notePage)
+		page, err := h.readStream(ctx, ref.TenantID, stream, eventstore.Backwards, from, notePage)
 		if err != nil {
-			return eventschema.NoteLeft{}, fmt.Errorf("read %s: %w", stream, err)
+			return eventschema.NoteLeft{}, err
 		}
 		for _, e := range page {
 			if e.Type != "NoteLeft" {

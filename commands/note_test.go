@@ -32,7 +32,7 @@ func TestNoteCommandsFindTheirNote(t *testing.T) {
 			}
 			events[i] = e
 		}
-		if _, err := store.Append(ctx, conversation.Stream(conv), eventstore.Any, events); err != nil {
+		if _, err := store.Append(ctx, conversation.Stream(tenantID, conv), eventstore.Any, events); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,7 +57,7 @@ func TestNoteCommandsFindTheirNote(t *testing.T) {
 	boss := note.Actor{ID: uuid.Must(uuid.NewV7()), Admin: true}
 	ref := commands.NoteRef{TenantID: tenantID, NoteID: noteID, ConversationID: convID}
 	res, err := h.ChangeNoteStatus(ctx, admin(), commands.ChangeNoteStatus{NoteRef: ref, By: boss, Status: "solved"})
-	if err != nil || res.Stream != note.Stream(noteID) || res.Version != 0 || res.Events != 1 {
+	if err != nil || res.Stream != note.Stream(tenantID, noteID) || res.Version != 0 || res.Events != 1 {
 		t.Fatalf("status: %+v, %v", res, err)
 	}
 	m := admin()
@@ -65,7 +65,7 @@ func TestNoteCommandsFindTheirNote(t *testing.T) {
 	if err != nil || res.Version != 1 {
 		t.Fatalf("remark: %+v, %v", res, err)
 	}
-	events, err := store.ReadStream(ctx, note.Stream(noteID), eventstore.Forwards, 0, 10)
+	events, err := store.ReadStream(ctx, note.Stream(tenantID, noteID), eventstore.Forwards, 0, 10)
 	if err != nil || len(events) != 2 || events[0].Type != "NoteStatusChanged" || events[1].Type != "NoteRemarked" ||
 		events[1].Metadata.TenantID != tenantID || events[1].ID != commands.EventID(m.CommandID, 0) {
 		t.Fatalf("note stream %v, %v", events, err)

@@ -1,9 +1,11 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/domain"
@@ -50,4 +52,43 @@ func prefixField(err error, prefix string) error {
 		return &c
 	}
 	return err
+}
+
+// CredentialStore keeps users' password hashes, keyed by user, and forgets
+// them with the user (credentials.Store).
+type CredentialStore interface {
+	SetPassword(ctx context.Context, tenantID, agentID uuid.UUID, hash string) error
+	// PasswordHash answers the user's hash, or an error if it has none.
+	PasswordHash(ctx context.Context, tenantID, agentID uuid.UUID) (string, error)
+	Forget(ctx context.Context, tenantID, agentID uuid.UUID) error
+}
+
+var errNoCredentialStore = errors.New("commands: no credential store configured")
+
+// storePassword hashes password and stores it for the user before any
+// event names the user or the change: a crash in between leaves a hash
+// nobody uses yet, never a user without a usable password.
+func (h *Handler) storePassword(ctx context.Context, tenantID, agentID uuid.UUID, password string) error {
+	if h.Credentials == nil {
+		return errNoCredentialStore
+	}
+	hash, err := h.Passwords.Hash(password)
+	if err != nil {
+		return err
+	}
+	return h.Credentials.SetPassword(ctx, tenantID, agentID, hash)
+}
+
+// passwordMatches checks password against the user's stored hash; a user
+// without one matches nothing (at the cost of a real check).
+func (h *Handler) passwordMatches(ctx context.Context, tenantID, agentID uuid.UUID, password string) (bool, error) {
+	if h.Credentials == nil {
+		return false, errNoCredentialStore
+	}
+	hash, err := h.Credentials.PasswordHash(ctx, tenantID, agentID)
+	if err != nil || hash == "" {
+		h.Passwords.Verify(dummyHash, password)
+		return false, nil
+	}
+	return h.Passwords.Verify(hash, password), nil
 }

@@ -18,7 +18,7 @@ type ProcessAlarms struct {
 // serialises the marks; nothing in it constrains a new one.
 func (h *Handler) ProcessAlarms(ctx context.Context, m Meta, c ProcessAlarms) (Result, error) {
 	m.TenantID = c.TenantID
-	agg := Aggregate[struct{}]{Stream: alarm.Stream(c.TenantID), Evolve: func(s struct{}, _ any) struct{} { return s }}
+	agg := Aggregate[struct{}]{Tenant: c.TenantID, Stream: alarm.Stream(c.TenantID), Evolve: func(s struct{}, _ any) struct{} { return s }}
 	return Execute(ctx, h, m, agg, func(struct{}) ([]any, error) {
 		return alarm.Process(c.TenantID, actorUUID(m), c.AlarmIDs)
 	})

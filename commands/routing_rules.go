@@ -10,7 +10,7 @@ import (
 )
 
 func routingAggregate(tenantID uuid.UUID) Aggregate[routing.State] {
-	return Aggregate[routing.State]{Stream: routing.Stream(tenantID), Evolve: routing.Evolve}
+	return Aggregate[routing.State]{Tenant: tenantID, Stream: routing.Stream(tenantID), Evolve: routing.Evolve}
 }
 
 // RoutingReferences tells whether a team, agent, robot or time plan

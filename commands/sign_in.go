@@ -48,12 +48,15 @@ func (h *Handler) SignIn(ctx context.Context, m Meta, c SignIn) (SignedIn, error
 	if err != nil {
 		return SignedIn{}, err
 	}
-	hash := dummyHash
 	acct, known := t.state.ByEmail(c.Email)
+	ok := false
 	if known {
-		hash = acct.PasswordHash
+		if ok, err = h.passwordMatches(ctx, c.TenantID, acct.ID, c.Password); err != nil {
+			return SignedIn{}, err
+		}
+	} else {
+		h.Passwords.Verify(dummyHash, c.Password) // an unknown address costs as much as a known one
 	}
-	ok := h.Passwords.Verify(hash, c.Password) && known
 	acct, err = tenant.SignInCheck(t.state, c.Email, ok)
 	if err != nil {
 		return SignedIn{}, err
@@ -66,7 +69,7 @@ func (h *Handler) SignIn(ctx context.Context, m Meta, c SignIn) (SignedIn, error
 		m.Actor = eventschema.Actor{Kind: actorKind(acct.Role), ID: acct.ID.String()}
 	}
 	who := agent.Identity{TenantID: c.TenantID, AgentID: acct.ID}
-	res, err := Execute(ctx, h, m, agentAggregate(acct.ID), func(s agent.State) ([]any, error) {
+	res, err := Execute(ctx, h, m, agentAggregate(m.TenantID, acct.ID), func(s agent.State) ([]any, error) {
 		return agent.SignIn(s, who, session, tokenHash, expires, c.ClientIP, c.Invisible)
 	})
 	if err != nil {
@@ -89,13 +92,13 @@ type SignOut struct {
 func (h *Handler) SignOut(ctx context.Context, m Meta, c SignOut) (Result, error) {
 	m.TenantID = c.TenantID
 	who := agent.Identity{TenantID: c.TenantID, AgentID: c.AgentID}
-	return Execute(ctx, h, m, agentAggregate(c.AgentID), func(s agent.State) ([]any, error) {
+	return Execute(ctx, h, m, agentAggregate(m.TenantID, c.AgentID), func(s agent.State) ([]any, error) {
 		return agent.SignOut(s, who, c.SessionID, c.ClientIP, c.Reason)
 	})
 }
 
-func agentAggregate(id uuid.UUID) Aggregate[agent.State] {
-	return Aggregate[agent.State]{Stream: agent.Stream(id), Evolve: agent.Evolve, Cache: true}
+func agentAggregate(tenantID, id uuid.UUID) Aggregate[agent.State] {
+	return Aggregate[agent.State]{Tenant: tenantID, Stream: agent.Stream(tenantID, id), Evolve: agent.Evolve, Cache: true}
 }
 
 func actorKind(role string) eventschema.ActorKind {

@@ -9,8 +9,8 @@ import (
 	"supportd/domain/timeplan"
 )
 
-func teamAggregate(id uuid.UUID) Aggregate[team.State] {
-	return Aggregate[team.State]{Stream: team.Stream(id), Evolve: team.Evolve, Cache: true}
+func teamAggregate(tenantID, id uuid.UUID) Aggregate[team.State] {
+	return Aggregate[team.State]{Tenant: tenantID, Stream: team.Stream(tenantID, id), Evolve: team.Evolve, Cache: true}
 }
 
 // CreateTeam creates a team.
@@ -27,7 +27,7 @@ type CreateTeam struct {
 // CreateTeam handles the CreateTeam command.
 func (h *Handler) CreateTeam(ctx context.Context, m Meta, c CreateTeam) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, teamAggregate(c.TeamID), func(s team.State) ([]any, error) {
+	return Execute(ctx, h, m, teamAggregate(m.TenantID, c.TeamID), func(s team.State) ([]any, error) {
 		return team.Create(s, c.TenantID, c.TeamID, c.Name, c.Greeting, c.Others)
 	})
 }
@@ -44,7 +44,7 @@ type EditTeam struct {
 // EditTeam handles the EditTeam command.
 func (h *Handler) EditTeam(ctx context.Context, m Meta, c EditTeam) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, teamAggregate(c.TeamID), func(s team.State) ([]any, error) {
+	return Execute(ctx, h, m, teamAggregate(m.TenantID, c.TeamID), func(s team.State) ([]any, error) {
 		return team.Edit(s, c.TenantID, c.Name, c.Greeting, c.Others)
 	})
 }
@@ -69,7 +69,7 @@ func (h *Handler) UpdateTeamMembers(ctx context.Context, m Meta, c UpdateTeamMem
 		return ok
 	}
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, teamAggregate(c.TeamID), func(s team.State) ([]any, error) {
+	return Execute(ctx, h, m, teamAggregate(m.TenantID, c.TeamID), func(s team.State) ([]any, error) {
 		return team.UpdateMembers(s, c.TenantID, c.Add, c.Remove, isAgent)
 	})
 }
@@ -85,14 +85,14 @@ type BindTeamTimePlan struct {
 func (h *Handler) BindTeamTimePlan(ctx context.Context, m Meta, c BindTeamTimePlan) (Result, error) {
 	var plan timeplan.State
 	if c.PlanID != uuid.Nil {
-		p, err := load(ctx, h, timePlanAggregate(c.PlanID), uuid.Nil)
+		p, err := load(ctx, h, timePlanAggregate(c.TenantID, c.PlanID), uuid.Nil)
 		if err != nil {
 			return Result{}, err
 		}
 		plan = p.state
 	}
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, teamAggregate(c.TeamID), func(s team.State) ([]any, error) {
+	return Execute(ctx, h, m, teamAggregate(m.TenantID, c.TeamID), func(s team.State) ([]any, error) {
 		return team.BindTimePlan(s, c.TenantID, c.PlanID, plan)
 	})
 }
@@ -106,7 +106,7 @@ type DeleteTeam struct {
 // DeleteTeam handles the DeleteTeam command.
 func (h *Handler) DeleteTeam(ctx context.Context, m Meta, c DeleteTeam) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, teamAggregate(c.TeamID), func(s team.State) ([]any, error) {
+	return Execute(ctx, h, m, teamAggregate(m.TenantID, c.TeamID), func(s team.State) ([]any, error) {
 		return team.Delete(s, c.TenantID)
 	})
 }

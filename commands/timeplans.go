@@ -10,13 +10,13 @@ import (
 	"supportd/eventschema"
 )
 
-func timePlanAggregate(id uuid.UUID) Aggregate[timeplan.State] {
-	return Aggregate[timeplan.State]{Stream: timeplan.Stream(id), Evolve: timeplan.Evolve}
+func timePlanAggregate(tenantID, id uuid.UUID) Aggregate[timeplan.State] {
+	return Aggregate[timeplan.State]{Tenant: tenantID, Stream: timeplan.Stream(tenantID, id), Evolve: timeplan.Evolve}
 }
 
 // defaultsAggregate is the tenant stream seen for its default time plan.
 func defaultsAggregate(tenantID uuid.UUID) Aggregate[timeplan.Defaults] {
-	return Aggregate[timeplan.Defaults]{Stream: tenant.Stream(tenantID), Evolve: timeplan.EvolveDefaults}
+	return Aggregate[timeplan.Defaults]{Tenant: tenantID, Stream: tenant.Stream(tenantID), Evolve: timeplan.EvolveDefaults}
 }
 
 // DefineTimePlan creates a named time plan.
@@ -30,7 +30,7 @@ type DefineTimePlan struct {
 // DefineTimePlan handles the DefineTimePlan command.
 func (h *Handler) DefineTimePlan(ctx context.Context, m Meta, c DefineTimePlan) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, timePlanAggregate(c.PlanID), func(s timeplan.State) ([]any, error) {
+	return Execute(ctx, h, m, timePlanAggregate(m.TenantID, c.PlanID), func(s timeplan.State) ([]any, error) {
 		return timeplan.Define(s, c.TenantID, c.PlanID, c.Name, c.Schedule)
 	})
 }
@@ -46,7 +46,7 @@ type ChangeTimePlan struct {
 // ChangeTimePlan handles the ChangeTimePlan command.
 func (h *Handler) ChangeTimePlan(ctx context.Context, m Meta, c ChangeTimePlan) (Result, error) {
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, timePlanAggregate(c.PlanID), func(s timeplan.State) ([]any, error) {
+	return Execute(ctx, h, m, timePlanAggregate(m.TenantID, c.PlanID), func(s timeplan.State) ([]any, error) {
 		return timeplan.Change(s, c.TenantID, c.Name, c.Schedule)
 	})
 }
@@ -68,7 +68,7 @@ func (h *Handler) DeleteTimePlan(ctx context.Context, m Meta, c DeleteTimePlan) 
 		return Result{}, err
 	}
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, timePlanAggregate(c.PlanID), func(s timeplan.State) ([]any, error) {
+	return Execute(ctx, h, m, timePlanAggregate(m.TenantID, c.PlanID), func(s timeplan.State) ([]any, error) {
 		return timeplan.Delete(s, c.TenantID, d.state.Plan == c.PlanID, c.BoundTeams)
 	})
 }
@@ -82,7 +82,7 @@ type ChooseDefaultTimePlan struct {
 // ChooseDefaultTimePlan handles the ChooseDefaultTimePlan command: it reads
 // the plan, then decides on the tenant stream.
 func (h *Handler) ChooseDefaultTimePlan(ctx context.Context, m Meta, c ChooseDefaultTimePlan) (Result, error) {
-	p, err := load(ctx, h, timePlanAggregate(c.PlanID), uuid.Nil)
+	p, err := load(ctx, h, timePlanAggregate(c.TenantID, c.PlanID), uuid.Nil)
 	if err != nil {
 		return Result{}, err
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func webhooksAggregate(tenantID uuid.UUID) Aggregate[webhook.State] {
-	return Aggregate[webhook.State]{Stream: webhook.Stream(tenantID), Evolve: webhook.Evolve}
+	return Aggregate[webhook.State]{Tenant: tenantID, Stream: webhook.Stream(tenantID), Evolve: webhook.Evolve}
 }
 
 // RegisterWebhook adds a webhook endpoint. An empty Secret has one made.
@@ -31,9 +31,18 @@ type WebhookRegistered struct {
 // RegisterWebhook handles the RegisterWebhook command.
 func (h *Handler) RegisterWebhook(ctx context.Context, m Meta, c RegisterWebhook) (WebhookRegistered, error) {
 	m.TenantID = c.TenantID
+	if err := h.checkWebhookAddress(c.Endpoint.URL); err != nil {
+		return WebhookRegistered{}, err
+	}
 	if c.Endpoint.Secret == "" {
 		c.Endpoint.Secret, _ = NewSecret()
 	}
+	plain := c.Endpoint.Secret
+	sealed, err := h.sealSecret(plain)
+	if err != nil {
+		return WebhookRegistered{}, err
+	}
+	c.Endpoint.Secret = sealed
 	decided := false
 	res, err := Execute(ctx, h, m, webhooksAggregate(c.TenantID), func(s webhook.State) ([]any, error) {
 		decided = true
@@ -44,7 +53,7 @@ func (h *Handler) RegisterWebhook(ctx context.Context, m Meta, c RegisterWebhook
 	}
 	out := WebhookRegistered{Result: res, EndpointID: c.EndpointID}
 	if decided {
-		out.Secret = c.Endpoint.Secret
+		out.Secret = plain
 	}
 	return out, nil
 }

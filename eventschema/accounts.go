@@ -1,6 +1,8 @@
 package eventschema
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,9 +40,10 @@ type AgentAdded struct {
 	RealName string    `json:"real_name"`
 	// Role is "admin", "agent" or the ID of a custom role.
 	Role string `json:"role" jsonschema:"minLength=1"`
-	// PasswordHash is a bcrypt hash; the password itself is never stored.
-	PasswordHash string `json:"password_hash"`
-	Enabled      bool   `json:"enabled"`
+	// Enabled: the user may sign in. Its password is no fact of the log:
+	// the hash lives in the credential store, which forgets it with the
+	// user (version 1 carried password_hash; upcasting drops it).
+	Enabled bool `json:"enabled"`
 }
 
 // AgentRoleChanged records a user's new role. It takes effect at the
@@ -79,11 +82,12 @@ type AgentEmailChanged struct {
 	To       string    `json:"to"`
 }
 
-// AgentPasswordChanged records a user's new password hash.
+// AgentPasswordChanged records that a user's password changed; the new
+// hash is in the credential store (version 1 carried password_hash;
+// upcasting drops it).
 type AgentPasswordChanged struct {
-	TenantID     uuid.UUID `json:"tenant_id"`
-	AgentID      uuid.UUID `json:"agent_id"`
-	PasswordHash string    `json:"password_hash"`
+	TenantID uuid.UUID `json:"tenant_id"`
+	AgentID  uuid.UUID `json:"agent_id"`
 }
 
 // RoleDefined records a new custom role or a new definition of one.
@@ -170,6 +174,9 @@ const (
 	SignOutHeartbeatTimeout = "heartbeat_timeout"
 	SignOutDisabled         = "disabled"
 	SignOutExpired          = "expired"
+	// SignOutPasswordChanged ends the other sessions of a user whose
+	// password was changed or reset.
+	SignOutPasswordChanged = "password_changed"
 )
 
 // AgentSignedOut records the end of a session.
@@ -178,7 +185,7 @@ type AgentSignedOut struct {
 	AgentID   uuid.UUID `json:"agent_id"`
 	SessionID uuid.UUID `json:"session_id"`
 	ClientIP  string    `json:"client_ip"`
-	Reason    string    `json:"reason" jsonschema:"enum=logout,enum=heartbeat_timeout,enum=disabled,enum=expired"`
+	Reason    string    `json:"reason" jsonschema:"enum=logout,enum=heartbeat_timeout,enum=disabled,enum=expired,enum=password_changed"`
 }
 
 // AgentStatusChanged records a change of online status. Worktime reports
@@ -206,13 +213,15 @@ type AgentCapacitySet struct {
 }
 
 func registerAccounts(r *Registry) {
-	Register[AgentAdded](r, "AgentAdded", 1)
+	Register[AgentAdded](r, "AgentAdded", 2)
+	r.AddUpcaster("AgentAdded", 1, dropPasswordHash)
 	Register[AgentRoleChanged](r, "AgentRoleChanged", 1)
 	Register[AgentEnabled](r, "AgentEnabled", 1)
 	Register[AgentDisabled](r, "AgentDisabled", 1)
 	Register[AgentRemoved](r, "AgentRemoved", 1)
 	Register[AgentEmailChanged](r, "AgentEmailChanged", 1)
-	Register[AgentPasswordChanged](r, "AgentPasswordChanged", 1)
+	Register[AgentPasswordChanged](r, "AgentPasswordChanged", 2)
+	r.AddUpcaster("AgentPasswordChanged", 1, dropPasswordHash)
 	Register[RoleDefined](r, "RoleDefined", 1)
 	Register[RoleDeleted](r, "RoleDeleted", 1)
 	Register[APITokenIssued](r, "APITokenIssued", 1)
@@ -224,4 +233,34 @@ func registerAccounts(r *Registry) {
 	Register[AgentSignedOut](r, "AgentSignedOut", 1)
 	Register[AgentStatusChanged](r, "AgentStatusChanged", 1)
 	Register[AgentCapacitySet](r, "AgentCapacitySet", 1)
+}
+
+// dropPasswordHash lifts version 1 of AgentAdded and AgentPasswordChanged:
+// the hash they carried moved to the credential store (imported from the
+// log once, see credentials.ImportFromLog).
+func dropPasswordHash(old json.RawMessage) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(old, &m); err != nil {
+		return nil, fmt.Errorf("drop password_hash: %w", err)
+	}
+	delete(m, "password_hash")
+	return json.Marshal(m)
+}
+
+// LegacyPasswordHash is the hash a version 1 AgentAdded or
+// AgentPasswordChanged carried, for the one-time import into the
+// credential store.
+func LegacyPasswordHash(e Envelope) (tenantID, agentID uuid.UUID, hash string, ok bool) {
+	if e.Version != 1 || (e.Type != "AgentAdded" && e.Type != "AgentPasswordChanged") {
+		return uuid.Nil, uuid.Nil, "", false
+	}
+	var v struct {
+		TenantID     uuid.UUID `json:"tenant_id"`
+		AgentID      uuid.UUID `json:"agent_id"`
+		PasswordHash string    `json:"password_hash"`
+	}
+	if json.Unmarshal(e.Data, &v) != nil || v.AgentID == uuid.Nil || v.PasswordHash == "" {
+		return uuid.Nil, uuid.Nil, "", false
+	}
+	return v.TenantID, v.AgentID, v.PasswordHash, true
 }

@@ -14,7 +14,7 @@ type WebhookEndpoint struct {
 	// Secret keys the HMAC-SHA256 signature of every delivery. It is kept
 	// in the log because deliveries must be signed with it again after a
 	// restart; the API shows it only when it is set.
-	Secret      string   `json:"secret" jsonschema:"minLength=16,maxLength=200"`
+	Secret      string   `json:"secret" jsonschema:"minLength=16,maxLength=1200"`
 	Channels    []string `json:"channels"`
 	Enabled     bool     `json:"enabled"`
 	Description string   `json:"description" jsonschema:"maxLength=200"`

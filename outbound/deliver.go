@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/domain/webhook"
+	"supportd/secrets"
 )
 
 // Headers of a webhook request.
@@ -78,7 +79,9 @@ func (p RetryPolicy) Delay(attempts int) time.Duration {
 
 // Deliverer POSTs pending deliveries to their endpoints.
 type Deliverer struct {
-	Pool *pgxpool.Pool
+	// Secrets opens sealed endpoint secrets to sign with.
+	Secrets *secrets.Sealer
+	Pool    *pgxpool.Pool
 	// Client sends the requests; its Timeout bounds each attempt. It should
 	// not follow redirects (a 3xx is a failed attempt).
 	Client *http.Client
@@ -96,7 +99,7 @@ type Deliverer struct {
 
 	wake     chan struct{}
 	mu       sync.Mutex
-	inFlight map[uuid.UUID]bool
+	inFlight map[endpointKey]bool
 }
 
 // NewHTTPClient is the client deliveries use: bounded by timeout, never
@@ -142,7 +145,7 @@ func (d *Deliverer) init() {
 	defer d.mu.Unlock()
 	if d.wake == nil {
 		d.wake = make(chan struct{}, 1)
-		d.inFlight = map[uuid.UUID]bool{}
+		d.inFlight = map[endpointKey]bool{}
 	}
 }
 
@@ -200,7 +203,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	return nil
 }
 
-func (d *Deliverer) take(ep uuid.UUID) bool {
+func (d *Deliverer) take(ep endpointKey) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.inFlight[ep] {
@@ -210,25 +213,32 @@ func (d *Deliverer) take(ep uuid.UUID) bool {
 	return true
 }
 
-func (d *Deliverer) release(ep uuid.UUID) {
+func (d *Deliverer) release(ep endpointKey) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.inFlight, ep)
 }
 
+// endpointKey names an endpoint: its ID may be chosen by the client, so it
+// is unique within its tenant only.
+type endpointKey struct {
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+}
+
 // dueEndpoints lists the endpoints whose oldest pending delivery is due
 // and not leased.
-func (d *Deliverer) dueEndpoints(ctx context.Context) ([]uuid.UUID, error) {
+func (d *Deliverer) dueEndpoints(ctx context.Context) ([]endpointKey, error) {
 	rows, err := d.Pool.Query(ctx, `
-		SELECT endpoint_id FROM (
-			SELECT DISTINCT ON (endpoint_id) endpoint_id, next_attempt_at, lease_until
-			FROM webhook_deliveries WHERE status = 'pending' ORDER BY endpoint_id, seq) head
+		SELECT tenant_id, endpoint_id FROM (
+			SELECT DISTINCT ON (tenant_id, endpoint_id) tenant_id, endpoint_id, next_attempt_at, lease_until
+			FROM webhook_deliveries WHERE status = 'pending' ORDER BY tenant_id, endpoint_id, seq) head
 		WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
 		LIMIT 1000`, d.Now())
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[endpointKey])
 }
 
 // claimed is a delivery leased for one attempt.
@@ -245,12 +255,12 @@ type claimed struct {
 }
 
 // drain delivers an endpoint's queue in order while attempts succeed.
-func (d *Deliverer) drain(ctx context.Context, endpoint uuid.UUID) {
+func (d *Deliverer) drain(ctx context.Context, endpoint endpointKey) {
 	for range 100 { // then let the others have a look
 		c, ok, err := d.claim(ctx, endpoint)
 		if err != nil {
 			if ctx.Err() == nil {
-				d.Log.Warn("webhook deliveries: claim failed", "endpoint_id", endpoint, "err", err)
+				d.Log.Warn("webhook deliveries: claim failed", "tenant_id", endpoint.TenantID, "endpoint_id", endpoint.EndpointID, "err", err)
 			}
 			return
 		}
@@ -284,17 +294,17 @@ func (d *Deliverer) lease() time.Duration {
 // claim leases the endpoint's oldest pending delivery if it is due. A
 // disabled endpoint's queue waits; a deleted endpoint's deliveries are
 // claimed so they can be given up.
-func (d *Deliverer) claim(ctx context.Context, endpoint uuid.UUID) (claimed, bool, error) {
+func (d *Deliverer) claim(ctx context.Context, endpoint endpointKey) (claimed, bool, error) {
 	now := d.Now()
 	var c claimed
 	err := d.Pool.QueryRow(ctx, `
 		UPDATE webhook_deliveries w SET lease_until = $3
 		FROM webhook_endpoints e
-		WHERE w.seq = (SELECT seq FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending' ORDER BY seq LIMIT 1)
+		WHERE w.seq = (SELECT seq FROM webhook_deliveries WHERE tenant_id = $4 AND endpoint_id = $1 AND status = 'pending' ORDER BY seq LIMIT 1)
 		  AND w.status = 'pending' AND w.next_attempt_at <= $2 AND (w.lease_until IS NULL OR w.lease_until < $2)
-		  AND e.endpoint_id = w.endpoint_id AND (e.enabled OR e.deleted)
+		  AND e.tenant_id = w.tenant_id AND e.endpoint_id = w.endpoint_id AND (e.enabled OR e.deleted)
 		RETURNING w.delivery_id, w.tenant_id, w.endpoint_id, w.event_type, w.body, w.attempts, e.url, e.secret, e.deleted`,
-		endpoint, now, now.Add(d.lease())).Scan(&c.id, &c.tenantID, &c.endpoint, &c.eventType, &c.body, &c.attempts, &c.url, &c.secret, &c.deleted)
+		endpoint.EndpointID, now, now.Add(d.lease()), endpoint.TenantID).Scan(&c.id, &c.tenantID, &c.endpoint, &c.eventType, &c.body, &c.attempts, &c.url, &c.secret, &c.deleted)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
 	}
@@ -349,6 +359,14 @@ func (d *Deliverer) post(ctx context.Context, url, secret string, id uuid.UUID, 
 	req.Header.Set(DeliveryHeader, id.String())
 	req.Header.Set(EventHeader, eventType)
 	req.Header.Set(AttemptHeader, strconv.Itoa(attempt))
+	if secrets.IsSealed(secret) {
+		if d.Secrets == nil {
+			return 0, errors.New("webhook secret is sealed and no secret key is configured")
+		}
+		if secret, err = d.Secrets.Open(secret); err != nil {
+			return 0, err
+		}
+	}
 	req.Header.Set(SignatureHeader, webhook.Sign(secret, body))
 	client := d.Client
 	if client == nil {

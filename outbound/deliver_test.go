@@ -87,7 +87,7 @@ func runUntil(t *testing.T, d *outbound.Deliverer, cond func() bool) {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not reached")
@@ -205,5 +205,37 @@ func TestPublicOnlyRefusesInwardAddresses(t *testing.T) {
 		if _, err := guarded.Get(url); !errors.Is(err, outbound.ErrUnreachable) {
 			t.Errorf("public-only client reached %s: %v", url, err)
 		}
+	}
+}
+
+// A public-only client refuses every spelling of an inward address at
+// dial time, whatever registration let through: "this network",
+// IPv4-compatible, NAT64 and IPv4-mapped IPv6, and IPv4 written as one
+// decimal number.
+func TestPublicOnlyRefusesSpecialAddresses(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+	_, port, _ := net.SplitHostPort(receiver.Listener.Addr().String())
+	guarded := outbound.PublicOnly(outbound.NewHTTPClient(time.Second))
+	for _, host := range []string{"0.1.2.3", "0.0.0.0", "[::127.0.0.1]", "[64:ff9b::7f00:1]", "[::ffff:127.0.0.1]", "[::]", "2130706433", "0177.0.0.1", "127.1"} {
+		resp, err := guarded.Get("http://" + host + ":" + port + "/h")
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("%s: reached", host)
+			continue
+		}
+		if strings.HasPrefix(host, "0.") || strings.HasPrefix(host, "[") {
+			if !errors.Is(err, outbound.ErrUnreachable) {
+				t.Errorf("%s: %v, want ErrUnreachable", host, err)
+			}
+		}
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the receiver was reached %d times", hits.Load())
 	}
 }

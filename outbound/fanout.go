@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"supportd/domain/conversation"
 	"supportd/domain/webhook"
 	"supportd/eventschema"
 	"supportd/eventstore"
@@ -55,7 +56,7 @@ type Fanout struct {
 	// hooks caches each tenant's endpoints as of a log position; channels
 	// caches the channel of each conversation (a fact that never changes).
 	hooks    map[uuid.UUID]*tenantHooks
-	channels map[uuid.UUID]string
+	channels map[[2]uuid.UUID]string // (tenant, conversation) → channel
 	// known is the checkpoint this process last committed; another value
 	// under the lock means another process moved on, and the caches go.
 	known eventschema.Position
@@ -227,7 +228,7 @@ func (f *Fanout) add(ctx context.Context, rows *pgx.Batch, e eventschema.Envelop
 	if !webhook.MayBeOutbound(e.Type) {
 		return nil
 	}
-	conv, ok := webhook.ConversationOf(e.Stream)
+	_, conv, ok := webhook.ConversationOf(e.Stream)
 	if !ok {
 		return nil
 	}
@@ -243,7 +244,7 @@ func (f *Fanout) add(ctx context.Context, rows *pgx.Batch, e eventschema.Envelop
 	if !ok {
 		return nil
 	}
-	channel, err := f.channelOf(ctx, conv)
+	channel, err := f.channelOf(ctx, tenantID, conv)
 	if err != nil {
 		return err
 	}
@@ -297,18 +298,19 @@ func (f *Fanout) hooksAt(ctx context.Context, tenantID uuid.UUID, pos eventschem
 }
 
 // channelOf answers the channel a conversation started on.
-func (f *Fanout) channelOf(ctx context.Context, conv uuid.UUID) (string, error) {
-	if c, ok := f.channels[conv]; ok {
+func (f *Fanout) channelOf(ctx context.Context, tenantID, conv uuid.UUID) (string, error) {
+	key := [2]uuid.UUID{tenantID, conv}
+	if c, ok := f.channels[key]; ok {
 		return c, nil
 	}
-	started, err := startOf(ctx, f.Store, f.Registry, conv)
+	started, err := startOf(ctx, f.Store, f.Registry, tenantID, conv)
 	if err != nil {
 		return "", err
 	}
 	if f.channels == nil || len(f.channels) > 100_000 {
-		f.channels = map[uuid.UUID]string{}
+		f.channels = map[[2]uuid.UUID]string{}
 	}
-	f.channels[conv] = started.Channel
+	f.channels[key] = started.Channel
 	return started.Channel, nil
 }
 
@@ -317,8 +319,8 @@ func (f *Fanout) channelOf(ctx context.Context, conv uuid.UUID) (string, error) 
 var ErrNoConversation = errors.New("no such conversation")
 
 // startOf reads the first event of a conversation's stream.
-func startOf(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, conv uuid.UUID) (eventschema.ConversationStarted, error) {
-	first, err := store.ReadStream(ctx, "conversation-"+conv.String(), eventstore.Forwards, 0, 1)
+func startOf(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, tenantID, conv uuid.UUID) (eventschema.ConversationStarted, error) {
+	first, err := store.ReadStream(ctx, conversation.Stream(tenantID, conv), eventstore.Forwards, 0, 1)
 	if err != nil {
 		return eventschema.ConversationStarted{}, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"supportd/domain/conversation"
 	"supportd/domain/webhook"
 	"supportd/eventschema"
 	"supportd/eventstore"
@@ -29,8 +30,8 @@ type Conversation struct {
 // Replay answers the conversation's tenant and channel and its outbound
 // events after position after, in log order. A conversation that does not
 // exist fails with ErrNoConversation.
-func (f *Feed) Replay(ctx context.Context, conv uuid.UUID, after eventschema.Position) (Conversation, []webhook.Event, error) {
-	started, err := startOf(ctx, f.Store, f.Registry, conv)
+func (f *Feed) Replay(ctx context.Context, tenantID, conv uuid.UUID, after eventschema.Position) (Conversation, []webhook.Event, error) {
+	started, err := startOf(ctx, f.Store, f.Registry, tenantID, conv)
 	if err != nil {
 		return Conversation{}, nil, err
 	}
@@ -38,7 +39,7 @@ func (f *Feed) Replay(ctx context.Context, conv uuid.UUID, after eventschema.Pos
 	// Read backwards from the end until the position is reached: a client
 	// that resumes is usually only a few events behind.
 	const page = 200
-	stream := "conversation-" + conv.String()
+	stream := conversation.Stream(tenantID, conv)
 	var newer []eventschema.Envelope
 	for from := eventstore.End; ; {
 		events, err := f.Store.ReadStream(ctx, stream, eventstore.Backwards, from, page)

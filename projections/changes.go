@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -56,10 +55,8 @@ func ChangeOf(e eventschema.Envelope) Change {
 			c.Agents = append(c.Agents, id)
 		}
 	}
-	if rest, ok := strings.CutPrefix(e.Stream, "agent-"); ok {
-		if id, err := uuid.Parse(rest); err == nil {
-			add(id)
-		}
+	if _, id, ok := eventschema.ObjectOf("agent", e.Stream); ok {
+		add(id)
 	}
 	var named struct {
 		AgentID     uuid.UUID `json:"agent_id"`

@@ -3,9 +3,6 @@ package projections
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"github.com/google/uuid"
 
 	"supportd/eventschema"
 	"supportd/readmodels"
@@ -33,9 +30,9 @@ func (p *Colleagues) Apply(ctx context.Context, db DB, e eventschema.Envelope) e
 	if e.Type != "ColleagueMessageSent" && e.Type != "ColleagueMessagesDelivered" {
 		return nil
 	}
-	pair, err := uuid.Parse(strings.TrimPrefix(e.Stream, "colleaguechat-"))
-	if err != nil {
-		return fmt.Errorf("colleague chat stream %q: %w", e.Stream, err)
+	_, pair, ok := eventschema.ObjectOf("colleaguechat", e.Stream)
+	if !ok {
+		return fmt.Errorf("colleague chat stream %q: not a colleague chat", e.Stream)
 	}
 	payload, err := p.reg.Decode(e)
 	if err != nil {
@@ -50,8 +47,8 @@ func (p *Colleagues) Apply(ctx context.Context, db DB, e eventschema.Envelope) e
 			ev.MessageID, pair, ev.TenantID, int64(ev.Seq), ev.FromAgentID, ev.ToAgentID, ev.Type, ev.Text, jsonOrNil(ev.File), at)
 	case eventschema.ColleagueMessagesDelivered:
 		return db.Exec(ctx, `UPDATE colleague_messages SET delivered_at = $4
-			WHERE pair_id = $1 AND to_agent_id = $2 AND seq <= $3 AND delivered_at IS NULL`,
-			pair, ev.ToAgentID, int64(ev.UpToSeq), at)
+			WHERE tenant_id = $5 AND pair_id = $1 AND to_agent_id = $2 AND seq <= $3 AND delivered_at IS NULL`,
+			pair, ev.ToAgentID, int64(ev.UpToSeq), at, ev.TenantID)
 	}
 	return nil
 }

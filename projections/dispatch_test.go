@@ -64,7 +64,7 @@ func TestDispatchReadModel(t *testing.T) {
 	reserved := func(a, r, c uuid.UUID) eventschema.AgentSlotReserved {
 		return eventschema.AgentSlotReserved{TenantID: tenant, AgentID: a, ReservationID: r, ConversationID: c, EpisodeID: c, TeamID: team}
 	}
-	annStream, bobStream := "agent-"+ann.String(), "agent-"+bob.String()
+	annStream, bobStream := eventschema.ObjectStream("agent", tenant, ann), eventschema.ObjectStream("agent", tenant, bob)
 	appendTo(annStream, 0, 0,
 		eventschema.AgentStatusChanged{TenantID: tenant, AgentID: ann, From: "offline", To: "online", Reason: "sign_in"},
 		eventschema.AgentCapacitySet{TenantID: tenant, AgentID: ann, Capacity: 3, Previous: 5, SetByAdmin: true})
@@ -72,18 +72,18 @@ func TestDispatchReadModel(t *testing.T) {
 		eventschema.AgentStatusChanged{TenantID: tenant, AgentID: bob, From: "offline", To: "online", Reason: "sign_in"})
 	// c1: Ann auto-assigned, left when the conversation closed.
 	appendTo(annStream, 2, 10, reserved(ann, r1, c1))
-	appendTo("conversation-"+c1.String(), 0, 11, started(c1), joined(c1, ann, seg(1), r1, eventschema.JoinedAuto),
+	appendTo(eventschema.ObjectStream("conversation", tenant, c1), 0, 11, started(c1), joined(c1, ann, seg(1), r1, eventschema.JoinedAuto),
 		left(c1, ann, seg(1), "closed"), eventschema.ConversationClosed{TenantID: tenant, ConversationID: c1, Reason: "agent"})
 	appendTo(annStream, 3, 20, eventschema.AgentSlotReleased{TenantID: tenant, AgentID: ann, ReservationID: r1, ConversationID: c1,
 		Reason: eventschema.SlotConversationLeft})
 	// c2: Ann auto-assigned, transfers to Bob, who transfers back: Ann's
 	// slot ended with her first segment.
 	appendTo(annStream, 4, 30, reserved(ann, r2, c2))
-	appendTo("conversation-"+c2.String(), 0, 31, started(c2), joined(c2, ann, seg(2), r2, eventschema.JoinedAuto),
+	appendTo(eventschema.ObjectStream("conversation", tenant, c2), 0, 31, started(c2), joined(c2, ann, seg(2), r2, eventschema.JoinedAuto),
 		left(c2, ann, seg(2), "transferred"), joined(c2, bob, seg(3), uuid.Nil, eventschema.JoinedTransfer),
 		left(c2, bob, seg(3), "transferred"), joined(c2, ann, seg(4), uuid.Nil, eventschema.JoinedTransfer))
 	// c3: Bob joins from the queue by hand.
-	appendTo("conversation-"+c3.String(), 0, 40, started(c3), joined(c3, bob, seg(5), uuid.Nil, eventschema.JoinedManual))
+	appendTo(eventschema.ObjectStream("conversation", tenant, c3), 0, 40, started(c3), joined(c3, bob, seg(5), uuid.Nil, eventschema.JoinedManual))
 
 	runner := newTestRunner(t, e, nil, nil, NewDispatch(reg))
 	stop := startRunner(t, runner)

@@ -87,7 +87,7 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 		stop()
 		<-waiterDone
 	}()
-	starts := map[uuid.UUID]startFacts{}
+	starts := map[string]startFacts{} // by stream: conversation IDs are unique per tenant only
 	r.follow(ctx, "follow dispatch wake-ups", func(e eventschema.Envelope) error {
 		switch e.Type {
 		case "ConversationStarted":
@@ -99,7 +99,7 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 			if len(starts) >= maxStarts {
 				clear(starts)
 			}
-			starts[s.ConversationID] = startFacts{createdAt: occurredAt(e).Truncate(time.Microsecond), channel: s.Channel, customerID: s.CustomerID}
+			starts[e.Stream] = startFacts{createdAt: occurredAt(e).Truncate(time.Microsecond), channel: s.Channel, customerID: s.CustomerID}
 			return nil
 		case "ConversationRouted":
 			p, err := reg.Decode(e)
@@ -107,9 +107,9 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 				return err
 			}
 			if r := p.(eventschema.ConversationRouted); r.TargetKind == "agent" {
-				if st, ok := starts[r.ConversationID]; ok {
+				if st, ok := starts[e.Stream]; ok {
 					st.routedAgent = r.TargetID
-					starts[r.ConversationID] = st
+					starts[e.Stream] = st
 				}
 			}
 			return nil
@@ -119,13 +119,13 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 				return err
 			}
 			q := p.(eventschema.ConversationQueued)
-			st, ok := starts[q.ConversationID]
+			st, ok := starts[e.Stream]
 			if !ok {
-				if st, err = readStart(ctx, r.store, reg, q.ConversationID); err != nil {
+				if st, err = readStart(ctx, r.store, reg, e.Metadata.TenantID, q.ConversationID); err != nil {
 					return err
 				}
 			}
-			delete(starts, q.ConversationID)
+			delete(starts, e.Stream)
 			arrive(readmodels.QueuedEpisode{TenantID: q.TenantID, ConversationID: q.ConversationID, EpisodeID: q.EpisodeID, TeamID: q.TeamID,
 				VIP: q.VIP, CreatedAt: st.createdAt, Channel: st.channel, CustomerID: st.customerID, Reason: q.Reason}, st.routedAgent)
 			wake()
@@ -147,8 +147,8 @@ func (r *Runner) FollowDispatch(ctx context.Context, reg *eventschema.Registry, 
 
 // readStart reads a conversation's start, and the agent a routing rule
 // named, from its stream (routing decides in the start's append).
-func readStart(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, id uuid.UUID) (startFacts, error) {
-	page, err := store.ReadStream(ctx, conversation.Stream(id), eventstore.Forwards, 0, 16)
+func readStart(ctx context.Context, store eventstore.Store, reg *eventschema.Registry, tenantID, id uuid.UUID) (startFacts, error) {
+	page, err := store.ReadStream(ctx, conversation.Stream(tenantID, id), eventstore.Forwards, 0, 16)
 	if err != nil {
 		return startFacts{}, fmt.Errorf("read the start of %s: %w", id, err)
 	}

@@ -51,7 +51,7 @@ func (p *Keywords) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 		}
 		return db.Exec(ctx, `
 			INSERT INTO keyword_rules (rule_id, tenant_id, rank, rule, created_at, updated_at, version)
-			VALUES ($1, $3, $4, $5, $6, $6, $2) ON CONFLICT (rule_id) DO NOTHING`,
+			VALUES ($1, $3, $4, $5, $6, $6, $2) ON CONFLICT (tenant_id, rule_id) DO NOTHING`,
 			ev.RuleID, v, ev.TenantID, ev.Rank, rule, at)
 	case eventschema.KeywordRuleChanged:
 		rule, err := json.Marshal(ev.Rule)
@@ -59,16 +59,16 @@ func (p *Keywords) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 			return err
 		}
 		return db.Exec(ctx, `UPDATE keyword_rules SET rule = $3, updated_at = $4, version = $2
-			WHERE rule_id = $1 AND version < $2`, ev.RuleID, v, rule, at)
+			WHERE tenant_id = $5 AND rule_id = $1 AND version < $2`, ev.RuleID, v, rule, at, ev.TenantID)
 	case eventschema.KeywordRuleDeleted:
 		if err := db.Exec(ctx, `UPDATE keyword_rules o SET rank = o.rank - 1, version = $2
 			FROM keyword_rules d
-			WHERE d.rule_id = $1 AND NOT d.deleted AND o.tenant_id = d.tenant_id
-			  AND NOT o.deleted AND o.rank > d.rank AND o.version < $2`, ev.RuleID, v); err != nil {
+			WHERE d.tenant_id = $3 AND d.rule_id = $1 AND NOT d.deleted AND o.tenant_id = d.tenant_id
+			  AND NOT o.deleted AND o.rank > d.rank AND o.version < $2`, ev.RuleID, v, ev.TenantID); err != nil {
 			return err
 		}
 		return db.Exec(ctx, `UPDATE keyword_rules SET deleted = true, updated_at = $3, version = $2
-			WHERE rule_id = $1 AND version < $2`, ev.RuleID, v, at)
+			WHERE tenant_id = $4 AND rule_id = $1 AND version < $2`, ev.RuleID, v, at, ev.TenantID)
 	case eventschema.KeywordRulesReordered:
 		return db.Exec(ctx, `UPDATE keyword_rules SET rank = array_position($2::uuid[], rule_id) - 1, version = $3
 			WHERE tenant_id = $1 AND rule_id = ANY($2::uuid[]) AND version < $3`, ev.TenantID, ev.RuleIDs, v)

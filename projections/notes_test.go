@@ -46,7 +46,7 @@ func TestNotesReadModel(t *testing.T) {
 	leaveNote := func(tenant uuid.UUID, minute int, channel string) (conv, note uuid.UUID) {
 		conv, note = uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
 		ep := uuid.Must(uuid.NewV7())
-		appendTo(tenant, "conversation-"+conv.String(), minute,
+		appendTo(tenant, eventschema.ObjectStream("conversation", tenant, conv), minute,
 			eventschema.ConversationStarted{TenantID: tenant, ConversationID: conv, Channel: channel, ChannelAccount: "main",
 				CustomerID: ann, CustomerName: "Lu", EntryTeamID: entry},
 			eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv, EpisodeID: ep, TeamID: queue, Reason: "routed"},
@@ -59,9 +59,9 @@ func TestNotesReadModel(t *testing.T) {
 	_, n2 := leaveNote(other, 10, "app")
 	_, n3 := leaveNote(acme, 20, "app")
 	ongoing := uuid.Must(uuid.NewV7())
-	appendTo(acme, "conversation-"+ongoing.String(), 30,
+	appendTo(acme, eventschema.ObjectStream("conversation", acme, ongoing), 30,
 		eventschema.ConversationStarted{TenantID: acme, ConversationID: ongoing, Channel: "web", CustomerID: ann, CustomerName: "Mo"})
-	work := func(payloads ...any) { appendTo(acme, "note-"+n1.String(), 40, payloads...) }
+	work := func(payloads ...any) { appendTo(acme, eventschema.ObjectStream("note", acme, n1), 40, payloads...) }
 	remark := uuid.Must(uuid.NewV7())
 	work(eventschema.NoteAssigned{TenantID: acme, NoteID: n1, ConversationID: c1, AgentID: ann},
 		eventschema.NoteStatusChanged{TenantID: acme, NoteID: n1, ConversationID: c1, From: "open", To: "pending"},

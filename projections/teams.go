@@ -36,6 +36,9 @@ var teamEvents = map[string]bool{
 // anything: statements apply only while the row is behind the event.
 const teamGuard = ` AND version < $2`
 
+// teamRow names a team's row: $1 the team, $5 its tenant.
+const teamRow = ` WHERE tenant_id = $5 AND team_id = $1`
+
 // Apply implements Projector.
 func (p *Teams) Apply(ctx context.Context, db DB, e eventschema.Envelope) error {
 	if !teamEvents[e.Type] {
@@ -50,42 +53,42 @@ func (p *Teams) Apply(ctx context.Context, db DB, e eventschema.Envelope) error 
 	case eventschema.TeamCreated:
 		return db.Exec(ctx, `
 			INSERT INTO teams (team_id, tenant_id, name, greeting, created_at, updated_at, version)
-			VALUES ($1, $3, $4, $5, $6, $6, $2) ON CONFLICT (team_id) DO NOTHING`,
+			VALUES ($1, $3, $4, $5, $6, $6, $2) ON CONFLICT (tenant_id, team_id) DO NOTHING`,
 			ev.TeamID, v, ev.TenantID, ev.Name, ev.Greeting, at)
 	case eventschema.TeamRenamed:
-		return db.Exec(ctx, `UPDATE teams SET name = $3, updated_at = $4, version = $2 WHERE team_id = $1`+teamGuard,
-			ev.TeamID, v, ev.Name, at)
+		return db.Exec(ctx, `UPDATE teams SET name = $3, updated_at = $4, version = $2`+teamRow+teamGuard,
+			ev.TeamID, v, ev.Name, at, ev.TenantID)
 	case eventschema.TeamGreetingChanged:
-		return db.Exec(ctx, `UPDATE teams SET greeting = $3, updated_at = $4, version = $2 WHERE team_id = $1`+teamGuard,
-			ev.TeamID, v, ev.Greeting, at)
+		return db.Exec(ctx, `UPDATE teams SET greeting = $3, updated_at = $4, version = $2`+teamRow+teamGuard,
+			ev.TeamID, v, ev.Greeting, at, ev.TenantID)
 	case eventschema.TeamTimePlanBound:
 		var plan *uuid.UUID
 		if ev.PlanID != uuid.Nil {
 			plan = &ev.PlanID
 		}
-		return db.Exec(ctx, `UPDATE teams SET plan_id = $3, updated_at = $4, version = $2 WHERE team_id = $1`+teamGuard,
-			ev.TeamID, v, plan, at)
+		return db.Exec(ctx, `UPDATE teams SET plan_id = $3, updated_at = $4, version = $2`+teamRow+teamGuard,
+			ev.TeamID, v, plan, at, ev.TenantID)
 	case eventschema.TeamMembersUpdated:
 		// Members first, while the team row still shows the older version.
 		if err := db.Exec(ctx, `
 			INSERT INTO team_members (team_id, agent_id, tenant_id, added_at)
 			SELECT t.team_id, a, t.tenant_id, $4 FROM teams t, unnest($3::uuid[]) AS a
-			WHERE t.team_id = $1 AND t.version < $2
-			ON CONFLICT DO NOTHING`, ev.TeamID, v, ev.Added, at); err != nil {
+			WHERE t.tenant_id = $5 AND t.team_id = $1 AND t.version < $2
+			ON CONFLICT DO NOTHING`, ev.TeamID, v, ev.Added, at, ev.TenantID); err != nil {
 			return err
 		}
 		if err := db.Exec(ctx, `
-			DELETE FROM team_members WHERE team_id = $1 AND agent_id = ANY($3)
-			AND EXISTS (SELECT 1 FROM teams WHERE team_id = $1 AND version < $2)`, ev.TeamID, v, ev.Removed); err != nil {
+			DELETE FROM team_members WHERE tenant_id = $4 AND team_id = $1 AND agent_id = ANY($3)
+			AND EXISTS (SELECT 1 FROM teams WHERE tenant_id = $4 AND team_id = $1 AND version < $2)`, ev.TeamID, v, ev.Removed, ev.TenantID); err != nil {
 			return err
 		}
-		return db.Exec(ctx, `UPDATE teams SET updated_at = $3, version = $2 WHERE team_id = $1`+teamGuard, ev.TeamID, v, at)
+		return db.Exec(ctx, `UPDATE teams SET updated_at = $3, version = $2 WHERE tenant_id = $4 AND team_id = $1`+teamGuard, ev.TeamID, v, at, ev.TenantID)
 	case eventschema.TeamDeleted:
-		if err := db.Exec(ctx, `DELETE FROM team_members WHERE team_id = $1
-			AND EXISTS (SELECT 1 FROM teams WHERE team_id = $1 AND version < $2)`, ev.TeamID, v); err != nil {
+		if err := db.Exec(ctx, `DELETE FROM team_members WHERE tenant_id = $3 AND team_id = $1
+			AND EXISTS (SELECT 1 FROM teams WHERE tenant_id = $3 AND team_id = $1 AND version < $2)`, ev.TeamID, v, ev.TenantID); err != nil {
 			return err
 		}
-		return db.Exec(ctx, `UPDATE teams SET deleted = true, updated_at = $3, version = $2 WHERE team_id = $1`+teamGuard, ev.TeamID, v, at)
+		return db.Exec(ctx, `UPDATE teams SET deleted = true, updated_at = $3, version = $2 WHERE tenant_id = $4 AND team_id = $1`+teamGuard, ev.TeamID, v, at, ev.TenantID)
 	case eventschema.AgentRemoved:
 		return db.Exec(ctx, `DELETE FROM team_members WHERE agent_id = $1 AND tenant_id = $2`, ev.AgentID, ev.TenantID)
 	}

@@ -47,7 +47,7 @@ func (p *TimePlans) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 		}
 		return db.Exec(ctx, `
 			INSERT INTO time_plans (plan_id, tenant_id, name, schedule, created_at, updated_at, version)
-			VALUES ($1, $3, $4, $5, $6, $6, $2) ON CONFLICT (plan_id) DO NOTHING`,
+			VALUES ($1, $3, $4, $5, $6, $6, $2) ON CONFLICT (tenant_id, plan_id) DO NOTHING`,
 			ev.PlanID, v, ev.TenantID, ev.Name, schedule, at)
 	case eventschema.TimePlanChanged:
 		schedule, err := json.Marshal(ev.Schedule)
@@ -55,10 +55,10 @@ func (p *TimePlans) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 			return err
 		}
 		return db.Exec(ctx, `UPDATE time_plans SET name = $3, schedule = $4, updated_at = $5, version = $2
-			WHERE plan_id = $1 AND version < $2`, ev.PlanID, v, ev.Name, schedule, at)
+			WHERE tenant_id = $6 AND plan_id = $1 AND version < $2`, ev.PlanID, v, ev.Name, schedule, at, ev.TenantID)
 	case eventschema.TimePlanDeleted:
 		return db.Exec(ctx, `UPDATE time_plans SET deleted = true, updated_at = $3, version = $2
-			WHERE plan_id = $1 AND version < $2`, ev.PlanID, v, at)
+			WHERE tenant_id = $4 AND plan_id = $1 AND version < $2`, ev.PlanID, v, at, ev.TenantID)
 	case eventschema.TenantDefaultTimePlanChosen:
 		return db.Exec(ctx, `
 			INSERT INTO time_plan_defaults (tenant_id, plan_id, version) VALUES ($1, $2, $3)

@@ -67,7 +67,7 @@ func appendConversations(ctx context.Context, store eventstore.Store, n int) err
 			}
 			batch[i] = e
 		}
-		if _, err := store.Append(ctx, "conversation-"+conv.String(), eventstore.NoStream, batch); err != nil {
+		if _, err := store.Append(ctx, eventschema.ObjectStream("conversation", tenant, conv), eventstore.NoStream, batch); err != nil {
 			return err
 		}
 	}

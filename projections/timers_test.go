@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/eventschema"
 	"supportd/eventstore"
 	"supportd/readmodels"
@@ -50,6 +51,10 @@ func TestTimersFireOnceAcrossRestarts(t *testing.T) {
 	clock := &movableClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	h := commands.NewHandler(e.store, reg, clock)
 	h.Passwords = commands.Bcrypt{Cost: 4}
+	h.Credentials = credentials.Store{DB: e.pool}
+	if err := h.Credentials.(credentials.Store).Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	tenant := uuid.Must(uuid.NewV7())
 	res, err := h.CreateTenant(ctx, commands.Meta{}, commands.CreateTenant{TenantID: tenant, Name: "Acme", TimeZone: "UTC",
 		Admin: commands.NewUser{Email: "boss@acme.example", Nickname: "Boss", Password: "correct-horse"}})
@@ -202,7 +207,7 @@ func TestConversationTimersFollowSettings(t *testing.T) {
 	appendAt("tenant-"+tenant.String(), 0, eventschema.TenantCreated{TenantID: tenant, Name: "Acme", TimeZone: "UTC"})
 	setting(0, "conversation.agent_no_reply", `{"enabled":true,"timeout_seconds":60,"actions":["remind_agent"],"message":"","alarm_level":1}`)
 	setting(0, "conversation.inactivity_close_hours", `2`)
-	stream := "conversation-" + conv.String()
+	stream := eventschema.ObjectStream("conversation", tenant, conv)
 	appendAt(stream, time.Second, eventschema.ConversationStarted{TenantID: tenant, ConversationID: conv, Channel: "web", CustomerID: uuid.New()},
 		eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv, EpisodeID: ep, TeamID: team, Reason: "routed"},
 		eventschema.AgentJoined{TenantID: tenant, ConversationID: conv, AgentID: agent, SegmentID: seg, How: "manual", EpisodeID: ep, TeamID: team})
@@ -236,7 +241,7 @@ func TestConversationTimersFollowSettings(t *testing.T) {
 	// Another customer writes while queued; the agent's clocks start when
 	// an agent joins.
 	conv2, ep2, seg2, m5 := uuid.Must(uuid.NewV7()), uuid.New(), uuid.New(), uuid.New()
-	stream2 := "conversation-" + conv2.String()
+	stream2 := eventschema.ObjectStream("conversation", tenant, conv2)
 	appendAt(stream2, 2*time.Minute, eventschema.ConversationStarted{TenantID: tenant, ConversationID: conv2, Channel: "web", CustomerID: uuid.New()},
 		eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv2, EpisodeID: ep2, TeamID: team, Reason: "routed"},
 		eventschema.MessageSent{TenantID: tenant, ConversationID: conv2, MessageID: m5, SenderKind: "customer", Type: "text", Text: "…"})

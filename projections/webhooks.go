@@ -43,17 +43,17 @@ func (p *Webhooks) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 		ep := ev.Endpoint
 		return db.Exec(ctx, `
 			INSERT INTO webhook_endpoints (endpoint_id, tenant_id, url, secret, channels, enabled, description, created_at, updated_at, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) ON CONFLICT (endpoint_id) DO NOTHING`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) ON CONFLICT (tenant_id, endpoint_id) DO NOTHING`,
 			ev.EndpointID, ev.TenantID, ep.URL, ep.Secret, nonNil(ep.Channels), ep.Enabled, ep.Description, at, v)
 	case eventschema.WebhookEndpointChanged:
 		ep := ev.Endpoint
 		return db.Exec(ctx, `
 			UPDATE webhook_endpoints SET url = $2, secret = $3, channels = $4, enabled = $5, description = $6, updated_at = $7, version = $8
-			WHERE endpoint_id = $1 AND version < $8`,
-			ev.EndpointID, ep.URL, ep.Secret, nonNil(ep.Channels), ep.Enabled, ep.Description, at, v)
+			WHERE tenant_id = $9 AND endpoint_id = $1 AND version < $8`,
+			ev.EndpointID, ep.URL, ep.Secret, nonNil(ep.Channels), ep.Enabled, ep.Description, at, v, ev.TenantID)
 	case eventschema.WebhookEndpointDeleted:
 		return db.Exec(ctx, `UPDATE webhook_endpoints SET deleted = true, enabled = false, updated_at = $2, version = $3
-			WHERE endpoint_id = $1 AND version < $3`, ev.EndpointID, at, v)
+			WHERE tenant_id = $4 AND endpoint_id = $1 AND version < $3`, ev.EndpointID, at, v, ev.TenantID)
 	}
 	return nil
 }

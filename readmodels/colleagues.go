@@ -71,12 +71,12 @@ func ListColleagues(ctx context.Context, q Querier, tenantID, me uuid.UUID, quer
 	rows, err := q.Query(ctx, `
 		SELECT a.agent_id, a.nickname, a.real_name, a.avatar_url, a.status, a.status_since,
 			(SELECT count(*) FROM colleague_messages w
-			 WHERE w.to_agent_id = $2 AND w.from_agent_id = a.agent_id AND w.delivered_at IS NULL),
+			 WHERE w.tenant_id = $1 AND w.to_agent_id = $2 AND w.from_agent_id = a.agent_id AND w.delivered_at IS NULL),
 			l.message_id, l.seq, l.from_agent_id, l.to_agent_id, l.type, l.text, l.file, l.sent_at, l.delivered_at
 		FROM agents a
 		LEFT JOIN LATERAL (
 			SELECT `+colleagueMessageColumns+` FROM colleague_messages m
-			WHERE (m.from_agent_id = $2 AND m.to_agent_id = a.agent_id) OR (m.from_agent_id = a.agent_id AND m.to_agent_id = $2)
+			WHERE m.tenant_id = $1 AND ((m.from_agent_id = $2 AND m.to_agent_id = a.agent_id) OR (m.from_agent_id = a.agent_id AND m.to_agent_id = $2))
 			ORDER BY m.sent_at DESC, m.seq DESC LIMIT 1) l ON true
 		WHERE a.tenant_id = $1 AND a.agent_id <> $2 AND a.enabled`+filter+`
 		ORDER BY lower(a.nickname), a.agent_id LIMIT 1000`, args...)

@@ -123,9 +123,9 @@ func GetDispatchTeam(ctx context.Context, q Querier, tenantID, teamID uuid.UUID)
 	}
 	err = q.QueryRow(ctx, `
 		SELECT t.time_zone, p.schedule FROM tenants t
-		LEFT JOIN teams tm ON tm.team_id = $2
+		LEFT JOIN teams tm ON tm.tenant_id = t.tenant_id AND tm.team_id = $2
 		LEFT JOIN time_plan_defaults d ON d.tenant_id = t.tenant_id
-		LEFT JOIN time_plans p ON p.plan_id = coalesce(tm.plan_id, d.plan_id) AND NOT p.deleted
+		LEFT JOIN time_plans p ON p.tenant_id = t.tenant_id AND p.plan_id = coalesce(tm.plan_id, d.plan_id) AND NOT p.deleted
 		WHERE t.tenant_id = $1`, tenantID, teamID).Scan(&d.TimeZone, &d.Schedule)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, nil

@@ -31,7 +31,7 @@ type Team struct {
 }
 
 const teamColumns = `t.team_id, t.name, t.greeting, t.plan_id,
-	(SELECT count(*) FROM team_members m WHERE m.team_id = t.team_id), t.created_at, t.updated_at, t.version`
+	(SELECT count(*) FROM team_members m WHERE m.tenant_id = t.tenant_id AND m.team_id = t.team_id), t.created_at, t.updated_at, t.version`
 
 func scanTeam(r pgx.Row) (Team, error) {
 	var (
@@ -101,8 +101,8 @@ func TeamNames(ctx context.Context, q Querier, tenantID uuid.UUID) (map[uuid.UUI
 }
 
 // TeamMemberIDs returns the agents of a team.
-func TeamMemberIDs(ctx context.Context, q Querier, teamID uuid.UUID) ([]uuid.UUID, error) {
-	return uuids(ctx, q, `SELECT agent_id FROM team_members WHERE team_id = $1 ORDER BY agent_id`, teamID)
+func TeamMemberIDs(ctx context.Context, q Querier, tenantID, teamID uuid.UUID) ([]uuid.UUID, error) {
+	return uuids(ctx, q, `SELECT agent_id FROM team_members WHERE tenant_id = $1 AND team_id = $2 ORDER BY agent_id`, tenantID, teamID)
 }
 
 // TeamsOf returns the teams a user belongs to, for team-scoped roles.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"supportd/secrets"
 )
 
 // WebhookEndpointsTable is the table of the webhook endpoints read model,
@@ -44,8 +46,8 @@ func scanWebhook(r pgx.Row) (WebhookEndpoint, error) {
 	)
 	err := r.Scan(&w.EndpointID, &w.URL, &w.secret, &w.Channels, &w.Enabled, &w.Description, &w.CreatedAt, &w.UpdatedAt, &v)
 	w.Version = uint64(v)
-	if r := []rune(w.secret); len(r) >= 4 {
-		w.SecretHint = "…" + string(r[len(r)-4:])
+	if hint := secrets.Hint(w.secret); hint != "" {
+		w.SecretHint = "…" + hint
 	}
 	if w.Channels == nil {
 		w.Channels = []string{}
@@ -81,4 +83,45 @@ func GetWebhookEndpoint(ctx context.Context, q Querier, tenantID, endpointID uui
 		return WebhookEndpoint{}, fmt.Errorf("webhook endpoint %s: %w", endpointID, err)
 	}
 	return w, nil
+}
+
+// SealWebhookSecrets seals the endpoint secrets still held in plain text
+// (written before sealing, or replayed from old events by a rebuild) and
+// answers how many it sealed.
+func SealWebhookSecrets(ctx context.Context, q interface {
+	Querier
+	Execer
+}, seal func(string) (string, error)) (int, error) {
+	rows, err := q.Query(ctx, `SELECT endpoint_id, secret FROM `+WebhookEndpointsTable+` WHERE secret NOT LIKE 'sealed.v1.%'`)
+	if err != nil {
+		return 0, fmt.Errorf("seal webhook secrets: %w", err)
+	}
+	plain := map[uuid.UUID]string{}
+	for rows.Next() {
+		var id uuid.UUID
+		var s string
+		if err := rows.Scan(&id, &s); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("seal webhook secrets: %w", err)
+		}
+		plain[id] = s
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("seal webhook secrets: %w", err)
+	}
+	n := 0
+	for id, s := range plain {
+		sealed, err := seal(s)
+		if err != nil {
+			return n, err
+		}
+		// Only if unchanged since read: a concurrent change wins.
+		tag, err := q.Exec(ctx, `UPDATE `+WebhookEndpointsTable+` SET secret = $2 WHERE endpoint_id = $1 AND secret = $3`, id, sealed, s)
+		if err != nil {
+			return n, fmt.Errorf("seal webhook secret of %s: %w", id, err)
+		}
+		n += int(tag.RowsAffected())
+	}
+	return n, nil
 }

@@ -264,7 +264,7 @@ func TestConversationsOverHTTP(t *testing.T) {
 	pool := pgtest.Pool(t, dbURL)
 	store := postgres.New(pool)
 	for _, id := range []string{conv, vip["conversation_id"].(string), noteConv, third["conversation_id"].(string)} {
-		events, err := store.ReadStream(ctx, "conversation-"+id, eventstore.Forwards, 0, 1000)
+		events, err := store.ReadStream(ctx, objectStream("conversation", tenant, id), eventstore.Forwards, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}

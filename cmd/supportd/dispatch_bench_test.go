@@ -64,7 +64,7 @@ func BenchmarkDispatchLatency(b *testing.B) {
 		}
 		tick.Stop()
 		wg.Wait()
-		lat := dispatchLatencies(b, dbURL, convs)
+		lat := dispatchLatencies(b, dbURL, tenant, convs)
 		slices.Sort(lat)
 		slices.Sort(starts)
 		ms := func(d []time.Duration, p float64) float64 {
@@ -91,7 +91,7 @@ func joinComma(s []string) string {
 
 // dispatchLatencies waits until every conversation was joined and answers
 // the started → joined times.
-func dispatchLatencies(b *testing.B, dbURL string, convs []string) []time.Duration {
+func dispatchLatencies(b *testing.B, dbURL, tenant string, convs []string) []time.Duration {
 	ctx := context.Background()
 	pool := pgtest.Pool(b, dbURL)
 	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
@@ -103,7 +103,7 @@ func dispatchLatencies(b *testing.B, dbURL string, convs []string) []time.Durati
 	deadline := time.Now().Add(60 * time.Second)
 	for _, c := range convs {
 		for {
-			events, err := store.ReadStream(ctx, "conversation-"+c, eventstore.Forwards, 0, 100)
+			events, err := store.ReadStream(ctx, objectStream("conversation", tenant, c), eventstore.Forwards, 0, 100)
 			if err != nil {
 				b.Fatal(err)
 			}

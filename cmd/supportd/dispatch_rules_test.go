@@ -80,7 +80,7 @@ func (d *dispatchDesk) start(channel, customer string, vip bool) string {
 // served waits until conv is served and answers by whom.
 func (d *dispatchDesk) served(conv string) string {
 	d.t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		status, body := d.admin.do("GET", "/v1/conversations/"+conv, "")
 		if status == 404 {
 			continue // not projected yet
@@ -104,7 +104,7 @@ func (d *dispatchDesk) close(conv, agentID string) {
 func (d *dispatchDesk) capacity(agentID string, n int) {
 	d.t.Helper()
 	d.admin.expect(200, "PUT", "/v1/agents/"+agentID+"/capacity", fmt.Sprintf(`{"capacity":%d}`, n))
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		var got int
 		err := d.pool.QueryRow(context.Background(), `SELECT coalesce((SELECT capacity FROM dispatch_agents WHERE agent_id = $1), -1)`, agentID).Scan(&got)
 		if err != nil {
@@ -124,7 +124,7 @@ func (d *dispatchDesk) capacity(agentID string, n int) {
 func (d *dispatchDesk) holding(want map[string]int) {
 	d.t.Helper()
 	got := map[string]int{}
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		ok := true
 		for id, n := range want {
 			var open int
@@ -255,7 +255,7 @@ func TestDispatchChannelPriority(t *testing.T) {
 	webVIP := d.start("web", uuid.NewString(), true)
 	whatsappNew := d.start("whatsapp", uuid.NewString(), false)
 	queued := d.admin.expect(200, "GET", "/v1/queue?limit=50", "")["items"].([]any)
-	for deadline := time.Now().Add(15 * time.Second); len(queued) < 5; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); len(queued) < 5; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d queued", len(queued))
 		}
@@ -267,7 +267,7 @@ func TestDispatchChannelPriority(t *testing.T) {
 	var got []string
 	for range want {
 		var next string
-		for deadline := time.Now().Add(15 * time.Second); next == ""; time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); next == ""; time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("nothing assigned after %v", got)
 			}

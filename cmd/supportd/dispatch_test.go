@@ -55,7 +55,7 @@ func TestDispatchOverHTTP(t *testing.T) {
 		if err := d.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			c := admin.expect(200, "GET", "/v1/conversations/"+conv, "")["conversation"].(map[string]any)
 			if c["status"] == "serving" {
 				return conv, c["agent_id"].(string)
@@ -85,7 +85,7 @@ func TestDispatchOverHTTP(t *testing.T) {
 		annConv = c2
 	}
 	ann.expect(200, "POST", "/v1/conversations/"+annConv+"/close", "")
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		if err := d.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -206,7 +206,7 @@ func TestKeywordRulesOverHTTP(t *testing.T) {
 	ann.expect(200, "POST", "/v1/conversations/"+conv+"/close", "")
 	ctx := context.Background()
 	pool := pgtest.Pool(t, dbURL)
-	events, err := postgres.New(pool).ReadStream(ctx, "conversation-"+conv, eventstore.Forwards, 0, 1000)
+	events, err := postgres.New(pool).ReadStream(ctx, objectStream("conversation", tenant, conv), eventstore.Forwards, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func openLive(t *testing.T, c client, path string) <-chan string {
 
 func await(t *testing.T, events <-chan string, want string) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(time.Minute)
 	for {
 		select {
 		case got := <-events:

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -20,9 +21,11 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"supportd/api"
 	"supportd/cmd/internal/connect"
 	"supportd/eventschema"
 	"supportd/projections"
+	"supportd/secrets"
 )
 
 // config is every knob of the server. Each flag has an environment variable
@@ -53,6 +56,15 @@ type config struct {
 	// WebhooksAllowPrivate lets webhooks reach loopback and private
 	// addresses (development and tests only).
 	WebhooksAllowPrivate bool
+	// TrustedProxies are the CIDR ranges whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	// MetricsToken guards /metrics (the operator token if empty).
+	MetricsToken string
+	// SecretKey seals webhook secrets (AES-256-GCM); nil keeps them plain.
+	SecretKey *secrets.Sealer
+	// Limits bound sign-in attempts and channel requests (defaults when
+	// zero; tests set them).
+	Limits api.Limits
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -113,8 +125,21 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", env("SUPPORTD_WEBHOOKS_ALLOW_PRIVATE", "") == "true",
 		"let webhooks reach loopback, private and link-local addresses; for development and tests only (SUPPORTD_WEBHOOKS_ALLOW_PRIVATE)")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", maxConns, "most PostgreSQL connections the server holds (SUPPORTD_DB_MAX_CONNS); every projector holds one while it applies a batch, so at least 8 more than there are projectors")
+	proxies := fs.String("trusted-proxies", env("SUPPORTD_TRUSTED_PROXIES", ""),
+		"comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For names the client (SUPPORTD_TRUSTED_PROXIES); empty: the peer address is the client")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("SUPPORTD_METRICS_TOKEN", ""), "bearer token that /metrics requires (SUPPORTD_METRICS_TOKEN); empty: the operator token")
+	secretKey := fs.String("secret-key", env("SUPPORTD_SECRET_KEY", ""),
+		"32-byte key (64 hex digits or base64) sealing webhook secrets at rest with AES-256-GCM (SUPPORTD_SECRET_KEY); empty: they are stored plain")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if *secretKey != "" {
+		if c.SecretKey, err = secrets.ParseKey(*secretKey); err != nil {
+			return c, fmt.Errorf("--secret-key: %w", err)
+		}
+	}
+	if c.TrustedProxies, err = api.ParseCIDRs(*proxies); err != nil {
+		return c, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if c.PasswordCost < bcrypt.MinCost || c.PasswordCost > bcrypt.MaxCost {
 		return c, fmt.Errorf("--password-cost %d: want %d to %d", c.PasswordCost, bcrypt.MinCost, bcrypt.MaxCost)

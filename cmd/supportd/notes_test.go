@@ -189,7 +189,7 @@ func TestNotesOverHTTP(t *testing.T) {
 		return c.expect(status, "POST", "/v1/notes/"+note+"/assign", body)
 	}
 	took := assign(ann, 200, notes[0], annID)
-	if took["events"] != float64(1) || took["stream"] != "note-"+notes[0] || took["version"] != float64(0) {
+	if took["events"] != float64(1) || took["stream"] != objectStream("note", tenant, notes[0]) || took["version"] != float64(0) {
 		t.Errorf("take %v", took)
 	}
 	if again := assign(ann, 200, notes[0], annID); again["events"] != float64(0) {

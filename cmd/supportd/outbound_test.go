@@ -95,7 +95,7 @@ func (rc *receiver) delivered() []received {
 // waitFor polls until cond holds of the receiver's requests.
 func (rc *receiver) waitFor(t *testing.T, what string, cond func([]received) bool) []received {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		got := rc.requests()
 		if cond(got) {
@@ -220,7 +220,7 @@ func (s *webhookSetup) say(conv, text string) map[string]any {
 // noPending waits until the endpoint has no pending delivery.
 func (s *webhookSetup) noPending(ep string) {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		pending := s.admin.expect(200, "GET", "/v1/webhooks/"+ep+"/deliveries?status=pending", "")["items"].([]any)
 		if len(pending) == 0 {
@@ -509,7 +509,7 @@ func openChannelLive(t *testing.T, base, conv, key, lastID string) (<-chan sseEv
 // next reads events until one of type typ (and, for messages, text).
 func next(t *testing.T, events <-chan sseEvent, typ, text string, seen *[]sseEvent) sseEvent {
 	t.Helper()
-	deadline := time.After(15 * time.Second)
+	deadline := time.After(time.Minute)
 	for {
 		select {
 		case ev, ok := <-events:

@@ -38,7 +38,7 @@ func TestPoisonEventStopsOnlyItsProjector(t *testing.T) {
 		t.Helper()
 		data := fmt.Sprintf(`{"tenant_id":%q,"agent_id":%q,"nickname":%s,"real_name":"","phone":"","employee_id":"","avatar_url":"","greeting":"","language":"en"}`,
 			tenantID, agentID, nickname)
-		res, err := store.Append(ctx, "agent-"+agentID, eventstore.Any, []eventschema.Proposed{{
+		res, err := store.Append(ctx, objectStream("agent", tenantID, agentID), eventstore.Any, []eventschema.Proposed{{
 			ID: uuid.Must(uuid.NewV7()), Type: "AgentProfileEdited", Version: 1, Data: json.RawMessage(data),
 			Metadata: eventschema.Metadata{TenantID: uuid.MustParse(tenantID), Actor: eventschema.Actor{Kind: eventschema.ActorSystem, ID: "test"},
 				OccurredAt: time.Now().UTC(), CorrelationID: uuid.New(), CausationID: uuid.New(), CommandID: uuid.New()},
@@ -93,7 +93,7 @@ func TestPoisonEventStopsOnlyItsProjector(t *testing.T) {
 			t.Errorf("readyz shows error text %q: %s", leak, raw)
 		}
 	}
-	_, metrics := get(t, base+"/metrics")
+	metrics := op.expect(200, "GET", "/metrics", "")["raw"].(string)
 	for _, want := range []string{
 		`supportd_projector_up{projector="accounts"} 0`,
 		`failed_at="` + poison.String() + `",failed_type="AgentProfileEdited",projector="accounts"} 1`,

@@ -74,7 +74,7 @@ func awaitProjectors(t *testing.T, ctx context.Context, pool *pgxpool.Pool, stor
 		}
 		last = page[len(page)-1].Position
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		var done int
 		err := pool.QueryRow(ctx, `SELECT count(*) FROM projection_checkpoints

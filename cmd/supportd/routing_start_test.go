@@ -96,7 +96,7 @@ func TestRoutingAtStartOverHTTP(t *testing.T) {
 	reg := eventschema.Catalog()
 	events := func(id string) []any {
 		t.Helper()
-		env, err := store.ReadStream(ctx, "conversation-"+id, eventstore.Forwards, 0, 1000)
+		env, err := store.ReadStream(ctx, objectStream("conversation", tenant, id), eventstore.Forwards, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +260,7 @@ func TestRoutingAtStartOverHTTP(t *testing.T) {
 		}
 	}
 	for _, id := range []string{webConv, quiet} {
-		env, err := store.ReadStream(ctx, "conversation-"+id, eventstore.Forwards, 0, 1000)
+		env, err := store.ReadStream(ctx, objectStream("conversation", tenant, id), eventstore.Forwards, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}

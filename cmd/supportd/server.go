@@ -18,6 +18,7 @@ import (
 	"supportd/api"
 	"supportd/cmd/internal/connect"
 	"supportd/commands"
+	"supportd/credentials"
 	"supportd/eventschema"
 	"supportd/outbound"
 	"supportd/projections"
@@ -50,6 +51,25 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	}
 	cmds := commands.NewHandler(store, catalog, commands.SystemClock{})
 	cmds.Passwords = commands.Bcrypt{Cost: cfg.PasswordCost}
+	creds := credentials.Store{DB: pool}
+	if err := creds.Migrate(ctx); err != nil {
+		return err
+	}
+	if n, err := creds.ImportFromLog(ctx, store); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("moved password hashes from the log to the credential store", "users", n)
+	}
+	cmds.Credentials = creds
+	cmds.WebhooksAllowPrivate = cfg.WebhooksAllowPrivate
+	cmds.Secrets = cfg.SecretKey
+	if cfg.SecretKey == nil {
+		log.Warn("no --secret-key: webhook secrets are stored in plain text")
+	} else if n, err := readmodels.SealWebhookSecrets(ctx, pool, cfg.SecretKey.Seal); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("sealed webhook secrets kept in plain text", "endpoints", n)
+	}
 	cmds.Blacklisted = cmds.CustomerBlacklisted
 	cmds.Ongoing = func(ctx context.Context, tenantID, customerID uuid.UUID) ([]uuid.UUID, error) {
 		return readmodels.OngoingOfCustomer(ctx, pool, tenantID, customerID)
@@ -107,7 +127,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	if !cfg.WebhooksAllowPrivate {
 		webhookClient = outbound.PublicOnly(webhookClient)
 	}
-	deliverer := &outbound.Deliverer{Pool: pool, Client: webhookClient, Retry: outbound.DefaultRetry,
+	deliverer := &outbound.Deliverer{Pool: pool, Client: webhookClient, Retry: outbound.DefaultRetry, Secrets: cfg.SecretKey,
 		Now: time.Now, Log: log.With("component", "webhooks")}
 	fanout := &outbound.Fanout{Store: store, Pool: pool, Registry: catalog, Names: agentName, Now: time.Now,
 		Log: log.With("component", "webhooks"), Enqueued: deliverer.Notify}
@@ -138,6 +158,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		StreamWriteTimeout:      cfg.WriteTimeout,
 		MaxStreamsPerUser:       cfg.MaxStreamsPerUser,
 		MaxStreamsPerChannelKey: cfg.MaxStreamsPerChannelKey,
+		Limits:                  cfg.Limits,
+		TrustedProxies:          cfg.TrustedProxies,
+		MetricsToken:            cfg.MetricsToken,
 	})
 	if err != nil {
 		return err
@@ -179,6 +202,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 				_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
 					Version: c.Version, Position: c.Position.String(), Agents: c.Agents})
 				channelLive.Publish(c.Event)
+				if id, ok := api.CredentialEnded(c.Event); ok {
+					live.EndCredential(id)
+				}
 				fanout.Notify()
 			})
 		})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"supportd/api"
 	"supportd/cmd/internal/connect"
 	"supportd/commands"
 	"supportd/eventschema"
@@ -43,8 +44,18 @@ func startServerDB(t testing.TB, eventStore, kurrentURL string) (string, string)
 	return startServerWith(t, eventStore, kurrentURL)
 }
 
+// testSecretKey seals the test servers' webhook secrets.
+const testSecretKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
 // startServerWith is startServerDB with more flags.
 func startServerWith(t testing.TB, eventStore, kurrentURL string, flags ...string) (string, string) {
+	t.Helper()
+	return startServerConfig(t, eventStore, kurrentURL, nil, flags...)
+}
+
+// startServerConfig is startServerWith with a change of the configuration
+// (change may be nil).
+func startServerConfig(t testing.TB, eventStore, kurrentURL string, change func(*config), flags ...string) (string, string) {
 	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
 	cfg, err := parseConfig(append([]string{
@@ -56,9 +67,17 @@ func startServerWith(t testing.TB, eventStore, kurrentURL string, flags ...strin
 		"--operator-token", "op-token",
 		"--password-cost", "4", // bcrypt.MinCost: sign-ins stay fast under the race detector
 		"--webhooks-allow-private", // the test receivers listen on loopback
+		"--secret-key", testSecretKey,
 	}, flags...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Tests about other things send many requests from one address and
+	// for one customer: generous budgets, unless a test sets its own.
+	cfg.Limits = api.Limits{SignInFailuresPerIP: 10000, SignInFailuresPerAccount: 10000, LockAfter: 10000,
+		ChannelPerCustomer: 10000, ChannelCustomerBurst: 100000, ChannelPerKey: 10000, ChannelKeyBurst: 100000}
+	if change != nil {
+		change(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
@@ -76,7 +95,7 @@ func startServerWith(t testing.TB, eventStore, kurrentURL string, flags ...strin
 	case err := <-done:
 		done <- nil // for the cleanup, which waits for the server to stop
 		t.Fatalf("server did not start: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("server did not start in time")
 	}
 	return "", ""
@@ -135,6 +154,12 @@ func (c client) expect(status int, method, path, body string, headers ...string)
 		c.t.Fatalf("%s %s: status %d, want %d: %v", method, path, got, status, out)
 	}
 	return out
+}
+
+// objectStream names the stream of object id of tenant (see
+// eventschema.ObjectStream).
+func objectStream(category, tenant, id string) string {
+	return eventschema.ObjectStream(category, uuid.MustParse(tenant), uuid.MustParse(id))
 }
 
 // newTenant creates a tenant as the operator and signs its first admin in.
@@ -310,7 +335,7 @@ func TestSessions(t *testing.T) {
 	if err := monitor.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		code, _ := other.do("GET", "/v1/me", "")
 		if code == 401 {
@@ -321,7 +346,7 @@ func TestSessions(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	events, err := store.ReadStream(ctx, "agent-"+me["agent_id"].(string), eventstore.Backwards, eventstore.End, 2)
+	events, err := store.ReadStream(ctx, objectStream("agent", id, me["agent_id"].(string)), eventstore.Backwards, eventstore.End, 2)
 	if err != nil || len(events) != 2 || events[0].Type != "AgentStatusChanged" || events[1].Type != "AgentSignedOut" {
 		t.Fatalf("last agent events: %v %v", events, err)
 	}

@@ -93,7 +93,7 @@ func (r *timeoutRig) fire(ahead time.Duration) int {
 // events reads a conversation's log.
 func (r *timeoutRig) events(conv string) []eventschema.Envelope {
 	r.t.Helper()
-	events, err := r.store.ReadStream(context.Background(), "conversation-"+conv, eventstore.Forwards, 0, 1000)
+	events, err := r.store.ReadStream(context.Background(), objectStream("conversation", r.tenant.String(), conv), eventstore.Forwards, 0, 1000)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func notices(c client, conv, kind string) []string {
 // servedBy waits until an agent serves conv and answers who.
 func servedBy(t *testing.T, c client, conv string) string {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		_, d := c.do("GET", "/v1/conversations/"+conv, "")
 		if cv, ok := d["conversation"].(map[string]any); ok && cv["agent_id"] != nil && cv["agent_id"] != "" {
 			return cv["agent_id"].(string)

@@ -42,7 +42,7 @@ func serveOn(t *testing.T, dbURL string) (base string, stop func()) {
 		return "http://" + a, stop
 	case err := <-done:
 		t.Fatalf("server did not start: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("server did not start in time")
 	}
 	return "", stop
@@ -76,7 +76,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 	ann.do("POST", "/v1/queue/"+conv+"/join"+at(start), "")
 	serving := func() any {
 		var agent any
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			_, d := admin.do("GET", "/v1/conversations/"+conv, "")
 			if c, ok := d["conversation"].(map[string]any); ok && c["agent_id"] != nil && c["agent_id"] != "" {
 				agent = c["agent_id"]
@@ -106,7 +106,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 	}
 	defer release()
 	failed := func() (n int) {
-		events, err := store.ReadStream(ctx, "conversation-"+conv, eventstore.Forwards, 0, 1000)
+		events, err := store.ReadStream(ctx, objectStream("conversation", tenant, conv), eventstore.Forwards, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestTransferTimeoutSurvivesRestart(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for failed() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the pending transfer did not expire after the restart")

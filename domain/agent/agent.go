@@ -1,6 +1,6 @@
 // Package agent is the agent aggregate: a user's sessions, online status
 // and capacity, the facts dispatch reads and worktime reports are built
-// from. Stream: "agent-{agent id}". The user's account (e-mail, role,
+// from. Stream: "agent-{tenant id}_{agent id}". The user's account (e-mail, role,
 // enabled) is decided in the tenant's roster.
 package agent
 
@@ -19,7 +19,7 @@ import (
 )
 
 // Stream returns the stream name of agent id.
-func Stream(id uuid.UUID) string { return "agent-" + id.String() }
+func Stream(tenantID, id uuid.UUID) string { return eventschema.ObjectStream("agent", tenantID, id) }
 
 // Status is an online status, with the meanings of the product manual.
 type Status string
@@ -185,13 +185,24 @@ func SignOut(s State, who Identity, session uuid.UUID, clientIP, reason string) 
 
 // SignOutAll ends every session, e.g. when the account is disabled.
 func SignOutAll(s State, who Identity, reason string) ([]any, error) {
+	return SignOutOthers(s, who, uuid.Nil, reason)
+}
+
+// SignOutOthers ends every session but keep (the one that changed the
+// password, say); the user goes offline unless keep is still open.
+func SignOutOthers(s State, who Identity, keep uuid.UUID, reason string) ([]any, error) {
 	// Sessions in ID order: the same state always decides the same events.
 	ids := slices.SortedFunc(maps.Keys(s.Sessions), func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
 	var out []any
+	kept := false
 	for _, id := range ids {
+		if id == keep {
+			kept = true
+			continue
+		}
 		out = append(out, eventschema.AgentSignedOut{TenantID: who.TenantID, AgentID: who.AgentID, SessionID: id, Reason: reason})
 	}
-	if s.CurrentStatus() != Offline {
+	if !kept && s.CurrentStatus() != Offline {
 		out = append(out, eventschema.AgentStatusChanged{TenantID: who.TenantID, AgentID: who.AgentID,
 			From: string(s.CurrentStatus()), To: string(Offline), Reason: reason})
 	}

@@ -4,13 +4,16 @@
 // until the colleague's console takes it, so one written to an offline
 // colleague is delivered when the colleague comes online.
 //
-// The chat of two agents is one aggregate, stream "colleaguechat-{pair
+// The chat of two agents is one aggregate, stream "colleaguechat-{tenant id}_{pair
 // id}": one order for the history both see, and delivery marked as a
 // position in it.
 package colleague
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -34,12 +37,28 @@ func PairID(a, b uuid.UUID) uuid.UUID {
 }
 
 // Stream is the stream of a's and b's chat.
-func Stream(a, b uuid.UUID) string { return "colleaguechat-" + PairID(a, b).String() }
+func Stream(tenantID, a, b uuid.UUID) string {
+	return eventschema.ObjectStream("colleaguechat", tenantID, PairID(a, b))
+}
 
 // Message is what delivery needs to know of a sent message.
 type Message struct {
 	Seq  uint64
 	From uuid.UUID
+	// Digest sums what was sent, so a second send under the same ID is
+	// told apart from a retry of the first.
+	Digest [sha256.Size]byte
+}
+
+// digest sums a message's content.
+func digest(to uuid.UUID, typ, text string, file *eventschema.FileRef) [sha256.Size]byte {
+	f, _ := json.Marshal(file)
+	h := sha256.New()
+	for _, part := range [][]byte{to[:], []byte(typ), []byte(text), f} {
+		fmt.Fprintf(h, "%d:", len(part))
+		h.Write(part)
+	}
+	return [sha256.Size]byte(h.Sum(nil))
 }
 
 // State is the chat of two agents.
@@ -61,7 +80,7 @@ func Evolve(s State, event any) State {
 		for k, v := range s.Messages {
 			m[k] = v
 		}
-		m[e.MessageID] = Message{Seq: e.Seq, From: e.FromAgentID}
+		m[e.MessageID] = Message{Seq: e.Seq, From: e.FromAgentID, Digest: digest(e.ToAgentID, e.Type, e.Text, e.File)}
 		s.TenantID, s.Seq, s.Messages = e.TenantID, e.Seq, m
 	case eventschema.ColleagueMessagesDelivered:
 		d := make(map[uuid.UUID]uint64, 2)
@@ -128,8 +147,11 @@ func SendMessage(s State, m Send) ([]any, error) {
 	default:
 		return nil, domain.Errorf(domain.Invalid, "colleague.type", "type", "must be text, emoji, url, image or file")
 	}
-	if _, dup := s.Messages[m.MessageID]; dup {
-		return nil, nil
+	if old, dup := s.Messages[m.MessageID]; dup {
+		if old.From == m.From && old.Digest == digest(m.To, m.Type, m.Text, m.File) {
+			return nil, nil // a retry of the same message
+		}
+		return nil, domain.Errorf(domain.Conflict, "colleague.message_id_used", "message_id", "another message already has this ID")
 	}
 	return []any{eventschema.ColleagueMessageSent{TenantID: m.TenantID, MessageID: m.MessageID, FromAgentID: m.From,
 		ToAgentID: m.To, Seq: s.Seq + 1, Type: m.Type, Text: m.Text, File: m.File}}, nil

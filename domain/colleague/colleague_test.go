@@ -51,14 +51,14 @@ func run(t *testing.T, cases []tcase) {
 }
 
 func TestPair(t *testing.T) {
-	if colleague.PairID(ann, bob) != colleague.PairID(bob, ann) || colleague.Stream(ann, bob) != colleague.Stream(bob, ann) {
+	if colleague.PairID(ann, bob) != colleague.PairID(bob, ann) || colleague.Stream(tenant, ann, bob) != colleague.Stream(tenant, bob, ann) {
 		t.Error("a pair's chat depends on who writes")
 	}
 	if colleague.PairID(ann, bob) == colleague.PairID(ann, id(13)) {
 		t.Error("two pairs share a chat")
 	}
-	if !strings.HasPrefix(colleague.Stream(ann, bob), "colleaguechat-") {
-		t.Error(colleague.Stream(ann, bob))
+	if want := "colleaguechat-" + tenant.String() + "_" + colleague.PairID(ann, bob).String(); colleague.Stream(tenant, ann, bob) != want {
+		t.Error(colleague.Stream(tenant, ann, bob))
 	}
 }
 
@@ -79,6 +79,12 @@ func TestSend(t *testing.T) {
 			send(with(func(m *colleague.Send) { m.MessageID, m.From, m.To, m.Text = m2, bob, ann, "yes" })),
 			[]any{sent(m2, bob, ann, 2, "yes")}, ""},
 		{"the same message again records nothing", []any{sent(m1, ann, bob, 1, "lunch?")}, send(text), nil, ""},
+		{"another text under a used ID is refused, not dropped", []any{sent(m1, ann, bob, 1, "lunch?")},
+			send(with(func(m *colleague.Send) { m.Text = "dinner?" })), nil, "colleague.message_id_used"},
+		{"the other one's message under a used ID is refused", []any{sent(m1, ann, bob, 1, "lunch?")},
+			send(with(func(m *colleague.Send) { m.From, m.To = bob, ann })), nil, "colleague.message_id_used"},
+		{"another type under a used ID is refused", []any{sent(m1, ann, bob, 1, "lunch?")},
+			send(with(func(m *colleague.Send) { m.Type = "url" })), nil, "colleague.message_id_used"},
 		{"to an offline colleague too: the roster knows nothing of status", nil, send(text), []any{sent(m1, ann, bob, 1, "lunch?")}, ""},
 		{"a file of 10 MB", nil, send(with(func(m *colleague.Send) { m.Type, m.Text, m.File = "file", "", file })),
 			[]any{eventschema.ColleagueMessageSent{TenantID: tenant, MessageID: m1, FromAgentID: ann, ToAgentID: bob, Seq: 1, Type: "file", File: file}}, ""},

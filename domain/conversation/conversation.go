@@ -1,7 +1,7 @@
 // Package conversation is the conversation aggregate: one customer's chat
 // from its start to its close, with the segments of the agents who served
 // it, its stays in the queue, its messages, transfers, experts, tags and
-// rating. Stream: "conversation-{conversation id}".
+// rating. Stream: "conversation-{tenant id}_{conversation id}".
 //
 // The events keep two nestings the reports rely on (METRICS.md): a segment
 // opens with AgentJoined and closes with AgentLeft, at most one open at a
@@ -20,7 +20,9 @@ import (
 )
 
 // Stream returns the stream name of conversation id.
-func Stream(id uuid.UUID) string { return "conversation-" + id.String() }
+func Stream(tenantID, id uuid.UUID) string {
+	return eventschema.ObjectStream("conversation", tenantID, id)
+}
 
 // Status is where a conversation stands, as the consoles list it.
 type Status string

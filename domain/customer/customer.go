@@ -1,6 +1,6 @@
 // Package customer is the customer aggregate: one customer of a tenant,
 // with its profile, customer tags, VIP flag and blacklist state. Stream:
-// "customer-{customer id}".
+// "customer-{tenant id}_{customer id}".
 //
 // Identity. A customer is identified by a UUID. Channels that know the
 // customer by a UUID of their own send it as is; channels that know it by
@@ -30,7 +30,9 @@ import (
 )
 
 // Stream returns the stream of customer id.
-func Stream(id uuid.UUID) string { return "customer-" + id.String() }
+func Stream(tenantID, id uuid.UUID) string {
+	return eventschema.ObjectStream("customer", tenantID, id)
+}
 
 // namespace is the UUIDv5 namespace of customer IDs derived from external
 // IDs. Never change it: it would give every such customer a new identity.

@@ -5,7 +5,7 @@
 // The note is left on the conversation's stream (eventschema.NoteLeft,
 // decided by conversation.LeaveNote), which closes the conversation in
 // the same append. The work on it lives on a stream of its own,
-// "note-{note id}", not on the conversation's stream, because:
+// "note-{tenant id}_{note id}", not on the conversation's stream, because:
 //   - a closed conversation takes only tags and ratings; its rules, its
 //     reports (METRICS.md counts the conversation's log) and its live feed to
 //     the channel would all have to learn about note work otherwise;
@@ -29,7 +29,7 @@ import (
 )
 
 // Stream returns the stream name of note id.
-func Stream(id uuid.UUID) string { return "note-" + id.String() }
+func Stream(tenantID, id uuid.UUID) string { return eventschema.ObjectStream("note", tenantID, id) }
 
 // MaxRemark bounds a remark's text.
 const MaxRemark = 2000

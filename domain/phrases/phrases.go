@@ -1,6 +1,6 @@
 // Package phrases holds phrase books: the public phrases an admin keeps for
 // every agent of the tenant (stream "phrases-{tenant id}") and each agent's
-// personal phrases (stream "agentphrases-{agent id}"). Both have two
+// personal phrases (stream "agentphrases-{tenant id}_{agent id}"). Both have two
 // category levels (category → subcategory) and phrases in either level.
 // A phrase's text is kept verbatim: placeholders such as ##dear## are
 // filled in when the phrase is sent, never here.
@@ -35,7 +35,9 @@ const (
 func PublicStream(tenantID uuid.UUID) string { return "phrases-" + tenantID.String() }
 
 // PersonalStream returns the stream of an agent's personal phrases.
-func PersonalStream(agentID uuid.UUID) string { return "agentphrases-" + agentID.String() }
+func PersonalStream(tenantID, agentID uuid.UUID) string {
+	return eventschema.ObjectStream("agentphrases", tenantID, agentID)
+}
 
 // Category is a phrase category; a nil Parent makes it level 1.
 type Category struct {

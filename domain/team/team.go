@@ -1,6 +1,6 @@
 // Package team is the team aggregate: a group of agents with similar
 // skills, its greeting, its members and the time plan whose working hours
-// are its own. Stream: "team-{team id}".
+// are its own. Stream: "team-{tenant id}_{team id}".
 package team
 
 import (
@@ -18,7 +18,7 @@ import (
 )
 
 // Stream returns the stream name of team id.
-func Stream(id uuid.UUID) string { return "team-" + id.String() }
+func Stream(tenantID, id uuid.UUID) string { return eventschema.ObjectStream("team", tenantID, id) }
 
 // MaxBatch bounds the agents one member update may name, so that one event
 // stays small.

@@ -18,12 +18,11 @@ const DefaultSeats = 10
 
 // Account is one user of the tenant as the roster knows it.
 type Account struct {
-	ID           uuid.UUID
-	Email        string // lower case
-	Nickname     string
-	Role         string
-	Enabled      bool
-	PasswordHash string
+	ID       uuid.UUID
+	Email    string // lower case
+	Nickname string
+	Role     string
+	Enabled  bool
 }
 
 // roster is the part of the tenant's state about its users, roles and
@@ -106,7 +105,7 @@ func (r *roster) evolve(event any) {
 	case eventschema.TenantSeatsLicensed:
 		r.Seats = e.Seats
 	case eventschema.AgentAdded:
-		r.Accounts = with(r.Accounts, e.AgentID, Account{ID: e.AgentID, Email: e.Email, Nickname: e.Nickname, Role: e.Role, Enabled: e.Enabled, PasswordHash: e.PasswordHash})
+		r.Accounts = with(r.Accounts, e.AgentID, Account{ID: e.AgentID, Email: e.Email, Nickname: e.Nickname, Role: e.Role, Enabled: e.Enabled})
 	case eventschema.AgentRoleChanged:
 		update(e.AgentID, func(a *Account) { a.Role = e.To })
 	case eventschema.AgentEnabled:
@@ -115,8 +114,6 @@ func (r *roster) evolve(event any) {
 		update(e.AgentID, func(a *Account) { a.Enabled = false })
 	case eventschema.AgentEmailChanged:
 		update(e.AgentID, func(a *Account) { a.Email = e.To })
-	case eventschema.AgentPasswordChanged:
-		update(e.AgentID, func(a *Account) { a.PasswordHash = e.PasswordHash })
 	case eventschema.AgentRemoved:
 		r.Accounts = without(r.Accounts, e.AgentID)
 	case eventschema.RoleDefined:
@@ -157,13 +154,12 @@ func without[V any](m map[uuid.UUID]V, k uuid.UUID) map[uuid.UUID]V {
 
 // NewAgent is what an admin fills in to add a user.
 type NewAgent struct {
-	AgentID      uuid.UUID
-	Email        string
-	Nickname     string
-	RealName     string
-	Role         string
-	PasswordHash string
-	Enabled      bool
+	AgentID  uuid.UUID
+	Email    string
+	Nickname string
+	RealName string
+	Role     string
+	Enabled  bool
 }
 
 func normalEmail(field, email string) (string, error) {
@@ -231,16 +227,13 @@ func AddAgent(s State, n NewAgent) ([]any, error) {
 	if _, ok := s.Role(n.Role); !ok {
 		return nil, domain.Errorf(domain.Invalid, "agent.role", "role", "unknown role %q", n.Role)
 	}
-	if n.PasswordHash == "" {
-		return nil, domain.Errorf(domain.Invalid, "agent.password", "password", "is required")
-	}
 	if n.Enabled {
 		if err := s.seatFree(); err != nil {
 			return nil, err
 		}
 	}
 	return []any{eventschema.AgentAdded{TenantID: s.ID, AgentID: n.AgentID, Email: email, Nickname: nick,
-		RealName: strings.TrimSpace(n.RealName), Role: n.Role, PasswordHash: n.PasswordHash, Enabled: n.Enabled}}, nil
+		RealName: strings.TrimSpace(n.RealName), Role: n.Role, Enabled: n.Enabled}}, nil
 }
 
 // lastAdmin refuses changes that would leave the tenant without an enabled
@@ -327,29 +320,27 @@ func ChangeEmail(s State, id uuid.UUID, email string) ([]any, error) {
 	return []any{eventschema.AgentEmailChanged{TenantID: s.ID, AgentID: id, From: a.Email, To: e}}, nil
 }
 
-// ChangePassword decides a user's new password hash.
-func ChangePassword(s State, id uuid.UUID, hash string) ([]any, error) {
+// ChangePassword decides that a user's password changed (its new hash is
+// in the credential store, written first).
+func ChangePassword(s State, id uuid.UUID) ([]any, error) {
 	if _, err := s.RequireAccount(id); err != nil {
 		return nil, err
 	}
-	if hash == "" {
-		return nil, domain.Errorf(domain.Invalid, "agent.password", "password", "is required")
-	}
-	return []any{eventschema.AgentPasswordChanged{TenantID: s.ID, AgentID: id, PasswordHash: hash}}, nil
+	return []any{eventschema.AgentPasswordChanged{TenantID: s.ID, AgentID: id}}, nil
 }
 
 // ChangeOwnPassword decides a user's change of its own password. Unlike an
 // admin's reset it needs the current password (currentOK: it matched the
 // stored hash, checked by the caller), so a console left signed in cannot
 // be used to take the account over.
-func ChangeOwnPassword(s State, id uuid.UUID, currentOK bool, hash string) ([]any, error) {
+func ChangeOwnPassword(s State, id uuid.UUID, currentOK bool) ([]any, error) {
 	if _, err := s.RequireAccount(id); err != nil {
 		return nil, err
 	}
 	if !currentOK {
 		return nil, domain.Errorf(domain.Forbidden, "agent.current_password", "current_password", "the current password is wrong")
 	}
-	return ChangePassword(s, id, hash)
+	return ChangePassword(s, id)
 }
 
 // LicenseSeats decides a new seat licence. It may not fall below the

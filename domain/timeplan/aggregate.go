@@ -14,7 +14,9 @@ import (
 )
 
 // Stream returns the stream name of plan id.
-func Stream(id uuid.UUID) string { return "timeplan-" + id.String() }
+func Stream(tenantID, id uuid.UUID) string {
+	return eventschema.ObjectStream("timeplan", tenantID, id)
+}
 
 // State is what a plan's decisions need.
 type State struct {

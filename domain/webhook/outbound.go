@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,14 +93,10 @@ var outboundTypes = map[string]bool{
 // later until it is added here.
 func MayBeOutbound(eventType string) bool { return outboundTypes[eventType] }
 
-// ConversationOf returns the conversation a stream belongs to.
-func ConversationOf(stream string) (uuid.UUID, bool) {
-	rest, ok := strings.CutPrefix(stream, "conversation-")
-	if !ok {
-		return uuid.Nil, false
-	}
-	id, err := uuid.Parse(rest)
-	return id, err == nil
+// ConversationOf returns the tenant and the conversation a stream belongs
+// to.
+func ConversationOf(stream string) (tenantID, conversationID uuid.UUID, ok bool) {
+	return eventschema.ObjectOf("conversation", stream)
 }
 
 // NameOf answers an agent's display name ("" when unknown).

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 
 	"supportd/domain"
+	"supportd/domain/agent"
+	"supportd/domain/conversation"
 	"supportd/domain/webhook"
 	"supportd/eventschema"
 )
@@ -218,11 +220,15 @@ func TestDeliveryIDAndSignature(t *testing.T) {
 }
 
 func TestConversationOf(t *testing.T) {
-	if got, ok := webhook.ConversationOf("conversation-" + conv.String()); !ok || got != conv {
-		t.Errorf("%v %v", got, ok)
+	tenantID := uuid.MustParse("0190f3b0-0000-7000-8000-0000000000aa")
+	if gotTenant, got, ok := webhook.ConversationOf(conversation.Stream(tenantID, conv)); !ok || got != conv || gotTenant != tenantID {
+		t.Errorf("%v %v %v", gotTenant, got, ok)
 	}
-	if _, ok := webhook.ConversationOf("agent-" + conv.String()); ok {
-		t.Error("an agent stream names a conversation")
+	for _, s := range []string{agent.Stream(tenantID, conv), "conversation-" + conv.String(), webhook.Stream(tenantID),
+		"conversation-" + tenantID.String() + "_x", "conversation-_" + conv.String()} {
+		if _, _, ok := webhook.ConversationOf(s); ok {
+			t.Errorf("%s names a conversation", s)
+		}
 	}
 }
 

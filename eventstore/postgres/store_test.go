@@ -57,7 +57,7 @@ func testEvent(n int) eventschema.Proposed {
 // store, a separate pool as in another process, can wake it.
 func TestNotifiesOtherProcesses(t *testing.T) {
 	pool := pgtest.NewPool(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := postgres.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestNotifiesOtherProcesses(t *testing.T) {
 	// An event stays hidden while an older transaction anywhere on the
 	// server runs, and the wake-up may come before it shows; so keep
 	// appending, each append notifying again, until one gets through.
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(time.Minute)
 	for i := 0; ; i++ {
 		ev := eventstore.Exact(uint64(i - 1))
 		if i == 0 {
