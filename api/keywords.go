@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"supportd/commands"
+	"supportd/domain"
 	"supportd/domain/access"
 	"supportd/domain/keywords"
 	"supportd/eventschema"
@@ -112,6 +113,11 @@ func (h *handlers) changeKeywordRule(c echo.Context) error {
 	var req keywordRuleRequest
 	if err := c.Bind(&req); err != nil {
 		return err
+	}
+	if req.RuleID != uuid.Nil && req.RuleID != id {
+		// A rule_id in a change names another rule than the path: refused
+		// rather than ignored, so it can never look like it moved a rule.
+		return domain.Errorf(domain.Invalid, "request.invalid_body", "/rule_id", "rule_id must be omitted or be the rule's own ID")
 	}
 	m, err := meta(c)
 	if err != nil {

@@ -3,6 +3,8 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
 
@@ -37,8 +39,12 @@ var customerEvents = map[string]bool{
 
 // customerGuard keeps a replayed older event of a customer stream from
 // changing anything: statements on the side tables apply only while the
-// customer row is behind the event, and the row's version moves last.
-const customerGuard = ` AND EXISTS (SELECT 1 FROM customers WHERE customer_id = $1 AND version < $2)`
+// customer row is behind the event, and the row's version moves last. The
+// row is the customer's ($1) of the tenant in parameter n, at a version
+// before $2.
+func customerGuard(n int) string {
+	return fmt.Sprintf(` AND EXISTS (SELECT 1 FROM customers WHERE tenant_id = $%d AND customer_id = $1 AND version < $2)`, n)
+}
 
 // Apply implements Projector.
 func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) error {
@@ -50,9 +56,11 @@ func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 		return err
 	}
 	v, at := int64(e.StreamVersion), occurredAt(e)
+	tenantID := e.Metadata.TenantID
 	touch := func(id uuid.UUID, set string, args ...any) error {
-		return db.Exec(ctx, `UPDATE customers SET `+set+`updated_at = $3, version = $2 WHERE customer_id = $1 AND version < $2`,
-			append([]any{id, v, at}, args...)...)
+		n := 4 + len(args)
+		return db.Exec(ctx, `UPDATE customers SET `+set+`updated_at = $3, version = $2 WHERE tenant_id = $`+strconv.Itoa(n)+` AND customer_id = $1 AND version < $2`,
+			append(append([]any{id, v, at}, args...), tenantID)...)
 	}
 	switch ev := payload.(type) {
 	case eventschema.CustomerProfileSaved:
@@ -71,18 +79,18 @@ func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 		return db.Exec(ctx, `
 			INSERT INTO customers (customer_id, tenant_id, profile, first_seen, updated_at, version)
 			VALUES ($1, $4, $5::jsonb, $3, $3, $2)
-			ON CONFLICT (customer_id) DO UPDATE SET profile = (customers.profile || $5::jsonb) - $6::text[],
+			ON CONFLICT (tenant_id, customer_id) DO UPDATE SET profile = (customers.profile || $5::jsonb) - $6::text[],
 				updated_at = $3, version = $2 WHERE customers.version < $2`,
-			ev.CustomerID, v, at, ev.TenantID, string(js), cleared)
+			ev.CustomerID, v, at, tenantID, string(js), cleared)
 	case eventschema.CustomerTagged:
 		if err := db.Exec(ctx, `INSERT INTO customer_tag_links (customer_id, tag_id, tenant_id)
-			SELECT $1::uuid, $3::uuid, $4::uuid WHERE true`+customerGuard+` ON CONFLICT DO NOTHING`, ev.CustomerID, v, ev.TagID, ev.TenantID); err != nil {
+			SELECT $1::uuid, $3::uuid, $4::uuid WHERE true`+customerGuard(4)+` ON CONFLICT DO NOTHING`, ev.CustomerID, v, ev.TagID, tenantID); err != nil {
 			return err
 		}
 		return touch(ev.CustomerID, "")
 	case eventschema.CustomerUntagged:
-		if err := db.Exec(ctx, `DELETE FROM customer_tag_links WHERE customer_id = $1 AND tag_id = $3`+customerGuard,
-			ev.CustomerID, v, ev.TagID); err != nil {
+		if err := db.Exec(ctx, `DELETE FROM customer_tag_links WHERE tenant_id = $4 AND customer_id = $1 AND tag_id = $3`+customerGuard(4),
+			ev.CustomerID, v, ev.TagID, tenantID); err != nil {
 			return err
 		}
 		return touch(ev.CustomerID, "")
@@ -90,32 +98,32 @@ func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 		return touch(ev.CustomerID, "vip = $4, ", ev.VIP)
 	case eventschema.BlacklistRequested:
 		if err := db.Exec(ctx, `INSERT INTO blacklist_requests (request_id, tenant_id, customer_id, reason, requested_by, requested_at, status)
-			SELECT $3::uuid, $4::uuid, $1::uuid, $5::text, $6::uuid, $7::timestamptz, 'pending' WHERE true`+customerGuard+` ON CONFLICT DO NOTHING`,
-			ev.CustomerID, v, ev.RequestID, ev.TenantID, ev.Reason, ev.RequestedBy, at); err != nil {
+			SELECT $3::uuid, $4::uuid, $1::uuid, $5::text, $6::uuid, $7::timestamptz, 'pending' WHERE true`+customerGuard(4)+` ON CONFLICT DO NOTHING`,
+			ev.CustomerID, v, ev.RequestID, tenantID, ev.Reason, ev.RequestedBy, at); err != nil {
 			return err
 		}
 		return touch(ev.CustomerID, "")
 	case eventschema.BlacklistRequestRejected:
 		if err := db.Exec(ctx, `UPDATE blacklist_requests SET status = 'rejected', decided_by = $4, decided_at = $5, remark = $6
-			WHERE request_id = $3`+customerGuard, ev.CustomerID, v, ev.RequestID, ev.RejectedBy, at, ev.Remark); err != nil {
+			WHERE tenant_id = $7 AND request_id = $3`+customerGuard(7), ev.CustomerID, v, ev.RequestID, ev.RejectedBy, at, ev.Remark, tenantID); err != nil {
 			return err
 		}
 		return touch(ev.CustomerID, "")
 	case eventschema.CustomerBlacklisted:
 		if ev.RequestID != uuid.Nil {
 			if err := db.Exec(ctx, `UPDATE blacklist_requests SET status = 'approved', decided_by = $4, decided_at = $5
-				WHERE request_id = $3`+customerGuard, ev.CustomerID, v, ev.RequestID, ev.ApprovedBy, at); err != nil {
+				WHERE tenant_id = $6 AND request_id = $3`+customerGuard(6), ev.CustomerID, v, ev.RequestID, ev.ApprovedBy, at, tenantID); err != nil {
 				return err
 			}
 		}
 		if err := db.Exec(ctx, `INSERT INTO blacklist (customer_id, tenant_id, reason, added_by, request_id, approved_by, added_at)
-			SELECT $1::uuid, $3::uuid, $4::text, $5::uuid, $6::uuid, $7::uuid, $8::timestamptz WHERE true`+customerGuard+` ON CONFLICT (customer_id) DO NOTHING`,
-			ev.CustomerID, v, ev.TenantID, ev.Reason, ev.By, nilable(ev.RequestID), nilable(ev.ApprovedBy), at); err != nil {
+			SELECT $1::uuid, $3::uuid, $4::text, $5::uuid, $6::uuid, $7::uuid, $8::timestamptz WHERE true`+customerGuard(3)+` ON CONFLICT (tenant_id, customer_id) DO NOTHING`,
+			ev.CustomerID, v, tenantID, ev.Reason, ev.By, nilable(ev.RequestID), nilable(ev.ApprovedBy), at); err != nil {
 			return err
 		}
 		return touch(ev.CustomerID, "blacklisted = true, ")
 	case eventschema.CustomerUnblacklisted:
-		if err := db.Exec(ctx, `DELETE FROM blacklist WHERE customer_id = $1`+customerGuard, ev.CustomerID, v); err != nil {
+		if err := db.Exec(ctx, `DELETE FROM blacklist WHERE tenant_id = $3 AND customer_id = $1`+customerGuard(3), ev.CustomerID, v, tenantID); err != nil {
 			return err
 		}
 		return touch(ev.CustomerID, "blacklisted = false, ")

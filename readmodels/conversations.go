@@ -177,7 +177,7 @@ func ListConversations(ctx context.Context, q Querier, tenantID uuid.UUID, f Con
 		where = append(where, "customer_name ILIKE "+arg("%"+likeEscape(f.CustomerName)+"%"))
 	}
 	if f.CustomerTag != nil {
-		where = append(where, "EXISTS (SELECT 1 FROM customer_tag_links l WHERE l.customer_id = conversations.customer_id AND l.tag_id = "+
+		where = append(where, "EXISTS (SELECT 1 FROM customer_tag_links l WHERE l.tenant_id = conversations.tenant_id AND l.customer_id = conversations.customer_id AND l.tag_id = "+
 			arg(*f.CustomerTag)+")")
 	}
 	if f.From != nil {
@@ -381,7 +381,7 @@ func ListQueue(ctx context.Context, q Querier, tenantID uuid.UUID, teams []uuid.
 		where = append(where, fmt.Sprintf("(%s, conversation_id) > (%s, %s)", key, arg(c.Key), arg(c.ID)))
 	}
 	rows, err := q.Query(ctx, `SELECT episode_id, conversation_id, team_id, channel, customer_id, customer_name, vip, reason,
-			queued_at, created_at, ARRAY(SELECT tag_id FROM customer_tag_links l WHERE l.customer_id = conversation_queue.customer_id
+			queued_at, created_at, ARRAY(SELECT tag_id FROM customer_tag_links l WHERE l.tenant_id = conversation_queue.tenant_id AND l.customer_id = conversation_queue.customer_id
 			ORDER BY tag_id), `+key+`
 		FROM conversation_queue WHERE `+strings.Join(where, " AND ")+` ORDER BY `+key+`, conversation_id LIMIT `+fmt.Sprint(limit+1), args...)
 	if err != nil {

@@ -34,7 +34,7 @@ type Customer struct {
 }
 
 const customerColumns = `c.customer_id, c.profile,
-	ARRAY(SELECT l.tag_id FROM customer_tag_links l WHERE l.customer_id = c.customer_id ORDER BY l.tag_id),
+	ARRAY(SELECT l.tag_id FROM customer_tag_links l WHERE l.tenant_id = c.tenant_id AND l.customer_id = c.customer_id ORDER BY l.tag_id),
 	c.vip, c.blacklisted, c.first_seen, c.updated_at, c.version`
 
 func scanCustomer(r pgx.Row) (Customer, error) {
@@ -87,7 +87,7 @@ func ListCustomers(ctx context.Context, q Querier, tenantID uuid.UUID, f Custome
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
 	if f.TagID != uuid.Nil {
-		where = append(where, "EXISTS (SELECT 1 FROM customer_tag_links l WHERE l.customer_id = c.customer_id AND l.tag_id = "+arg(f.TagID)+")")
+		where = append(where, "EXISTS (SELECT 1 FROM customer_tag_links l WHERE l.tenant_id = c.tenant_id AND l.customer_id = c.customer_id AND l.tag_id = "+arg(f.TagID)+")")
 	}
 	if f.Blacklisted != nil {
 		where = append(where, "c.blacklisted = "+arg(*f.Blacklisted))
@@ -159,7 +159,7 @@ func ListBlacklist(ctx context.Context, q Querier, tenantID uuid.UUID, after str
 		limit = 50
 	}
 	sql := `SELECT b.customer_id, coalesce(c.profile->>'nickname', ''), b.reason, b.added_by, b.request_id, b.approved_by, b.added_at
-		FROM blacklist b LEFT JOIN customers c ON c.customer_id = b.customer_id WHERE b.tenant_id = $1`
+		FROM blacklist b LEFT JOIN customers c ON c.tenant_id = b.tenant_id AND c.customer_id = b.customer_id WHERE b.tenant_id = $1`
 	args := []any{tenantID}
 	if after != "" {
 		t, id, err := timeCursor(after)
@@ -233,7 +233,7 @@ func ListBlacklistRequests(ctx context.Context, q Querier, tenantID uuid.UUID, s
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	sql := `SELECT ` + requestColumns + ` FROM blacklist_requests r LEFT JOIN customers c ON c.customer_id = r.customer_id WHERE r.tenant_id = $1`
+	sql := `SELECT ` + requestColumns + ` FROM blacklist_requests r LEFT JOIN customers c ON c.tenant_id = r.tenant_id AND c.customer_id = r.customer_id WHERE r.tenant_id = $1`
 	args := []any{tenantID}
 	switch status {
 	case "":
@@ -274,7 +274,7 @@ func ListBlacklistRequests(ctx context.Context, q Querier, tenantID uuid.UUID, s
 // ErrNotFound.
 func GetBlacklistRequest(ctx context.Context, q Querier, tenantID, requestID uuid.UUID) (BlacklistRequest, error) {
 	b, err := scanRequest(q.QueryRow(ctx, `SELECT `+requestColumns+` FROM blacklist_requests r
-		LEFT JOIN customers c ON c.customer_id = r.customer_id WHERE r.tenant_id = $1 AND r.request_id = $2`, tenantID, requestID))
+		LEFT JOIN customers c ON c.tenant_id = r.tenant_id AND c.customer_id = r.customer_id WHERE r.tenant_id = $1 AND r.request_id = $2`, tenantID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return b, fmt.Errorf("blacklist request %s: %w", requestID, ErrNotFound)
 	}
