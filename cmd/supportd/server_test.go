@@ -68,6 +68,9 @@ func startServerConfig(t testing.TB, eventStore, kurrentURL string, change func(
 		"--password-cost", "4", // bcrypt.MinCost: sign-ins stay fast under the race detector
 		"--webhooks-allow-private", // the test receivers listen on loopback
 		"--secret-key", testSecretKey,
+		// A loaded machine (the race detector, parallel packages) can take
+		// seconds over one request; the timeout tests set their own.
+		"--request-timeout", "2m", "--write-timeout", "3m", "--read-timeout", "2m",
 	}, flags...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
