@@ -17,7 +17,7 @@ import (
 
 var (
 	loadClients  = flag.Int("load.clients", 64, "concurrent HTTP clients of BenchmarkMessagesOverHTTP")
-	loadDuration = flag.Duration("load.duration", 10*time.Second, "how long BenchmarkMessagesOverHTTP sends")
+	loadDuration = flag.Duration("load.duration", 10*time.Second, "how long BenchmarkMessagesOverHTTP sends and TestLoad (make load) runs")
 	openConvs    = flag.Int("load.conversations", 10000, "open conversations of BenchmarkOpenConversationsMemory")
 )
 
