@@ -191,16 +191,36 @@ func validationError(err error) error {
 		}
 		var se *openapi3.SchemaError
 		if errors.As(re.Err, &se) {
-			// A body that breaks one schema of an allOf (or a oneOf,
-			// anyOf) names the field that breaks it, not the whole body.
-			for inner := se; errors.As(inner.Origin, &inner); {
-				se = inner
-			}
+			// A body that breaks one schema of an allOf names the field
+			// that breaks it, not the whole body.
+			se = innermost(se)
 			ptr := jsonPointer(se.JSONPointer())
 			return domain.Errorf(domain.Invalid, "request.invalid_body", ptr, "body %s: %s", ptr, se.Reason)
 		}
 	}
 	return echo.NewHTTPError(http.StatusUnprocessableEntity, validationDetail(err))
+}
+
+// innermost is the most specific error under an allOf error: the one
+// whose field lies deepest, the first of those.
+func innermost(se *openapi3.SchemaError) *openapi3.SchemaError {
+	if se.SchemaField != "allOf" {
+		return se
+	}
+	var all openapi3.MultiError
+	if !errors.As(se.Origin, &all) {
+		return se
+	}
+	best := se
+	for _, e := range all {
+		var inner *openapi3.SchemaError
+		if errors.As(e, &inner) {
+			if inner = innermost(inner); len(inner.JSONPointer()) > len(best.JSONPointer()) {
+				best = inner
+			}
+		}
+	}
+	return best
 }
 
 func validationDetail(err error) string {

@@ -4,22 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
-	"syscall"
-
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/puddle/v2"
 
 	"github.com/labstack/echo/v4"
 
 	"supportd/commands"
 	"supportd/domain"
 	"supportd/eventstore"
+	"supportd/eventstore/postgres"
 	"supportd/projections"
 	"supportd/readmodels"
 )
@@ -114,28 +108,8 @@ func problemFor(err error) Problem {
 }
 
 // databaseUnavailable reports whether err says that the database is away
-// (restarting, shut down, refusing or dropping connections, cancelling a
-// statement that ran past statement_timeout) rather than that a request
-// was wrong: the caller may try again.
-func databaseUnavailable(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch {
-		case strings.HasPrefix(pe.Code, "08"), // connection exception
-			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // admin or crash shutdown, cannot connect now
-			pe.Code == "53300", // too many connections
-			pe.Code == "57014": // statement timeout or cancelled
-			return true
-		}
-		return false
-	}
-	var ce *pgconn.ConnectError
-	var ne net.Error
-	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) ||
-		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, puddle.ErrClosedPool) ||
-		errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
+// rather than that the request was wrong: the caller may try again.
+func databaseUnavailable(err error) bool { return postgres.Unavailable(err) }
 
 // errorHandler writes every error as problem+json.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {

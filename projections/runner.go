@@ -18,6 +18,7 @@ import (
 
 	"supportd/eventschema"
 	"supportd/eventstore"
+	"supportd/eventstore/postgres"
 )
 
 // ErrStopped is returned by WaitFor when a projector it waits for has
@@ -312,13 +313,22 @@ func (r *Runner) handle(st *projectorState) message.NoPublishHandlerFunc {
 }
 
 // report stops a projector whose event failed on its own after every retry:
-// it must not skip the event, and trying forever would hide the failure.
+// it must not skip the event, and trying forever would hide the failure. A
+// failure that says the database is away (postgres.Unavailable) does not
+// stop it: the event is tried again once the database is back.
 func (r *Runner) report(st *projectorState) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			out, err := h(msg)
 			var iso *isolateError
 			if err == nil || errors.As(err, &iso) || msg.Context().Err() != nil {
+				return out, err
+			}
+			if postgres.Unavailable(err) {
+				// The database went away, not the event: the subscriber
+				// delivers it again after a pause, in a new transaction.
+				r.batchFailed(st.p.Name(), err)
+				r.logger.Warn("projector waits for the database", "projector", st.p.Name(), "err", err)
 				return out, err
 			}
 			e, _ := EventFromContext(msg.Context())

@@ -33,12 +33,24 @@ const operatorToken = "fault-op-token"
 // accepts (one per projector and 8 more), as the other test servers do.
 var maxConns = strconv.Itoa(len(projections.All(eventschema.Catalog())) + 8)
 
+// binDir holds the binary buildSupportd built; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // buildSupportd builds the server binary once per test run.
 var buildSupportd = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "supportd-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "supportd")
 	out, err := exec.Command("go", "build", "-o", bin, "supportd/cmd/supportd").CombinedOutput()
 	if err != nil {
