@@ -8,7 +8,7 @@ BENCHTIME ?= 1x
 FUZZTIME  ?= 30s
 export DATABASE_URL
 
-.PHONY: run test bench lint build schema clean fuzz
+.PHONY: run test bench load lint build schema clean fuzz
 
 ## run: start the server on the local PostgreSQL (creates and migrates its database)
 run:
@@ -27,6 +27,14 @@ test:
 ## bench: benchmarks and load figures recorded in docs/PERFORMANCE.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./eventstore/postgres/ ./projections/ ./cmd/supportd/
+
+## load: simulated customers and agents through the HTTP API for LOAD_DURATION
+## (default 2m), then a check of the event log and the store's raw appends/s at
+## the same concurrency; figures in docs/PERFORMANCE.md. Not part of `make test`.
+LOAD_DURATION ?= 2m
+LOAD_FLAGS ?=
+load:
+	$(GO) test -count=1 -v -run '^TestLoad$$' -timeout 60m ./cmd/supportd/ -args -load.run -load.duration $(LOAD_DURATION) $(LOAD_FLAGS)
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s); what it finds is
 ## written to the package's testdata/fuzz/ and then runs in every `make test`

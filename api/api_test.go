@@ -147,8 +147,8 @@ func TestRequestsAreAuthenticatedAndValidated(t *testing.T) {
 	}{
 		{"no token", "POST", "/v1/tenants", "", `{}`, 401, ""},
 		{"missing name", "POST", "/v1/tenants", "secret", `{"tenant_id":"0190f3b0-0000-7000-8000-0000000000aa","admin":{"email":"a@b.c","nickname":"A","password":"12345678"}}`, 422, "name"},
-		{"unknown field", "POST", "/v1/tenants", "secret", `{"tenant_id":"0190f3b0-0000-7000-8000-0000000000aa","name":"A","color":"red"}`, 422, "color"},
-		{"bad uuid", "POST", "/v1/tenants", "secret", `{"tenant_id":"nope","name":"A"}`, 422, "tenant_id"},
+		{"unknown field", "POST", "/v1/tenants", "secret", `{"tenant_id":"0190f3b0-0000-7000-8000-0000000000aa","name":"A","color":"red","admin":{"email":"a@b.c","nickname":"A","password":"12345678"}}`, 422, "color"},
+		{"bad uuid", "POST", "/v1/tenants", "secret", `{"tenant_id":"nope","name":"A","admin":{"email":"a@b.c","nickname":"A","password":"12345678"}}`, 422, "tenant_id"},
 		{"not json", "POST", "/v1/tenants", "secret", `{`, 422, ""},
 		{"bad min_position", "GET", "/v1/tenant/settings?min_position=x", "secret", ``, 422, "min_position"},
 		{"unknown route", "GET", "/v1/nothing", "secret", ``, 404, ""},

@@ -37,6 +37,7 @@ type document struct {
 	spec   *openapi3.T
 	json   []byte
 	router routers.Router
+	bodies *bodySchemas // compiled once (bodyschema.go)
 }
 
 // defineFormats teaches the validator the string formats the document uses.
@@ -79,7 +80,11 @@ func loadDocument() (*document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi router: %w", err)
 	}
-	return &document{spec: spec, json: js, router: r}, nil
+	bodies, err := compileBodies(spec, js)
+	if err != nil {
+		return nil, fmt.Errorf("openapi document: %w", err)
+	}
+	return &document{spec: spec, json: js, router: r, bodies: bodies}, nil
 }
 
 // Document returns the API's OpenAPI document as JSON.
@@ -117,40 +122,49 @@ func (d *document) validate(next echo.HandlerFunc) echo.HandlerFunc {
 				return domain.Errorf(domain.Invalid, "request.invalid_text", name, "path parameter %q %s", name, p)
 			}
 		}
-		if err := checkBody(c, route.Operation); err != nil {
+		body, err := checkBody(c, route.Operation)
+		if err != nil {
 			return err
 		}
+		legacy, kinBody := d.bodies.route(route)
 		in := &openapi3filter.RequestValidationInput{
-			Request: req, PathParams: params, Route: route,
+			Request: req, PathParams: params, Route: legacy,
 			Options: &openapi3filter.Options{
 				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 				MultiError:         false,
+				ExcludeRequestBody: !kinBody,
 			},
 		}
 		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 			return validationError(err)
+		}
+		if !kinBody {
+			if err := d.bodies.validateBody(req, body, route.Operation); err != nil {
+				return err
+			}
 		}
 		return next(c)
 	}
 }
 
 // checkBody reads the request body once, applies the text rules to a JSON
-// body and puts the body back for the schema check and the handler.
-func checkBody(c echo.Context, op *openapi3.Operation) error {
+// body, puts the body back for the handler and answers it for the schema
+// check.
+func checkBody(c echo.Context, op *openapi3.Operation) ([]byte, error) {
 	req := c.Request()
 	if req.Body == nil || req.Body == http.NoBody {
-		return nil
+		return nil, nil
 	}
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
-		return err // the body limit answers 413 itself
+		return nil, err // the body limit answers 413 itself
 	}
 	_ = req.Body.Close()
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	if len(bytes.TrimSpace(body)) == 0 || !isJSON(req.Header.Get(echo.HeaderContentType)) {
-		return nil
+		return body, nil
 	}
-	return checkJSONBody(body, jsonBodySchema(op))
+	return body, checkJSONBody(body, jsonBodySchema(op))
 }
 
 // jsonBodySchema is the schema of an operation's JSON request body, or nil.

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"slices"
@@ -17,7 +18,7 @@ import (
 
 var (
 	loadClients  = flag.Int("load.clients", 64, "concurrent HTTP clients of BenchmarkMessagesOverHTTP")
-	loadDuration = flag.Duration("load.duration", 10*time.Second, "how long BenchmarkMessagesOverHTTP sends")
+	loadDuration = flag.Duration("load.duration", 10*time.Second, "how long BenchmarkMessagesOverHTTP sends and TestLoad (make load) runs")
 	openConvs    = flag.Int("load.conversations", 10000, "open conversations of BenchmarkOpenConversationsMemory")
 )
 
@@ -90,8 +91,7 @@ func BenchmarkMessagesOverHTTP(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			resp.Body.Close()
-			return nil
+			return drain(resp)
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -154,9 +154,21 @@ func post(c *http.Client, url, key, body string, want int) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	if err := drain(resp); err != nil {
+		return err
+	}
 	if resp.StatusCode != want {
 		return fmt.Errorf("POST %s: %s", url, resp.Status)
 	}
 	return nil
+}
+
+// drain reads and closes a response's body: a body closed unread closes
+// its connection, and the next call would dial a new one.
+func drain(resp *http.Response) error {
+	_, err := io.Copy(io.Discard, resp.Body)
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
