@@ -13,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"supportd/domain"
 )
@@ -31,7 +32,7 @@ import (
 //     and a refused parameter is named by the parameter, as before.
 //   - Bodies are validated against JSON Schemas compiled here, once, with
 //     the same validator and formats that kin-openapi uses for 3.1, and a
-//     refusal names the same field (the first failing leaf's location).
+//     refusal names the same field.
 //     The few body schemas that kin-openapi validates with its own
 //     validator even in a 3.1 document (those that reference a component
 //     schema and use no 2020-12 keyword) keep going through openapi3filter,
@@ -194,32 +195,41 @@ func (b *bodySchemas) validateBody(req *http.Request, body []byte, op *openapi3.
 	if err == nil || !errors.As(err, &verr) {
 		return err
 	}
-	// The field is the location of the first leaf of the causes, as
-	// kin-openapi reports it.
-	path := ""
-	for {
-		path = causePath(verr, path)
-		if len(verr.Causes) == 0 {
-			break
-		}
-		verr = verr.Causes[0]
-	}
-	ptr := jsonPointer(verr.InstanceLocation)
-	reason := verr.Error()
-	if path != "" {
-		reason = fmt.Sprintf("error at %q: %s", path, reason)
-	}
-	return domain.Errorf(domain.Invalid, "request.invalid_body", ptr, "body %s: %s", ptr, reason)
+	// The field is the one kin-openapi's errors name (see innermost).
+	e := innermostCause(verr)
+	ptr := jsonPointer(failingCause(e).InstanceLocation)
+	return domain.Errorf(domain.Invalid, "request.invalid_body", ptr, "body %s: error at %q: %s", ptr, ptr, e.Error())
 }
 
-// causePath is the path kin-openapi writes into a cause's message.
-func causePath(e *jsonschema.ValidationError, parent string) string {
-	p := "/" + strings.Join(e.InstanceLocation, "/")
-	switch {
-	case parent != "" && p != "/":
-		return parent + p
-	case p == "/":
-		return parent
+// failingCause is the error a wrapper with a single chain of causes (the
+// schema itself, a group, a $ref) is about, as kin-openapi reads it.
+func failingCause(e *jsonschema.ValidationError) *jsonschema.ValidationError {
+	for len(e.Causes) == 1 && isWrapperKind(e.ErrorKind) {
+		e = e.Causes[0]
 	}
-	return p
+	return e
+}
+
+func isWrapperKind(k jsonschema.ErrorKind) bool {
+	switch k.(type) {
+	case *kind.Schema, *kind.Group, *kind.Reference:
+		return true
+	}
+	return false
+}
+
+// innermostCause is innermost (openapi.go) on the validator's own errors:
+// under an allOf, the cause whose field lies deepest, the first of those.
+func innermostCause(e *jsonschema.ValidationError) *jsonschema.ValidationError {
+	kw := failingCause(e).ErrorKind.KeywordPath()
+	if len(kw) == 0 || kw[len(kw)-1] != "allOf" {
+		return e
+	}
+	best := e
+	for _, c := range e.Causes {
+		if inner := innermostCause(c); len(failingCause(inner).InstanceLocation) > len(failingCause(best).InstanceLocation) {
+			best = inner
+		}
+	}
+	return best
 }

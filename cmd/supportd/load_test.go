@@ -378,7 +378,15 @@ func hasAgentMessage(list map[string]any) bool {
 func runAgent(ctx context.Context, c *loadClient, auth string) error {
 	hdr := []string{"Authorization", auth}
 	replied := map[string]time.Time{}
+	beat := time.Now()
 	for ctx.Err() == nil {
+		// The presence monitor signs out consoles silent for 30 s.
+		if time.Since(beat) > 10*time.Second {
+			if _, _, err := c.call(ctx, "agent heartbeat", "POST", "/v1/sessions/current/heartbeat", "", nil, hdr...); err != nil {
+				return ignoreEnd(ctx, err)
+			}
+			beat = time.Now()
+		}
 		status, list, err := c.call(ctx, "GET agent ongoing", "GET", "/v1/conversations?status=serving&limit=200", "", nil, hdr...)
 		if err != nil {
 			return ignoreEnd(ctx, err)
