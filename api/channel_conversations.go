@@ -166,7 +166,7 @@ func (h *handlers) customerMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := readmodels.ListMessages(ctx, h.d.Reads, id, false, uint64(max(after, 0)), limit)
+	msgs, err := readmodels.ListMessages(ctx, h.d.Reads, sc.TenantID, id, false, uint64(max(after, 0)), limit)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func (h *handlers) visibleConversation(ctx context.Context, cl caller, id uuid.U
 		v.TeamID = conv.TeamID.String()
 	}
 	if cl.agentID != uuid.Nil {
-		if v.TookPart, err = readmodels.TookPart(ctx, h.d.Reads, id, cl.agentID); err != nil {
+		if v.TookPart, err = readmodels.TookPart(ctx, h.d.Reads, cl.tenantID, id, cl.agentID); err != nil {
 			return conv, err
 		}
 	}

@@ -188,18 +188,18 @@ func (h *handlers) getConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if conv.Pinned, err = readmodels.PinnedBy(ctx, q, id, cl.agentID); err != nil {
+	if conv.Pinned, err = readmodels.PinnedBy(ctx, q, cl.tenantID, id, cl.agentID); err != nil {
 		return err
 	}
-	msgs, err := readmodels.ListMessages(ctx, q, id, true, 0, 500)
+	msgs, err := readmodels.ListMessages(ctx, q, cl.tenantID, id, true, 0, 500)
 	if err != nil {
 		return err
 	}
-	transfers, err := readmodels.ListTransfers(ctx, q, id)
+	transfers, err := readmodels.ListTransfers(ctx, q, cl.tenantID, id)
 	if err != nil {
 		return err
 	}
-	experts, err := readmodels.ListExperts(ctx, q, id)
+	experts, err := readmodels.ListExperts(ctx, q, cl.tenantID, id)
 	if err != nil {
 		return err
 	}

@@ -151,7 +151,7 @@ func (h *handlers) getNote(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	remarks, err := readmodels.ListNoteRemarks(ctx, h.d.Reads, id)
+	remarks, err := readmodels.ListNoteRemarks(ctx, h.d.Reads, callerOf(c).tenantID, id)
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,10 @@ func (s *TimerScheduler) Sweep(ctx context.Context) (int, error) {
 	n := 0
 	var firstErr error
 	for _, t := range due {
-		if _, recent := s.fired[t.ID]; recent {
+		// A timer's ID comes from IDs clients chose (conversation,
+		// message, transfer), so its command ID is scoped by its tenant.
+		cmd := uuid.NewSHA1(t.TenantID, t.ID[:])
+		if _, recent := s.fired[cmd]; recent {
 			continue
 		}
 		fire, ok := s.Kinds[t.Kind]
@@ -96,14 +99,14 @@ func (s *TimerScheduler) Sweep(ctx context.Context) (int, error) {
 			s.Log.Error("timer of unknown kind", "kind", t.Kind, "timer", t.ID)
 			continue
 		}
-		m := Meta{TenantID: t.TenantID, Actor: eventschema.Actor{Kind: eventschema.ActorSystem, ID: "timer"}, CommandID: t.ID}
+		m := Meta{TenantID: t.TenantID, Actor: eventschema.Actor{Kind: eventschema.ActorSystem, ID: "timer"}, CommandID: cmd}
 		if err := fire(ctx, s.Handler, m, t); err != nil {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("timer %s (%s): %w", t.ID, t.Kind, err)
 			}
 			continue
 		}
-		s.fired[t.ID] = now
+		s.fired[cmd] = now
 		n++
 	}
 	return n, firstErr

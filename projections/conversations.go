@@ -41,9 +41,10 @@ var conversationEvents = map[string]bool{
 
 // convBehind guards the statements on the child tables: they apply only
 // while the conversation row is behind the event ($1 conversation, $2
-// version). The conversation row is updated last, so a replayed event
-// changes nothing.
-const convBehind = ` EXISTS (SELECT 1 FROM conversations WHERE conversation_id = $1 AND version < $2)`
+// version, $3 tenant). The conversation row is updated last, so a
+// replayed event changes nothing. Conversation IDs are chosen by clients,
+// so every row is found by tenant and ID.
+const convBehind = ` EXISTS (SELECT 1 FROM conversations WHERE tenant_id = $3 AND conversation_id = $1 AND version < $2)`
 
 func nullID(id uuid.UUID) *uuid.UUID {
 	if id == uuid.Nil {
@@ -73,24 +74,28 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 	if err != nil {
 		return err
 	}
-	v, at := int64(e.StreamVersion), occurredAt(e)
+	v, at, tenant := int64(e.StreamVersion), occurredAt(e), e.Metadata.TenantID
 	// bump moves the conversation row to this event, setting more columns
-	// ($3… are args).
+	// ($4… are args).
 	bump := func(id uuid.UUID, set string, args ...any) error {
 		sql := `UPDATE conversations SET version = $2`
 		if set != "" {
 			sql += `, ` + set
 		}
-		return db.Exec(ctx, sql+` WHERE conversation_id = $1 AND version < $2`, append([]any{id, v}, args...)...)
+		return db.Exec(ctx, sql+` WHERE tenant_id = $3 AND conversation_id = $1 AND version < $2`, append([]any{id, v, tenant}, args...)...)
 	}
-	child := func(sql string, args ...any) error { return db.Exec(ctx, sql, args...) }
+	// child runs a statement on a child table ($1 conversation, $2 version,
+	// $3 tenant, $4… args).
+	child := func(sql string, id uuid.UUID, args ...any) error {
+		return db.Exec(ctx, sql, append([]any{id, v, tenant}, args...)...)
+	}
 	switch ev := payload.(type) {
 	case eventschema.ConversationStarted:
 		return db.Exec(ctx, `
 			INSERT INTO conversations (conversation_id, tenant_id, channel, channel_account, entry, customer_id,
 				customer_name, vip, outbound, status, team_id, created_at, version)
-			VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12, $2) ON CONFLICT (conversation_id) DO NOTHING`,
-			ev.ConversationID, v, ev.TenantID, ev.Channel, ev.ChannelAccount, ev.Entry, ev.CustomerID, ev.CustomerName,
+			VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12, $2) ON CONFLICT (tenant_id, conversation_id) DO NOTHING`,
+			ev.ConversationID, v, tenant, ev.Channel, ev.ChannelAccount, ev.Entry, ev.CustomerID, ev.CustomerName,
 			ev.VIP, ev.Outbound, nullID(ev.EntryTeamID), at)
 	case eventschema.ConversationRouted:
 		return bump(ev.ConversationID, "")
@@ -98,24 +103,25 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		if err := child(`
 			INSERT INTO conversation_queue (episode_id, conversation_id, tenant_id, team_id, channel, customer_id,
 				customer_name, vip, reason, queued_at, created_at)
-			SELECT $3, c.conversation_id, c.tenant_id, $4, c.channel, c.customer_id, c.customer_name, $5, $6, $7, c.created_at
-			FROM conversations c WHERE c.conversation_id = $1 AND c.version < $2
-			ON CONFLICT DO NOTHING`, ev.ConversationID, v, ev.EpisodeID, ev.TeamID, ev.VIP, ev.Reason, at); err != nil {
+			SELECT $4, c.conversation_id, c.tenant_id, $5, c.channel, c.customer_id, c.customer_name, $6, $7, $8, c.created_at
+			FROM conversations c WHERE c.tenant_id = $3 AND c.conversation_id = $1 AND c.version < $2
+			ON CONFLICT DO NOTHING`, ev.ConversationID, ev.EpisodeID, ev.TeamID, ev.VIP, ev.Reason, at); err != nil {
 			return err
 		}
-		return bump(ev.ConversationID, `status = 'queued', team_id = $3, episode_id = $4, queued_at = $5`, ev.TeamID, ev.EpisodeID, at)
+		return bump(ev.ConversationID, `status = 'queued', team_id = $4, episode_id = $5, queued_at = $6`, ev.TeamID, ev.EpisodeID, at)
 	case eventschema.ConversationLeftQueue:
-		if err := child(`DELETE FROM conversation_queue WHERE episode_id = $3 AND`+convBehind, ev.ConversationID, v, ev.EpisodeID); err != nil {
+		if err := child(`DELETE FROM conversation_queue WHERE tenant_id = $3 AND conversation_id = $1 AND episode_id = $4 AND`+convBehind,
+			ev.ConversationID, ev.EpisodeID); err != nil {
 			return err
 		}
 		return bump(ev.ConversationID, `episode_id = NULL, queued_at = NULL,
 			status = CASE WHEN agent_id IS NULL THEN 'open' ELSE 'serving' END`)
 	case eventschema.AgentJoined:
-		if err := child(`DELETE FROM conversation_queue WHERE conversation_id = $1 AND`+convBehind, ev.ConversationID, v); err != nil {
+		if err := child(`DELETE FROM conversation_queue WHERE tenant_id = $3 AND conversation_id = $1 AND`+convBehind, ev.ConversationID); err != nil {
 			return err
 		}
-		return bump(ev.ConversationID, `status = 'serving', agent_id = $3, segment_id = $4, episode_id = NULL, queued_at = NULL,
-			team_id = COALESCE($5, team_id)`, ev.AgentID, ev.SegmentID, nullID(ev.TeamID))
+		return bump(ev.ConversationID, `status = 'serving', agent_id = $4, segment_id = $5, episode_id = NULL, queued_at = NULL,
+			team_id = COALESCE($6, team_id)`, ev.AgentID, ev.SegmentID, nullID(ev.TeamID))
 	case eventschema.AgentLeft:
 		return bump(ev.ConversationID, `agent_id = NULL, segment_id = NULL, highlight = '',
 			status = CASE WHEN episode_id IS NULL THEN 'open' ELSE 'queued' END`)
@@ -123,20 +129,21 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		if err := child(`
 			INSERT INTO conversation_messages (message_id, conversation_id, tenant_id, seq, sender_kind, sender_id, type,
 				text, file, location, custom, notice, segment_id, sent_at)
-			SELECT $3, $1, $4, $2, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE`+convBehind+`
-			ON CONFLICT DO NOTHING`, ev.ConversationID, v, ev.MessageID, ev.TenantID, ev.SenderKind, ev.SenderID, ev.Type,
+			SELECT $4, $1, $3, $2, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE`+convBehind+`
+			ON CONFLICT DO NOTHING`, ev.ConversationID, ev.MessageID, ev.SenderKind, ev.SenderID, ev.Type,
 			ev.Text, jsonOrNil(ev.File), jsonOrNil(ev.Location), customJSON(ev.Custom), ev.Notice, nullID(ev.SegmentID), at); err != nil {
 			return err
 		}
-		return bump(ev.ConversationID, `last_message_at = $3, last_message_text = $4, last_message_type = $5,
-			last_message_sender = $6, message_count = message_count + 1,
-			last_customer_message_at = CASE WHEN $6 = 'customer' THEN $3 ELSE last_customer_message_at END,
-			unread = CASE $6 WHEN 'customer' THEN unread + 1 WHEN 'agent' THEN 0 ELSE unread END,
-			highlight = CASE WHEN $6 = 'agent' OR ($6 = 'customer' AND highlight = 'customer_no_reply') THEN '' ELSE highlight END`,
+		return bump(ev.ConversationID, `last_message_at = $4, last_message_text = $5, last_message_type = $6,
+			last_message_sender = $7, message_count = message_count + 1,
+			last_customer_message_at = CASE WHEN $7 = 'customer' THEN $4 ELSE last_customer_message_at END,
+			unread = CASE $7 WHEN 'customer' THEN unread + 1 WHEN 'agent' THEN 0 ELSE unread END,
+			highlight = CASE WHEN $7 = 'agent' OR ($7 = 'customer' AND highlight = 'customer_no_reply') THEN '' ELSE highlight END`,
 			at, ev.Text, ev.Type, ev.SenderKind)
 	case eventschema.MessageRecalled:
-		if err := child(`UPDATE conversation_messages SET recalled = true WHERE message_id = $3 AND`+convBehind,
-			ev.ConversationID, v, ev.MessageID); err != nil {
+		if err := child(`UPDATE conversation_messages SET recalled = true
+			WHERE tenant_id = $3 AND conversation_id = $1 AND message_id = $4 AND`+convBehind,
+			ev.ConversationID, ev.MessageID); err != nil {
 			return err
 		}
 		return bump(ev.ConversationID, "")
@@ -144,8 +151,8 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		if err := child(`
 			INSERT INTO conversation_messages (message_id, conversation_id, tenant_id, seq, sender_kind, sender_id, type,
 				text, whisper, sent_at)
-			SELECT $3, $1, $4, $2, 'admin', $5, 'text', $6, true, $7 WHERE`+convBehind+`
-			ON CONFLICT DO NOTHING`, ev.ConversationID, v, ev.WhisperID, ev.TenantID, ev.AdminID.String(), ev.Text, at); err != nil {
+			SELECT $4, $1, $3, $2, 'admin', $5, 'text', $6, true, $7 WHERE`+convBehind+`
+			ON CONFLICT DO NOTHING`, ev.ConversationID, ev.WhisperID, ev.AdminID.String(), ev.Text, at); err != nil {
 			return err
 		}
 		return bump(ev.ConversationID, "")
@@ -153,15 +160,16 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		if err := child(`
 			INSERT INTO conversation_transfers (transfer_id, conversation_id, tenant_id, from_agent_id, to_kind, to_id, reason,
 				automatic, requires_confirmation, expires_at, status, requested_at)
-			SELECT $3, $1, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12 WHERE`+convBehind+`
-			ON CONFLICT DO NOTHING`, ev.ConversationID, v, ev.TransferID, ev.TenantID, ev.FromAgentID, ev.ToKind, ev.ToID,
+			SELECT $4, $1, $3, $5, $6, $7, $8, $9, $10, $11, 'pending', $12 WHERE`+convBehind+`
+			ON CONFLICT DO NOTHING`, ev.ConversationID, ev.TransferID, ev.FromAgentID, ev.ToKind, ev.ToID,
 			ev.Reason, ev.Automatic, ev.RequiresConfirmation, ev.ExpiresAt, at); err != nil {
 			return err
 		}
-		return bump(ev.ConversationID, `pending_transfer_id = $3`, ev.TransferID)
+		return bump(ev.ConversationID, `pending_transfer_id = $4`, ev.TransferID)
 	case eventschema.TransferFailed:
-		if err := child(`UPDATE conversation_transfers SET status = $4, decided_at = $5 WHERE transfer_id = $3 AND`+convBehind,
-			ev.ConversationID, v, ev.TransferID, ev.Outcome, at); err != nil {
+		if err := child(`UPDATE conversation_transfers SET status = $5, decided_at = $6
+			WHERE tenant_id = $3 AND conversation_id = $1 AND transfer_id = $4 AND`+convBehind,
+			ev.ConversationID, ev.TransferID, ev.Outcome, at); err != nil {
 			return err
 		}
 		return bump(ev.ConversationID, `pending_transfer_id = NULL`)
@@ -169,10 +177,10 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		if err := child(`
 			INSERT INTO conversation_transfers (transfer_id, conversation_id, tenant_id, from_agent_id, to_kind, to_id, reason,
 				automatic, status, confirmation, requested_at, decided_at)
-			SELECT $3, $1, $4, $5, $6, $7, $8, $9, 'transferred', $10, $11, $11 WHERE`+convBehind+`
-			ON CONFLICT (transfer_id) DO UPDATE SET status = 'transferred', confirmation = EXCLUDED.confirmation,
-				decided_at = EXCLUDED.decided_at`,
-			ev.ConversationID, v, ev.TransferID, ev.TenantID, ev.FromAgentID, ev.ToKind, ev.ToID, ev.Reason, ev.Automatic,
+			SELECT $4, $1, $3, $5, $6, $7, $8, $9, 'transferred', $10, $11, $11 WHERE`+convBehind+`
+			ON CONFLICT (tenant_id, conversation_id, transfer_id) DO UPDATE SET status = 'transferred',
+				confirmation = EXCLUDED.confirmation, decided_at = EXCLUDED.decided_at`,
+			ev.ConversationID, ev.TransferID, ev.FromAgentID, ev.ToKind, ev.ToID, ev.Reason, ev.Automatic,
 			ev.Confirmation, at); err != nil {
 			return err
 		}
@@ -180,41 +188,41 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 	case eventschema.ExpertInvited:
 		if err := child(`
 			INSERT INTO conversation_experts (conversation_id, agent_id, tenant_id, invited_by, invited_at)
-			SELECT $1, $3, $4, $5, $6 WHERE`+convBehind+` ON CONFLICT DO NOTHING`,
-			ev.ConversationID, v, ev.AgentID, ev.TenantID, ev.InvitedBy, at); err != nil {
+			SELECT $1, $4, $3, $5, $6 WHERE`+convBehind+` ON CONFLICT DO NOTHING`,
+			ev.ConversationID, ev.AgentID, ev.InvitedBy, at); err != nil {
 			return err
 		}
 		return bump(ev.ConversationID, "")
 	case eventschema.ExpertRemoved:
-		if err := child(`DELETE FROM conversation_experts WHERE conversation_id = $1 AND agent_id = $3 AND`+convBehind,
-			ev.ConversationID, v, ev.AgentID); err != nil {
+		if err := child(`DELETE FROM conversation_experts WHERE tenant_id = $3 AND conversation_id = $1 AND agent_id = $4 AND`+convBehind,
+			ev.ConversationID, ev.AgentID); err != nil {
 			return err
 		}
 		return bump(ev.ConversationID, "")
 	case eventschema.ConversationTagged:
-		return bump(ev.ConversationID, `tag_ids = ARRAY(SELECT DISTINCT t FROM unnest(tag_ids || $3::uuid[]) AS t ORDER BY t),
-			tag_remark = CASE WHEN $4 = '' THEN tag_remark ELSE $4 END`, ev.TagIDs, ev.Remark)
+		return bump(ev.ConversationID, `tag_ids = ARRAY(SELECT DISTINCT t FROM unnest(tag_ids || $4::uuid[]) AS t ORDER BY t),
+			tag_remark = CASE WHEN $5 = '' THEN tag_remark ELSE $5 END`, ev.TagIDs, ev.Remark)
 	case eventschema.ConversationUntagged:
-		return bump(ev.ConversationID, `tag_ids = ARRAY(SELECT t FROM unnest(tag_ids) AS t WHERE t <> ALL($3::uuid[]) ORDER BY t)`, ev.TagIDs)
+		return bump(ev.ConversationID, `tag_ids = ARRAY(SELECT t FROM unnest(tag_ids) AS t WHERE t <> ALL($4::uuid[]) ORDER BY t)`, ev.TagIDs)
 	case eventschema.RatingInvited:
 		return bump(ev.ConversationID, `rating_invited = true`)
 	case eventschema.ConversationRated:
-		return bump(ev.ConversationID, `rating_stars = $3`, ev.Stars)
+		return bump(ev.ConversationID, `rating_stars = $4`, ev.Stars)
 	case eventschema.ConversationClosed:
-		return bump(ev.ConversationID, `status = 'closed', closed_at = $3, close_reason = $4, pending_transfer_id = NULL, highlight = ''`, at, ev.Reason)
+		return bump(ev.ConversationID, `status = 'closed', closed_at = $4, close_reason = $5, pending_transfer_id = NULL, highlight = ''`, at, ev.Reason)
 	case eventschema.NoteLeft:
 		return bump(ev.ConversationID, "")
 	case eventschema.ConversationPinned:
 		if err := child(`
 			INSERT INTO conversation_pins (conversation_id, user_id, tenant_id, pinned_at)
-			SELECT $1, $3, $4, $5 WHERE`+convBehind+` ON CONFLICT DO NOTHING`,
-			ev.ConversationID, v, ev.UserID, ev.TenantID, at); err != nil {
+			SELECT $1, $4, $3, $5 WHERE`+convBehind+` ON CONFLICT DO NOTHING`,
+			ev.ConversationID, ev.UserID, at); err != nil {
 			return err
 		}
 		return bump(ev.ConversationID, "")
 	case eventschema.ConversationUnpinned:
-		if err := child(`DELETE FROM conversation_pins WHERE conversation_id = $1 AND user_id = $3 AND`+convBehind,
-			ev.ConversationID, v, ev.UserID); err != nil {
+		if err := child(`DELETE FROM conversation_pins WHERE tenant_id = $3 AND conversation_id = $1 AND user_id = $4 AND`+convBehind,
+			ev.ConversationID, ev.UserID); err != nil {
 			return err
 		}
 		return bump(ev.ConversationID, "")
@@ -222,7 +230,7 @@ func (p *Conversations) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		// Reminding the agent highlights the conversation until the
 		// agent writes (or, for a silent customer, the customer does).
 		if slices.Contains(ev.Actions, eventschema.TimeoutRemindAgent) {
-			return bump(ev.ConversationID, `highlight = $3`, ev.Timeout)
+			return bump(ev.ConversationID, `highlight = $4`, ev.Timeout)
 		}
 		return bump(ev.ConversationID, "")
 	}

@@ -93,7 +93,7 @@ func (p *Dispatch) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 	case eventschema.ConversationStarted:
 		return db.Exec(ctx, `
 			INSERT INTO dispatch_conversations (conversation_id, tenant_id, customer_id, version) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (conversation_id) DO NOTHING`,
+			ON CONFLICT (tenant_id, conversation_id) DO NOTHING`,
 			ev.ConversationID, ev.TenantID, ev.CustomerID, v)
 	case eventschema.AgentJoined:
 		if ev.ReservationID != uuid.Nil {
@@ -110,23 +110,24 @@ func (p *Dispatch) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 		if err := db.Exec(ctx, `
 			INSERT INTO dispatch_familiarity (tenant_id, customer_id, agent_id, conversations, last_served_at)
 			SELECT tenant_id, customer_id, $2, CASE WHEN $2 = ANY(served_by) THEN 0 ELSE 1 END, $4
-			FROM dispatch_conversations WHERE conversation_id = $1 AND version < $3
+			FROM dispatch_conversations WHERE tenant_id = $5 AND conversation_id = $1 AND version < $3
 			ON CONFLICT (tenant_id, customer_id, agent_id) DO UPDATE SET
 				conversations = dispatch_familiarity.conversations + excluded.conversations,
 				last_served_at = greatest(dispatch_familiarity.last_served_at, excluded.last_served_at)`,
-			ev.ConversationID, ev.AgentID, v, occurredAt(e)); err != nil {
+			ev.ConversationID, ev.AgentID, v, occurredAt(e), e.Metadata.TenantID); err != nil {
 			return err
 		}
 		return db.Exec(ctx, `
 			UPDATE dispatch_conversations SET version = $3,
 				served_by = CASE WHEN $2 = ANY(served_by) THEN served_by ELSE array_append(served_by, $2::uuid) END
-			WHERE conversation_id = $1 AND version < $3`,
-			ev.ConversationID, ev.AgentID, v)
+			WHERE tenant_id = $4 AND conversation_id = $1 AND version < $3`,
+			ev.ConversationID, ev.AgentID, v, e.Metadata.TenantID)
 	case eventschema.AgentLeft:
-		return db.Exec(ctx, `UPDATE dispatch_slots SET ended = true WHERE conversation_id = $1 AND segment_id = $2`,
-			ev.ConversationID, ev.SegmentID)
+		return db.Exec(ctx, `UPDATE dispatch_slots SET ended = true WHERE tenant_id = $3 AND conversation_id = $1 AND segment_id = $2`,
+			ev.ConversationID, ev.SegmentID, e.Metadata.TenantID)
 	case eventschema.ConversationClosed:
-		return db.Exec(ctx, `UPDATE dispatch_slots SET ended = true WHERE conversation_id = $1 AND joined`, ev.ConversationID)
+		return db.Exec(ctx, `UPDATE dispatch_slots SET ended = true WHERE tenant_id = $2 AND conversation_id = $1 AND joined`,
+			ev.ConversationID, e.Metadata.TenantID)
 	}
 	return nil
 }

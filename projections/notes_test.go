@@ -100,7 +100,7 @@ func TestNotesReadModel(t *testing.T) {
 		if _, err := readmodels.GetNote(ctx, e.pool, other, n1); err != readmodels.ErrNotFound {
 			t.Errorf("another tenant's note: %v", err)
 		}
-		remarks, err := readmodels.ListNoteRemarks(ctx, e.pool, n1)
+		remarks, err := readmodels.ListNoteRemarks(ctx, e.pool, acme, n1)
 		if err != nil || len(remarks) != 1 || remarks[0].RemarkID != remark || remarks[0].Text != "Called" {
 			t.Errorf("remarks %+v, %v", remarks, err)
 		}

@@ -161,12 +161,13 @@ func (p *Timers) ApplyBatch(ctx context.Context, db DB, events []eventschema.Env
 // apply writes one rule's change.
 func (p *Timers) apply(ctx context.Context, db DB, tenantID uuid.UUID, change TimerChange) error {
 	for _, id := range change.Cancel {
-		if err := db.Exec(ctx, `DELETE FROM timers WHERE timer_id = $1`, id); err != nil {
+		if err := db.Exec(ctx, `DELETE FROM timers WHERE tenant_id = $2 AND timer_id = $1`, id, tenantID); err != nil {
 			return err
 		}
 	}
 	for _, end := range change.End {
-		if err := db.Exec(ctx, `DELETE FROM timers WHERE subject = $1 AND kind = ANY($2)`, end.Subject, end.Kinds); err != nil {
+		if err := db.Exec(ctx, `DELETE FROM timers WHERE tenant_id = $3 AND subject = $1 AND kind = ANY($2)`,
+			end.Subject, end.Kinds, tenantID); err != nil {
 			return err
 		}
 	}
@@ -186,7 +187,7 @@ func (p *Timers) schedule(ctx context.Context, db DB, tenantID uuid.UUID, t Sche
 	if t.Subject == uuid.Nil {
 		return db.Exec(ctx, `
 			INSERT INTO timers (timer_id, tenant_id, kind, due_at, payload) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (timer_id) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload`,
+			ON CONFLICT (tenant_id, timer_id) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload`,
 			t.ID, tenantID, t.Kind, t.DueAt, body)
 	}
 	due, delay := never, 0.0
@@ -197,14 +198,14 @@ func (p *Timers) schedule(ctx context.Context, db DB, tenantID uuid.UUID, t Sche
 	insert := `
 		INSERT INTO timers (timer_id, tenant_id, kind, due_at, payload, subject, started_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (subject, kind) WHERE subject IS NOT NULL DO UPDATE SET `
+		ON CONFLICT (tenant_id, subject, kind) WHERE subject IS NOT NULL DO UPDATE SET `
 	args := []any{t.ID, tenantID, t.Kind, due, body, t.Subject, t.StartedAt}
 	if t.IfPending != "" {
 		insert = `
 		INSERT INTO timers (timer_id, tenant_id, kind, due_at, payload, subject, started_at)
 		SELECT $1::uuid, $2::uuid, $3::text, $4::timestamptz, $5::jsonb, $6::uuid, $7::timestamptz
-		WHERE EXISTS (SELECT 1 FROM timers WHERE subject = $6::uuid AND kind = $8::text)
-		ON CONFLICT (subject, kind) WHERE subject IS NOT NULL DO UPDATE SET `
+		WHERE EXISTS (SELECT 1 FROM timers WHERE tenant_id = $2::uuid AND subject = $6::uuid AND kind = $8::text)
+		ON CONFLICT (tenant_id, subject, kind) WHERE subject IS NOT NULL DO UPDATE SET `
 		args = append(args, t.IfPending)
 	}
 	arg := fmt.Sprintf("$%d", len(args)+1)

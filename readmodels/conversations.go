@@ -155,8 +155,8 @@ func ListConversations(ctx context.Context, q Querier, tenantID uuid.UUID, f Con
 	}
 	// The viewer's pinned conversations lead, then highlighted ones, each
 	// part in the order asked for. The key's first character says pinned.
-	sortKey = `CASE WHEN EXISTS (SELECT 1 FROM conversation_pins p WHERE p.conversation_id = conversations.conversation_id
-		AND p.user_id = ` + arg(f.Viewer) + `) THEN '1' ELSE '0' END || CASE WHEN highlight <> '' THEN '1' ELSE '0' END || ` + sortKey
+	sortKey = `CASE WHEN EXISTS (SELECT 1 FROM conversation_pins p WHERE p.tenant_id = conversations.tenant_id
+		AND p.conversation_id = conversations.conversation_id AND p.user_id = ` + arg(f.Viewer) + `) THEN '1' ELSE '0' END || CASE WHEN highlight <> '' THEN '1' ELSE '0' END || ` + sortKey
 	switch f.Status {
 	case "":
 	case "open", "queued", "serving":
@@ -244,14 +244,14 @@ type ConversationMessage struct {
 // whispers and the content of recalled messages; the customers' view has
 // no whispers, and recalled messages keep their place, flagged, with their
 // content blanked (they disappear from the customer's chat window).
-func ListMessages(ctx context.Context, q Querier, conversationID uuid.UUID, agentView bool, after uint64, limit int) ([]ConversationMessage, error) {
+func ListMessages(ctx context.Context, q Querier, tenantID, conversationID uuid.UUID, agentView bool, after uint64, limit int) ([]ConversationMessage, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 200
 	}
 	rows, err := q.Query(ctx, `SELECT message_id, seq, sender_kind, sender_id, type, text, file, location, custom, notice,
 			segment_id, whisper, recalled, sent_at
-		FROM conversation_messages WHERE conversation_id = $1 AND seq > $2 AND ($3 OR NOT whisper)
-		ORDER BY seq LIMIT $4`, conversationID, int64(after), agentView, limit)
+		FROM conversation_messages WHERE tenant_id = $5 AND conversation_id = $1 AND seq > $2 AND ($3 OR NOT whisper)
+		ORDER BY seq LIMIT $4`, conversationID, int64(after), agentView, limit, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
@@ -294,10 +294,11 @@ type TransferRecord struct {
 }
 
 // ListTransfers lists a conversation's transfers in the order requested.
-func ListTransfers(ctx context.Context, q Querier, conversationID uuid.UUID) ([]TransferRecord, error) {
+func ListTransfers(ctx context.Context, q Querier, tenantID, conversationID uuid.UUID) ([]TransferRecord, error) {
 	rows, err := q.Query(ctx, `SELECT transfer_id, from_agent_id, to_kind, to_id, reason, automatic, requires_confirmation,
 			expires_at, status, confirmation, requested_at, decided_at
-		FROM conversation_transfers WHERE conversation_id = $1 ORDER BY requested_at, transfer_id`, conversationID)
+		FROM conversation_transfers WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY requested_at, transfer_id`,
+		tenantID, conversationID)
 	if err != nil {
 		return nil, fmt.Errorf("list transfers: %w", err)
 	}
@@ -317,8 +318,9 @@ func ListTransfers(ctx context.Context, q Querier, conversationID uuid.UUID) ([]
 }
 
 // ListExperts lists the agents invited into a conversation as experts.
-func ListExperts(ctx context.Context, q Querier, conversationID uuid.UUID) ([]uuid.UUID, error) {
-	out, err := uuids(ctx, q, `SELECT agent_id FROM conversation_experts WHERE conversation_id = $1 ORDER BY invited_at, agent_id`, conversationID)
+func ListExperts(ctx context.Context, q Querier, tenantID, conversationID uuid.UUID) ([]uuid.UUID, error) {
+	out, err := uuids(ctx, q, `SELECT agent_id FROM conversation_experts WHERE tenant_id = $1 AND conversation_id = $2
+		ORDER BY invited_at, agent_id`, tenantID, conversationID)
 	if out == nil {
 		out = []uuid.UUID{}
 	}
@@ -413,15 +415,15 @@ func ListQueue(ctx context.Context, q Querier, tenantID uuid.UUID, teams []uuid.
 
 // TookPart reports whether user serves or served conversation id, is an
 // expert in it, or was named by one of its transfers.
-func TookPart(ctx context.Context, q Querier, id, user uuid.UUID) (bool, error) {
+func TookPart(ctx context.Context, q Querier, tenantID, id, user uuid.UUID) (bool, error) {
 	var ok bool
 	err := q.QueryRow(ctx, `SELECT
-		EXISTS (SELECT 1 FROM conversations WHERE conversation_id = $1 AND agent_id = $2)
-		OR EXISTS (SELECT 1 FROM conversation_experts WHERE conversation_id = $1 AND agent_id = $2)
-		OR EXISTS (SELECT 1 FROM conversation_transfers WHERE conversation_id = $1
+		EXISTS (SELECT 1 FROM conversations WHERE tenant_id = $3 AND conversation_id = $1 AND agent_id = $2)
+		OR EXISTS (SELECT 1 FROM conversation_experts WHERE tenant_id = $3 AND conversation_id = $1 AND agent_id = $2)
+		OR EXISTS (SELECT 1 FROM conversation_transfers WHERE tenant_id = $3 AND conversation_id = $1
 			AND (from_agent_id = $2 OR (to_kind = 'agent' AND to_id = $2)))
-		OR EXISTS (SELECT 1 FROM conversation_messages WHERE conversation_id = $1 AND sender_kind = 'agent'
-			AND sender_id = $2::text)`, id, user).Scan(&ok)
+		OR EXISTS (SELECT 1 FROM conversation_messages WHERE tenant_id = $3 AND conversation_id = $1 AND sender_kind = 'agent'
+			AND sender_id = $2::text)`, id, user, tenantID).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("took part in %s: %w", id, err)
 	}
@@ -429,10 +431,10 @@ func TookPart(ctx context.Context, q Querier, id, user uuid.UUID) (bool, error) 
 }
 
 // PinnedBy reports whether user pinned conversation id.
-func PinnedBy(ctx context.Context, q Querier, id, user uuid.UUID) (bool, error) {
+func PinnedBy(ctx context.Context, q Querier, tenantID, id, user uuid.UUID) (bool, error) {
 	var ok bool
-	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM conversation_pins WHERE conversation_id = $1 AND user_id = $2)`,
-		id, user).Scan(&ok)
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM conversation_pins WHERE tenant_id = $1 AND conversation_id = $2 AND user_id = $3)`,
+		tenantID, id, user).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("pinned %s: %w", id, err)
 	}

@@ -100,7 +100,7 @@ type NoteCounts struct {
 const noteColumns = `n.note_id, n.number, n.conversation_id, n.channel, n.channel_account, n.customer_id, n.customer_name,
 	n.team_id, n.text, n.contact, n.status, n.assignee_id, COALESCE(a.nickname, ''), n.remarks, n.created_at, n.updated_at, n.version`
 
-const noteFrom = ` FROM notes n LEFT JOIN agents a ON a.agent_id = n.assignee_id`
+const noteFrom = ` FROM notes n LEFT JOIN agents a ON a.tenant_id = n.tenant_id AND a.agent_id = n.assignee_id`
 
 func scanNote(r pgx.Row) (Note, error) {
 	var (
@@ -129,10 +129,10 @@ func GetNote(ctx context.Context, q Querier, tenantID, noteID uuid.UUID) (Note, 
 }
 
 // ListNoteRemarks returns a note's remarks, oldest first.
-func ListNoteRemarks(ctx context.Context, q Querier, noteID uuid.UUID) ([]NoteRemark, error) {
+func ListNoteRemarks(ctx context.Context, q Querier, tenantID, noteID uuid.UUID) ([]NoteRemark, error) {
 	rows, err := q.Query(ctx, `SELECT r.remark_id, r.author_id, COALESCE(a.nickname, ''), r.text, r.created_at
-		FROM note_remarks r LEFT JOIN agents a ON a.agent_id = r.author_id
-		WHERE r.note_id = $1 ORDER BY r.seq`, noteID)
+		FROM note_remarks r LEFT JOIN agents a ON a.tenant_id = r.tenant_id AND a.agent_id = r.author_id
+		WHERE r.tenant_id = $1 AND r.note_id = $2 ORDER BY r.seq`, tenantID, noteID)
 	if err != nil {
 		return nil, fmt.Errorf("list note remarks: %w", err)
 	}
