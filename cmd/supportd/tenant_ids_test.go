@@ -161,3 +161,56 @@ func TestIdempotencyKeysAreScoped(t *testing.T) {
 		}
 	}
 }
+
+// TestConversationIDsStayInTheirTenant: two tenants' channels start
+// conversations under the same client-chosen ID and work on them
+// (messages, a note that closes one); each tenant sees only its own
+// conversation, messages and status.
+func TestConversationIDsStayInTheirTenant(t *testing.T) {
+	t.Parallel()
+	op := client{t: t, base: startServer(t, "postgres", "")}
+	_, a := newTenant(t, op)
+	_, b := newTenant(t, op)
+	widget := func(admin client) func(status int, method, path, body string) map[string]any {
+		key := admin.expect(201, "POST", "/v1/channel-keys", `{"channel":"web","name":"Site"}`)
+		admin.expect(200, "GET", "/v1/channel-keys"+at(key), "")
+		w := admin.as("none")
+		return func(status int, method, path, body string) map[string]any {
+			return w.expect(status, method, path, body, "X-Channel-Key", key["key"].(string))
+		}
+	}
+	aw, bw := widget(a), widget(b)
+	conv := uuid.Must(uuid.NewV7()).String()
+	start := func(w func(int, string, string, string) map[string]any) map[string]any {
+		return w(201, "POST", "/v1/channel/conversations", fmt.Sprintf(`{"conversation_id":%q,"customer_id":%q,"customer_name":"Cy"}`, conv, uuid.NewString()))
+	}
+	bStart := start(bw)
+	bMsg := bw(201, "POST", "/v1/channel/conversations/"+conv+"/messages", `{"type":"text","text":"bee"}`)
+	aStart := start(aw)
+	if aStart["stream"] == bStart["stream"] {
+		t.Fatalf("both tenants' conversations in one stream: %v", aStart["stream"])
+	}
+	aw(201, "POST", "/v1/channel/conversations/"+conv+"/messages", `{"type":"text","text":"ay"}`)
+	aNote := aw(201, "POST", "/v1/channel/conversations/"+conv+"/note", `{"text":"Call me.","contact":"+49 30 1234"}`)
+
+	texts := func(res map[string]any) (out []string) {
+		for _, m := range res["items"].([]any) {
+			if m := m.(map[string]any); m["sender_kind"] == "customer" {
+				out = append(out, fmt.Sprint(m["text"]))
+			}
+		}
+		return out
+	}
+	aSeen := aw(200, "GET", "/v1/channel/conversations/"+conv+"/messages"+at(aNote), "")
+	if got := texts(aSeen); fmt.Sprint(got) != "[ay]" || aSeen["status"] != "closed" {
+		t.Errorf("A's conversation shows %v, status %v", got, aSeen["status"])
+	}
+	bSeen := bw(200, "GET", "/v1/channel/conversations/"+conv+"/messages"+at(aNote), "")
+	if got := texts(bSeen); fmt.Sprint(got) != "[bee]" || bSeen["status"] == "closed" {
+		t.Errorf("B's conversation shows %v, status %v after A's work on the same ID", got, bSeen["status"])
+	}
+	detail := b.expect(200, "GET", "/v1/conversations/"+conv+at(bMsg), "")["conversation"].(map[string]any)
+	if detail["status"] == "closed" {
+		t.Errorf("B's conversation closed by A's note: %v", detail)
+	}
+}
