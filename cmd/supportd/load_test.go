@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -326,19 +327,25 @@ func runCustomer(ctx context.Context, c *loadClient, key, team string, n int) er
 		}
 		conv := res["conversation_id"].(string)
 		path := "/v1/channel/conversations/" + conv + "/messages"
+		// The customer reads its own writes: each poll waits for the read
+		// models to reach the customer's last command.
+		pos, _ := res["position"].(string)
 		closed := false
 		for i := 0; i < *loadPerConv && !closed && ctx.Err() == nil; i++ {
-			status, _, err := c.call(ctx, "customer message", "POST", path,
+			status, sent, err := c.call(ctx, "customer message", "POST", path,
 				fmt.Sprintf(`{"type":"text","text":"message %d of customer %d, round %d"}`, i, n, round), closedAlready, hdr...)
 			if err != nil {
 				return ignoreEnd(ctx, err)
 			}
 			closed = status == http.StatusConflict
+			if p, ok := sent["position"].(string); ok {
+				pos = p
+			}
 		}
 		// Wait for an agent's reply (the conversation may wait in the
 		// queue first), polling the customer's view.
 		for !closed && ctx.Err() == nil {
-			status, list, err := c.call(ctx, "GET customer messages", "GET", path, "", nil, hdr...)
+			status, list, err := c.call(ctx, "GET customer messages", "GET", path+"?min_position="+url.QueryEscape(pos), "", nil, hdr...)
 			if err != nil {
 				return ignoreEnd(ctx, err)
 			}
