@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"supportd/internal/sweep"
 	"sync"
 	"time"
 
@@ -226,20 +227,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if every <= 0 {
 		every = 100 * time.Millisecond
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := d.sweep(ctx, &joins{log: d.log()}); err != nil && ctx.Err() == nil {
-			d.log().Warn("dispatch sweep failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			d.greetings.Wait()
-			return nil
-		case <-t.C:
-		case <-d.Wake:
-		}
-	}
+	l := sweep.Loop{Every: every, Wake: d.Wake, Failed: func(err error, failures int, pause time.Duration) {
+		d.log().Warn("dispatch sweep failed", "err", err, "failures", failures, "retry_in", pause)
+	}}
+	l.Run(ctx, func(ctx context.Context) error { return d.sweep(ctx, &joins{log: d.log()}) })
+	d.greetings.Wait()
+	return nil
 }
 
 func (d *Dispatcher) log() *slog.Logger {

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"log/slog"
+	"supportd/internal/sweep"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,18 +41,11 @@ func (m *PresenceMonitor) Run(ctx context.Context) error {
 	if every <= 0 {
 		every = 5 * time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := m.Sweep(ctx); err != nil && ctx.Err() == nil {
-			m.Log.Warn("presence sweep failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	l := sweep.Loop{Every: every, Failed: func(err error, failures int, pause time.Duration) {
+		m.Log.Warn("presence sweep failed", "err", err, "failures", failures, "retry_in", pause)
+	}}
+	l.Run(ctx, m.Sweep)
+	return nil
 }
 
 // Sweep signs out every silent session once. It returns how many it ended.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"supportd/internal/sweep"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,18 +56,14 @@ func (s *TimerScheduler) Run(ctx context.Context) error {
 	if every <= 0 {
 		every = 250 * time.Millisecond
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Warn("timer sweep failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	l := sweep.Loop{Every: every, Failed: func(err error, failures int, pause time.Duration) {
+		s.Log.Warn("timer sweep failed", "err", err, "failures", failures, "retry_in", pause)
+	}}
+	l.Run(ctx, func(ctx context.Context) error {
+		_, err := s.Sweep(ctx)
+		return err
+	})
+	return nil
 }
 
 // Sweep fires every timer due now once and answers how many it fired. A

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"supportd/internal/sweep"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,18 +54,14 @@ func (w *WaitingWatch) Run(ctx context.Context) error {
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
-			w.Log.Warn("waiting watch failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	l := sweep.Loop{Every: every, Failed: func(err error, failures int, pause time.Duration) {
+		w.Log.Warn("waiting watch failed", "err", err, "failures", failures, "retry_in", pause)
+	}}
+	l.Run(ctx, func(ctx context.Context) error {
+		_, err := w.Sweep(ctx)
+		return err
+	})
+	return nil
 }
 
 // Sweep raises the alarms due now and answers how many it raised.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"supportd/internal/sweep"
 	"sync"
 	"syscall"
 	"time"
@@ -166,11 +167,11 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	var pruned time.Time
-	for ctx.Err() == nil {
+	l := sweep.Loop{Every: poll, Wake: d.wake, Failed: func(err error, failures int, pause time.Duration) {
+		d.Log.Warn("webhook deliveries: looking for due deliveries failed", "err", err, "failures", failures, "retry_in", pause)
+	}}
+	l.Run(ctx, func(ctx context.Context) error {
 		due, err := d.dueEndpoints(ctx)
-		if err != nil && ctx.Err() == nil {
-			d.Log.Warn("webhook deliveries: looking for due deliveries failed", "err", err)
-		}
 		for _, ep := range due {
 			if !d.take(ep) {
 				continue
@@ -194,12 +195,8 @@ func (d *Deliverer) Run(ctx context.Context) error {
 				d.Log.Warn("webhook deliveries: pruning the log failed", "err", err)
 			}
 		}
-		select {
-		case <-ctx.Done():
-		case <-d.wake:
-		case <-time.After(poll):
-		}
-	}
+		return err
+	})
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"strings"
+	"supportd/internal/sweep"
 	"time"
 
 	"github.com/google/uuid"
@@ -93,28 +94,17 @@ func (f *Fanout) Run(ctx context.Context) error {
 	if poll <= 0 {
 		poll = 500 * time.Millisecond
 	}
-	failures := 0
-	for ctx.Err() == nil {
-		n, err := f.Step(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			failures++
-			f.Log.Warn("webhook fan-out failed; retrying", "err", err)
-			if !sleep(ctx, min(100*time.Millisecond<<min(failures, 6), 5*time.Second)) {
-				return nil
-			}
-			continue
-		case n > 0:
-			failures = 0
-			continue // there may be more
+	l := sweep.Loop{Every: poll, Wake: f.wake, Backoff: sweep.Backoff{Initial: 100 * time.Millisecond},
+		Failed: func(err error, failures int, pause time.Duration) {
+			f.Log.Warn("webhook fan-out failed; retrying", "err", err, "failures", failures, "retry_in", pause)
+		}}
+	l.Run(ctx, func(ctx context.Context) error {
+		for {
+			if n, err := f.Step(ctx); err != nil || n == 0 {
+				return err
+			} // else there may be more
 		}
-		failures = 0
-		select {
-		case <-ctx.Done():
-		case <-f.wake:
-		case <-time.After(poll):
-		}
-	}
+	})
 	return nil
 }
 
@@ -340,16 +330,4 @@ func nameOf(ctx context.Context, names Names, tenantID uuid.UUID) webhook.NameOf
 		return nil
 	}
 	return func(agentID uuid.UUID) string { return names(ctx, tenantID, agentID) }
-}
-
-// sleep waits for d or until ctx ends, reporting whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
