@@ -152,8 +152,7 @@ func (h *handlers) channelConversationLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-cache")
-	sess, err := sse.Upgrade(c.Response(), c.Request())
+	sess, err := openStream(c)
 	if err != nil {
 		return err
 	}

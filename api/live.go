@@ -182,8 +182,7 @@ func (l *Live) serve(c echo.Context, topic string, writeFor time.Duration, crede
 		}
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-cache")
-	sess, err := sse.Upgrade(c.Response(), c.Request())
+	sess, err := openStream(c)
 	if err != nil {
 		return err
 	}
@@ -221,6 +220,19 @@ func (l *Live) serve(c echo.Context, topic string, writeFor time.Duration, crede
 			return nil // the client went away
 		}
 	}
+}
+
+// openStream answers 200 with the event-stream headers and hands the
+// response to go-sse. The status goes out through echo's response, so
+// that echo knows the answer has begun: go-sse's first flush would
+// otherwise send it behind echo's back, and echo's first write would send
+// a second status line (net/http's "superfluous WriteHeader").
+func openStream(c echo.Context) (*sse.Session, error) {
+	res := c.Response()
+	res.Header().Set("Cache-Control", "no-cache")
+	res.Header().Set(echo.HeaderContentType, "text/event-stream")
+	res.WriteHeader(http.StatusOK)
+	return sse.Upgrade(res, c.Request())
 }
 
 func (h *handlers) liveRoutes(g *echo.Group) {

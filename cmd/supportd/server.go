@@ -174,8 +174,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	}
 	// Slow or stalled clients are cut off; the live streams lift the read
 	// and write deadlines for themselves (api.streamDeadlines).
+	// net/http's own complaints (a handler's protocol misuse, failed TLS
+	// handshakes) go to the service log with everything else.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout}
+		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := runner.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {

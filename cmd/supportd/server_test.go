@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,11 +86,15 @@ func startServerConfig(t testing.TB, eventStore, kurrentURL string, change func(
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, slog.New(slog.DiscardHandler), func(a string) { addr <- a }) }()
+	misuse := &protocolMisuse{}
+	go func() { done <- run(ctx, cfg, slog.New(misuse), func(a string) { addr <- a }) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("server stopped with %v", err)
+		}
+		if m := misuse.first(); m != "" {
+			t.Errorf("the server misused HTTP: %s", m)
 		}
 	})
 	select {
@@ -387,4 +392,32 @@ func TestParseConfig(t *testing.T) {
 	if _, err := parseConfig(nil, func(k string) string { return map[string]string{"SUPPORTD_DB_MAX_CONNS": "many"}[k] }, io.Discard); err == nil {
 		t.Error("SUPPORTD_DB_MAX_CONNS=many accepted")
 	}
+}
+
+// protocolMisuse is a log handler that keeps what net/http says about a
+// handler's misuse of the protocol (a second status line), so that every
+// test server fails its test on it; it drops everything else.
+type protocolMisuse struct {
+	mu   sync.Mutex
+	seen string
+}
+
+func (*protocolMisuse) Enabled(context.Context, slog.Level) bool { return true }
+func (h *protocolMisuse) WithAttrs([]slog.Attr) slog.Handler     { return h }
+func (h *protocolMisuse) WithGroup(string) slog.Handler          { return h }
+func (h *protocolMisuse) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "superfluous") {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.seen == "" {
+			h.seen = r.Message
+		}
+	}
+	return nil
+}
+
+func (h *protocolMisuse) first() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seen
 }
