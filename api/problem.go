@@ -82,6 +82,9 @@ func problemFor(err error) Problem {
 		return Problem{Type: "not-found", Title: "Not found", Status: http.StatusNotFound}
 	case errors.Is(err, errUnauthorized):
 		return Problem{Type: "unauthorized", Title: "Authentication required", Status: http.StatusUnauthorized}
+	case errors.Is(err, errStarting):
+		return Problem{Type: "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "the service is starting; try again shortly", retryAfter: 1}
 	case errors.Is(err, context.DeadlineExceeded):
 		return Problem{Type: "timeout", Title: "Timed out", Status: http.StatusServiceUnavailable, retryAfter: 1}
 	case errors.Is(err, errTooManyStreams):

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -20,43 +22,156 @@ import (
 	"supportd/commands"
 	"supportd/credentials"
 	"supportd/eventschema"
+	"supportd/internal/sweep"
 	"supportd/outbound"
 	"supportd/projections"
 	"supportd/readmodels"
 )
 
-// run wires the server and serves until ctx ends. started, if not nil,
-// receives the address the API listens on once it accepts requests.
+// run serves until ctx ends. It listens at once; until the database
+// answers (it may be away at start, and is tried again with backoff) the
+// API answers 503 and /healthz "starting". started, if not nil, receives
+// the address once the API itself answers.
 func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr string)) error {
+	if _, err := pgxpool.ParseConfig(cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("--database-url: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	front := &frontDoor{}
+	front.serve(api.Starting(log))
+	// Slow or stalled clients are cut off; the live streams lift the read
+	// and write deadlines for themselves (api.streamDeadlines).
+	// net/http's own complaints (a handler's protocol misuse, failed TLS
+	// handshakes) go to the service log with everything else.
+	srv := &http.Server{Handler: front, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	opened := make(chan *service, 1) // closed by run once the server is down
+	defer func() {
+		select {
+		case svc := <-opened:
+			svc.close()
+		default:
+		}
+	}()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		log.Info("supportd listening", "addr", ln.Addr().String(), "event_store", cfg.EventStore)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		var svc *service
+		err := sweep.Retry(gctx, sweep.Backoff{Initial: 500 * time.Millisecond, Max: 10 * time.Second}, func(err error, failures int, pause time.Duration) {
+			log.Error("cannot start yet; trying again", "err", err, "failures", failures, "pause", pause)
+		}, func(ctx context.Context) (err error) {
+			svc, err = openService(ctx, cfg, log)
+			return err
+		})
+		if err != nil {
+			return nil // ctx ended before the database answered
+		}
+		opened <- svc
+		front.serve(svc.handler)
+		log.Info("supportd serving", "addr", ln.Addr().String())
+		if started != nil {
+			started(ln.Addr().String())
+		}
+		return svc.run(gctx, cfg.ShutdownGrace)
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	})
+	return g.Wait()
+}
+
+// frontDoor is the server's handler: the starting handler until the
+// service is open, then the API.
+type frontDoor struct{ h atomic.Pointer[http.Handler] }
+
+func (f *frontDoor) serve(h http.Handler) { f.h.Store(&h) }
+
+func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*f.h.Load()).ServeHTTP(w, r) }
+
+// service is the server once its database answers: the API and the
+// background loops that keep the read models, the queue and the timers.
+type service struct {
+	handler http.Handler
+	loops   func(ctx context.Context, g *errgroup.Group)
+	live    *api.Live
+	channel *api.ChannelLive
+	close   func()
+}
+
+// run runs the background loops until ctx ends, then ends the live
+// streams (they never go idle, so the HTTP server's shutdown would wait
+// for them until its grace ran out).
+func (s *service) run(ctx context.Context, grace time.Duration) error {
+	g, gctx := errgroup.WithContext(ctx)
+	s.loops(gctx, g)
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+		defer cancel()
+		_ = s.live.Shutdown(shutdown)
+		_ = s.channel.Shutdown(shutdown)
+		return nil
+	})
+	return g.Wait()
+}
+
+// openService connects to the database and the event store, migrates
+// them and wires the API and the loops. What it opened is closed again if
+// it fails.
+func openService(ctx context.Context, cfg config, log *slog.Logger) (_ *service, err error) {
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
 	pool, err := connect.Database(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns), true, connect.Timeouts(cfg.StatementTimeout, 5*time.Second))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer pool.Close()
+	closers = append(closers, pool.Close)
 	if err := readmodels.Migrate(ctx, pool); err != nil {
-		return err
+		return nil, err
 	}
 	store, closeStore, err := connect.EventStore(ctx, cfg.EventStore, pool, cfg.KurrentDBURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer closeStore()
+	closers = append(closers, closeStore)
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	catalog := eventschema.Catalog()
 	runner, err := projections.NewRunner(store, pool, log, registry, projections.All(catalog)...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cmds := commands.NewHandler(store, catalog, commands.SystemClock{})
 	cmds.Passwords = commands.Bcrypt{Cost: cfg.PasswordCost}
 	creds := credentials.Store{DB: pool}
 	if err := creds.Migrate(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if n, err := creds.ImportFromLog(ctx, store); err != nil {
-		return err
+		return nil, err
 	} else if n > 0 {
 		log.Info("moved password hashes from the log to the credential store", "users", n)
 	}
@@ -66,7 +181,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 	if cfg.SecretKey == nil {
 		log.Warn("no --secret-key: webhook secrets are stored in plain text")
 	} else if n, err := readmodels.SealWebhookSecrets(ctx, pool, cfg.SecretKey.Seal); err != nil {
-		return err
+		return nil, err
 	} else if n > 0 {
 		log.Info("sealed webhook secrets kept in plain text", "endpoints", n)
 	}
@@ -163,76 +278,50 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 		MetricsToken:            cfg.MetricsToken,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	timers.Kinds = timerKinds(dispatcher)
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
-	}
-	// Slow or stalled clients are cut off; the live streams lift the read
-	// and write deadlines for themselves (api.streamDeadlines).
-	// net/http's own complaints (a handler's protocol misuse, failed TLS
-	// handshakes) go to the service log with everything else.
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := runner.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("projections: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error { return keep(gctx, log, "presence", presence.Run) })
-	g.Go(func() error { return keep(gctx, log, "waiting", waiting.Run) })
-	g.Go(func() error { return keep(gctx, log, "timers", timers.Run) })
-	g.Go(func() error { return keep(gctx, log, "dispatcher", dispatcher.Run) })
-	g.Go(func() error { return keep(gctx, log, "fanout", fanout.Run) })
-	g.Go(func() error { return keep(gctx, log, "deliverer", deliverer.Run) })
-	g.Go(func() error {
-		return keep(gctx, log, "dispatch wake-ups", func(ctx context.Context) error {
-			return runner.FollowDispatch(ctx, catalog, dispatchWakeUp(dispatchWake), func(q readmodels.QueuedEpisode, routedAgent uuid.UUID) {
-				dispatcher.Arrive(commands.QueuedConversation(q), routedAgent)
-			})
-		})
-	})
-	g.Go(func() error {
-		return keep(gctx, log, "changes", func(ctx context.Context) error {
-			return runner.FollowChanges(ctx, func(c projections.Change) {
-				_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
-					Version: c.Version, Position: c.Position.String(), Agents: c.Agents})
-				channelLive.Publish(c.Event)
-				if id, ok := api.CredentialEnded(c.Event); ok {
-					live.EndCredential(id)
+	return &service{
+		handler: handler,
+		live:    live,
+		channel: channelLive,
+		close:   closeAll,
+		loops: func(gctx context.Context, g *errgroup.Group) {
+			g.Go(func() error {
+				if err := runner.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
+					return fmt.Errorf("projections: %w", err)
 				}
-				fanout.Notify()
+				return nil
 			})
-		})
-	})
-	g.Go(func() error {
-		log.Info("supportd serving", "addr", ln.Addr().String(), "event_store", cfg.EventStore)
-		if started != nil {
-			started(ln.Addr().String())
-		}
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
-		defer cancel()
-		// Live streams never go idle: end them first, or Shutdown waits
-		// for them until its grace runs out.
-		_ = live.Shutdown(shutdown)
-		_ = channelLive.Shutdown(shutdown)
-		return srv.Shutdown(shutdown)
-	})
-	return g.Wait()
+			g.Go(func() error { return keep(gctx, log, "presence", presence.Run) })
+			g.Go(func() error { return keep(gctx, log, "waiting", waiting.Run) })
+			g.Go(func() error { return keep(gctx, log, "timers", timers.Run) })
+			g.Go(func() error { return keep(gctx, log, "dispatcher", dispatcher.Run) })
+			g.Go(func() error { return keep(gctx, log, "fanout", fanout.Run) })
+			g.Go(func() error { return keep(gctx, log, "deliverer", deliverer.Run) })
+			g.Go(func() error {
+				return keep(gctx, log, "dispatch wake-ups", func(ctx context.Context) error {
+					return runner.FollowDispatch(ctx, catalog, dispatchWakeUp(dispatchWake), func(q readmodels.QueuedEpisode, routedAgent uuid.UUID) {
+						dispatcher.Arrive(commands.QueuedConversation(q), routedAgent)
+					})
+				})
+			})
+			g.Go(func() error {
+				return keep(gctx, log, "changes", func(ctx context.Context) error {
+					return runner.FollowChanges(ctx, func(c projections.Change) {
+						_ = live.Publish(api.LiveChange{TenantID: c.TenantID, Type: c.Type, Stream: c.Stream,
+							Version: c.Version, Position: c.Position.String(), Agents: c.Agents})
+						channelLive.Publish(c.Event)
+						if id, ok := api.CredentialEnded(c.Event); ok {
+							live.EndCredential(id)
+						}
+						fanout.Notify()
+					})
+				})
+			})
+		},
+	}, nil
 }
 
 // dispatchWakeUp returns a func that wakes the dispatcher through wake

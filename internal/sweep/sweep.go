@@ -123,3 +123,27 @@ func (l *Loop) Run(ctx context.Context, step func(context.Context) error) {
 		}
 	}
 }
+
+// Retry calls step until it succeeds or ctx ends, pausing after each
+// failure as b says; failed, if not nil, is told of each failure. It
+// answers nil on success and ctx's error once ctx ends.
+func Retry(ctx context.Context, b Backoff, failed func(err error, failures int, pause time.Duration), step func(context.Context) error) error {
+	for {
+		err := step(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		pause := b.Next()
+		if failed != nil {
+			failed(err, b.Failures(), pause)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}

@@ -131,3 +131,28 @@ func TestLoop(t *testing.T) {
 		t.Errorf("%d steps, want 3", calls)
 	}
 }
+
+// TestRetry: the step is called until it succeeds, each failure reported
+// with its count; a context that ends stops the retries with its error.
+func TestRetry(t *testing.T) {
+	calls := 0
+	var reported []int
+	err := Retry(context.Background(), Backoff{Initial: time.Millisecond, Jitter: -1},
+		func(_ error, failures int, _ time.Duration) { reported = append(reported, failures) },
+		func(context.Context) error {
+			if calls++; calls < 4 {
+				return errors.New("away")
+			}
+			return nil
+		})
+	if err != nil || calls != 4 || !slices.Equal(reported, []int{1, 2, 3}) {
+		t.Errorf("Retry: err %v after %d calls, failures reported %v; want nil after 4, [1 2 3]", err, calls, reported)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err = Retry(ctx, Backoff{Initial: time.Millisecond}, nil, func(context.Context) error { return errors.New("away") })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Retry with an ending context: %v, want its deadline", err)
+	}
+}

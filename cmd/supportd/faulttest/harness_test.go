@@ -82,8 +82,16 @@ type server struct {
 	exited chan error // receives the process's end
 }
 
-// startSupportd runs supportd on dbURL and waits until it answers.
+// startSupportd runs supportd on dbURL and waits until it is ready.
 func startSupportd(t *testing.T, dbURL string) *server {
+	t.Helper()
+	s := newSupportd(t, dbURL)
+	s.start()
+	return s
+}
+
+// newSupportd prepares a supportd subprocess on dbURL without starting it.
+func newSupportd(t *testing.T, dbURL string) *server {
 	t.Helper()
 	bin, err := buildSupportd()
 	if err != nil {
@@ -107,11 +115,18 @@ func startSupportd(t *testing.T, dbURL string) *server {
 		}
 		log.Close()
 	})
-	s.start()
 	return s
 }
 
+// start launches the process and waits until /readyz answers 200.
 func (s *server) start() {
+	s.t.Helper()
+	s.launch()
+	s.await("/readyz")
+}
+
+// launch starts the process.
+func (s *server) launch() {
 	s.t.Helper()
 	s.cmd = exec.Command(s.bin, "--addr", s.addr, "--database-url", s.dbURL, "--operator-token", operatorToken,
 		"--password-cost", "4", "--db-max-conns", maxConns, "--log-format", "text")
@@ -121,9 +136,15 @@ func (s *server) start() {
 	}
 	s.exited = make(chan error, 1)
 	go func(cmd *exec.Cmd, exited chan error) { exited <- cmd.Wait() }(s.cmd, s.exited)
+}
+
+// await waits until path answers 200; it fails the test if the process
+// ends first.
+func (s *server) await(path string) {
+	s.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(s.base + "/healthz")
+		resp, err := http.Get(s.base + path)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -133,11 +154,11 @@ func (s *server) start() {
 		select {
 		case err := <-s.exited:
 			s.exited <- err
-			s.t.Fatalf("supportd exited at start: %v", err)
+			s.t.Fatalf("supportd exited before %s answered: %v", path, err)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatal("supportd did not answer in time")
+			s.t.Fatalf("supportd's %s did not answer 200 in time", path)
 		}
 	}
 }
