@@ -56,7 +56,7 @@ func (h *Handler) AddAgent(ctx context.Context, m Meta, c AddAgent) (AgentAdded,
 		}
 	}
 	if _, exists := t.state.Account(id); !exists { // a retry must not change an existing user's password
-		if err := h.storePassword(ctx, c.TenantID, id, c.Password); err != nil {
+		if err := h.storePassword(ctx, c.TenantID, id, c.Password, uuid.Nil); err != nil {
 			return AgentAdded{}, err
 		}
 	}

@@ -29,7 +29,7 @@ func (h *Handler) ResetAgentPassword(ctx context.Context, m Meta, c ResetAgentPa
 	if err := tenant.CheckPassword("password", c.Password, a.Email, a.Nickname, t.state.Name); err != nil {
 		return Result{}, err
 	}
-	if err := h.storePassword(ctx, c.TenantID, c.AgentID, c.Password); err != nil {
+	if err := h.storePassword(ctx, c.TenantID, c.AgentID, c.Password, uuid.Nil); err != nil {
 		return Result{}, err
 	}
 	m = withCommandID(m)
@@ -90,7 +90,7 @@ func (h *Handler) ChangeOwnPassword(ctx context.Context, m Meta, c ChangeOwnPass
 	if _, err := tenant.ChangeOwnPassword(t.state, c.AgentID, currentOK); err != nil {
 		return Result{}, err
 	}
-	if err := h.storePassword(ctx, c.TenantID, c.AgentID, c.Password); err != nil {
+	if err := h.storePassword(ctx, c.TenantID, c.AgentID, c.Password, c.SessionID); err != nil {
 		return Result{}, err
 	}
 	m = withCommandID(m)

@@ -40,7 +40,7 @@ func (h *Handler) CreateTenant(ctx context.Context, m Meta, c CreateTenant) (Res
 	if admin.AgentID == uuid.Nil {
 		admin.AgentID = uuid.Must(uuid.NewV7())
 	}
-	if err := h.storePassword(ctx, c.TenantID, admin.AgentID, c.Admin.Password); err != nil {
+	if err := h.storePassword(ctx, c.TenantID, admin.AgentID, c.Admin.Password, uuid.Nil); err != nil {
 		return Result{}, prefixField(err, "admin.")
 	}
 	return Execute(ctx, h, m, tenantAggregate(c.TenantID), func(s tenant.State) ([]any, error) {

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"unicode/utf8"
@@ -57,7 +59,9 @@ func prefixField(err error, prefix string) error {
 // CredentialStore keeps users' password hashes, keyed by user, and forgets
 // them with the user (credentials.Store).
 type CredentialStore interface {
-	SetPassword(ctx context.Context, tenantID, agentID uuid.UUID, hash string) error
+	// SetPassword stores the hash; the user's sessions begun before at,
+	// but keepSession, end with the old password.
+	SetPassword(ctx context.Context, tenantID, agentID uuid.UUID, hash string, at time.Time, keepSession uuid.UUID) error
 	// PasswordHash answers the user's hash, or an error if it has none.
 	PasswordHash(ctx context.Context, tenantID, agentID uuid.UUID) (string, error)
 	Forget(ctx context.Context, tenantID, agentID uuid.UUID) error
@@ -68,7 +72,7 @@ var errNoCredentialStore = errors.New("commands: no credential store configured"
 // storePassword hashes password and stores it for the user before any
 // event names the user or the change: a crash in between leaves a hash
 // nobody uses yet, never a user without a usable password.
-func (h *Handler) storePassword(ctx context.Context, tenantID, agentID uuid.UUID, password string) error {
+func (h *Handler) storePassword(ctx context.Context, tenantID, agentID uuid.UUID, password string, keepSession uuid.UUID) error {
 	if h.Credentials == nil {
 		return errNoCredentialStore
 	}
@@ -76,7 +80,7 @@ func (h *Handler) storePassword(ctx context.Context, tenantID, agentID uuid.UUID
 	if err != nil {
 		return err
 	}
-	return h.Credentials.SetPassword(ctx, tenantID, agentID, hash)
+	return h.Credentials.SetPassword(ctx, tenantID, agentID, hash, h.clock.Now(), keepSession)
 }
 
 // passwordMatches checks password against the user's stored hash; a user

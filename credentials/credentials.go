@@ -5,6 +5,8 @@
 package credentials
 
 import (
+	"time"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,6 +42,11 @@ func (s Store) Migrate(ctx context.Context) error {
 			password_hash text NOT NULL,
 			changed_at    timestamptz NOT NULL DEFAULT now()
 		);
+		-- A change of password ends every session of the user that
+		-- began before it but kept_session: sign-in refuses them even
+		-- if the events that end them were never written (a crash
+		-- between the two steps of a change).
+		ALTER TABLE credentials ADD COLUMN IF NOT EXISTS kept_session uuid;
 		CREATE TABLE IF NOT EXISTS credential_imports (
 			name    text PRIMARY KEY,
 			done_at timestamptz NOT NULL DEFAULT now()
@@ -50,12 +57,19 @@ func (s Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// SetPassword stores a user's password hash, replacing any.
-func (s Store) SetPassword(ctx context.Context, tenantID, agentID uuid.UUID, hash string) error {
+// SetPassword stores a user's password hash, replacing any, changed at
+// the given time: the user's sessions begun before then, but keepSession
+// (uuid.Nil for none), are no longer accepted.
+func (s Store) SetPassword(ctx context.Context, tenantID, agentID uuid.UUID, hash string, at time.Time, keepSession uuid.UUID) error {
+	keep := &keepSession
+	if keepSession == uuid.Nil {
+		keep = nil
+	}
 	_, err := s.DB.Exec(ctx, `
-		INSERT INTO credentials (agent_id, tenant_id, password_hash) VALUES ($1, $2, $3)
-		ON CONFLICT (agent_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, changed_at = now()
-		WHERE credentials.tenant_id = EXCLUDED.tenant_id`, agentID, tenantID, hash)
+		INSERT INTO credentials (agent_id, tenant_id, password_hash, changed_at, kept_session) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (agent_id) DO UPDATE SET password_hash = EXCLUDED.password_hash,
+			changed_at = EXCLUDED.changed_at, kept_session = EXCLUDED.kept_session
+		WHERE credentials.tenant_id = EXCLUDED.tenant_id`, agentID, tenantID, hash, at, keep)
 	if err != nil {
 		return fmt.Errorf("store password of %s: %w", agentID, err)
 	}

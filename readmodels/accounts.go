@@ -41,7 +41,9 @@ func Authenticate(ctx context.Context, q Querier, tokenHash string, now time.Tim
 	err := q.QueryRow(ctx, `
 		SELECT s.tenant_id, s.agent_id, s.session_id, a.role
 		FROM agent_sessions s JOIN agents a ON a.agent_id = s.agent_id
-		WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND a.enabled`, tokenHash, now).
+		LEFT JOIN credentials c ON c.agent_id = s.agent_id
+		WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND a.enabled
+		  AND (c.changed_at IS NULL OR s.signed_in_at >= c.changed_at OR s.session_id = c.kept_session)`, tokenHash, now).
 		Scan(&c.TenantID, &c.AgentID, &c.SessionID, &c.Role)
 	if err == nil {
 		return c, nil

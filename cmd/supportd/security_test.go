@@ -16,6 +16,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"supportd/api"
+	"supportd/commands"
+	"supportd/credentials"
 	"supportd/eventschema"
 	"supportd/eventstore"
 	"supportd/eventstore/postgres"
@@ -128,6 +130,44 @@ func TestSessionsEnd(t *testing.T) {
 	wallboard.expect(401, "GET", "/v1/agents", "")
 	awaitEnd(t, boardLive, "token revocation")
 	stillOpen(t, otherLive, "the end of other credentials")
+}
+
+// TestPasswordChangeHalfDone: a change of password is two steps (the new
+// hash, then the events that end the other sessions). If the process dies
+// between them, the other sessions are refused anyway, from the very next
+// request: what ends them is the stored change, not only its events. The
+// session that asked for the change, and sessions begun after it, go on.
+func TestPasswordChangeHalfDone(t *testing.T) {
+	t.Parallel()
+	base, dbURL := startServerDB(t, "postgres", "")
+	op := client{t: t, base: base}
+	id, asking := newTenant(t, op)
+	other := signIn(t, op, id, "boss@acme.example", "correct-horse")
+	me := asking.expect(200, "GET", "/v1/me", "")
+	var keep uuid.UUID
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if err := pool.QueryRow(ctx, `SELECT session_id FROM agent_sessions WHERE token_hash = $1`,
+		commands.HashSecret(asking.token)).Scan(&keep); err != nil {
+		t.Fatal(err)
+	}
+	// The first step alone, as a crash would leave it.
+	hash, err := bcrypt.GenerateFromPassword([]byte("staple-battery-9"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agentID := uuid.MustParse(me["agent_id"].(string))
+	if err := (credentials.Store{DB: pool}).SetPassword(ctx, uuid.MustParse(id), agentID, string(hash), time.Now(), keep); err != nil {
+		t.Fatal(err)
+	}
+	other.expect(401, "GET", "/v1/me", "")
+	asking.expect(200, "GET", "/v1/me", "")
+	later := signIn(t, op, id, "boss@acme.example", "staple-battery-9")
+	later.expect(200, "GET", "/v1/me", "")
 }
 
 // TestPasswordRule: on every path that sets a password (tenant creation,
