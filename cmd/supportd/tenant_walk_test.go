@@ -290,6 +290,7 @@ func TestCrossTenantRouteWalk(t *testing.T) {
 	sort.Strings(paths)
 	operations, pathTries, bodyTries := 0, 0, 0
 	var pathPass, bodyPass []func()
+	var ownCreated []ownObject
 	for _, path := range paths {
 		if strings.HasPrefix(path, "/v1/tenants") || strings.HasSuffix(path, "/live") {
 			continue // the operator's own routes cross tenants by design; live streams do not end
@@ -389,6 +390,11 @@ func TestCrossTenantRouteWalk(t *testing.T) {
 						if status == 409 || status >= 500 {
 							t.Errorf("%s %s with B's %s as the new object's ID: %d %v; want A's own object", method, path, s.name, status, p)
 						}
+						if item, ok := ownItemPaths[path]; ok && status == 201 && item.field == s.name {
+							id, _ := b.idFor(s.name, path)
+							pos, _ := p["position"].(string)
+							ownCreated = append(ownCreated, ownObject{item.path + id, pos})
+						}
 						return
 					}
 					if !refused(status) && status != 409 {
@@ -403,6 +409,20 @@ func TestCrossTenantRouteWalk(t *testing.T) {
 	}
 	for _, try := range bodyPass {
 		try()
+	}
+	// Each object A created under one of B's IDs is A's: A reads it, B
+	// reads its own under the same ID, and A's delete (where there is one)
+	// leaves B's in place.
+	if len(ownCreated) < 4 {
+		t.Errorf("%d creates under B's IDs, want one per create that takes its ID", len(ownCreated))
+	}
+	for _, o := range ownCreated {
+		a.admin.expect(200, "GET", o.path+"?min_position="+url.QueryEscape(o.position), "")
+		b.admin.expect(200, "GET", o.path, "")
+		if strings.HasPrefix(o.path, "/v1/webhooks/") {
+			a.admin.expect(200, "DELETE", o.path, "")
+			b.admin.expect(200, "GET", o.path, "")
+		}
 	}
 	t.Logf("%d operations, %d with B's IDs in the path, %d with B's IDs in the body", operations, pathTries, bodyTries)
 	if operations < 100 || pathTries < 40 || bodyTries < 20 {
@@ -441,6 +461,18 @@ func TestCrossTenantRouteWalk(t *testing.T) {
 		}
 	}
 }
+
+// ownItemPaths maps a create that takes its new object's ID to that
+// field and the path that reads the object.
+var ownItemPaths = map[string]struct{ field, path string }{
+	"/v1/teams": {"team_id", "/v1/teams/"}, "/v1/time-plans": {"plan_id", "/v1/time-plans/"},
+	"/v1/webhooks": {"endpoint_id", "/v1/webhooks/"}, "/v1/routing-rules": {"rule_id", "/v1/routing-rules/"},
+	"/v1/keyword-rules": {"rule_id", "/v1/keyword-rules/"}, "/v1/channel/conversations": {"conversation_id", "/v1/conversations/"},
+}
+
+// ownObject is an object A created under one of B's IDs, and the log
+// position of its creation.
+type ownObject struct{ path, position string }
 
 // createsOwn tells whether name is the ID a create on path chooses for
 // its new object.
