@@ -67,8 +67,30 @@ func newLogQueue() *logQueue {
 		agents: map[uuid.UUID]commands.Candidate{}, slots: map[uuid.UUID]*trackedSlot{}}
 }
 
+// followLog calls fn for each event of the log in order until ctx ends,
+// as the server's readers do: a failed read (a loaded database times out)
+// is tried again from the last event applied, so no event is missed or
+// applied twice. It answers the failures it saw.
+func followLog(ctx context.Context, store eventstore.Store, fn func(eventschema.Envelope) error) (failures []error) {
+	after := eventschema.Start
+	for ctx.Err() == nil {
+		err := store.Subscribe(ctx, after, func(e eventschema.Envelope) error {
+			if err := fn(e); err != nil {
+				return err
+			}
+			after = e.Position
+			return nil
+		})
+		if ctx.Err() == nil && err != nil {
+			failures = append(failures, err)
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return failures
+}
+
 func (q *logQueue) follow(ctx context.Context, store eventstore.Store, reg *eventschema.Registry) error {
-	return store.Subscribe(ctx, eventschema.Start, func(e eventschema.Envelope) error {
+	return errors.Join(followLog(ctx, store, func(e eventschema.Envelope) error {
 		p, err := reg.Decode(e)
 		if err != nil {
 			return err
@@ -131,7 +153,7 @@ func (q *logQueue) follow(ctx context.Context, store eventstore.Store, reg *even
 			delete(q.open, p.EpisodeID)
 		}
 		return nil
-	})
+	})...)
 }
 
 // reader returns the Queue func of dispatcher n.
@@ -621,7 +643,14 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	q := newLogQueue()
 	qctx, stopQueue := context.WithCancel(ctx)
 	defer stopQueue()
-	go func() { _ = q.follow(qctx, store, reg) }()
+	followed := make(chan error, 1)
+	go func() { followed <- q.follow(qctx, store, reg) }()
+	defer func() {
+		stopQueue()
+		if err := <-followed; err != nil {
+			t.Logf("the log queue read again after: %v", err)
+		}
+	}()
 
 	dctx, stopDispatchers := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -740,7 +769,7 @@ func announceArrivals(ctx context.Context, store eventstore.Store, reg *eventsch
 		vip      bool
 	}
 	starts := map[uuid.UUID]start{}
-	return store.Subscribe(ctx, eventschema.Start, func(e eventschema.Envelope) error {
+	return errors.Join(followLog(ctx, store, func(e eventschema.Envelope) error {
 		p, err := reg.Decode(e)
 		if err != nil {
 			return err
@@ -758,7 +787,7 @@ func announceArrivals(ctx context.Context, store eventstore.Store, reg *eventsch
 			}
 		}
 		return nil
-	})
+	})...)
 }
 
 // checkDispatchLog replays the log and checks the dispatch invariants at
