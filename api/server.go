@@ -50,6 +50,9 @@ type Deps struct {
 	Heartbeats readmodels.Execer
 	// WaitFor blocks until every read model has applied position p.
 	WaitFor func(ctx context.Context, p eventschema.Position) error
+	// ReadWait is how long a query with ?min_position= waits for the read
+	// models before it answers 503 (0: 5s).
+	ReadWait time.Duration
 	// Checks are readiness checks by name (e.g. "database").
 	Checks map[string]func(context.Context) error
 	// Projectors reports the projectors' health.
@@ -109,6 +112,9 @@ func New(d Deps) (*echo.Echo, error) {
 
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.ReadWait <= 0 {
+		d.ReadWait = 5 * time.Second
 	}
 	if d.StreamWriteTimeout <= 0 {
 		d.StreamWriteTimeout = 30 * time.Second
@@ -214,7 +220,7 @@ func (h *handlers) awaitPosition(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "min_position: "+err.Error())
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), h.d.ReadWait)
 	defer cancel()
 	return h.d.WaitFor(ctx, p)
 }

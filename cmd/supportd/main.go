@@ -45,7 +45,9 @@ type config struct {
 	DBMaxConns int
 	// RequestTimeout bounds every request but the live streams;
 	// StatementTimeout every database statement.
-	RequestTimeout   time.Duration
+	RequestTimeout time.Duration
+	// ReadWait bounds how long ?min_position= waits for the read models.
+	ReadWait         time.Duration
 	StatementTimeout time.Duration
 	// ReadTimeout, WriteTimeout and IdleTimeout are the HTTP server's
 	// (live streams lift the first two for themselves).
@@ -109,6 +111,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return n
 	}
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", dur("SUPPORTD_REQUEST_TIMEOUT", 10*time.Second), "longest a request may take, live streams excepted; past it the answer is 503 (SUPPORTD_REQUEST_TIMEOUT)")
+	fs.DurationVar(&c.ReadWait, "read-wait", dur("SUPPORTD_READ_WAIT", 5*time.Second), "longest a query with ?min_position= waits for the read models to reach that position; past it the answer is 503 (SUPPORTD_READ_WAIT)")
 	fs.DurationVar(&c.StatementTimeout, "statement-timeout", dur("SUPPORTD_STATEMENT_TIMEOUT", 30*time.Second), "PostgreSQL statement_timeout of the server's connections; 0 keeps the server's own (SUPPORTD_STATEMENT_TIMEOUT)")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", dur("SUPPORTD_READ_TIMEOUT", 15*time.Second), "longest time to read a request, body included (SUPPORTD_READ_TIMEOUT)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", dur("SUPPORTD_WRITE_TIMEOUT", 20*time.Second), "longest time from the end of a request's headers to the end of its answer, and of one write to a live stream (SUPPORTD_WRITE_TIMEOUT)")
@@ -147,8 +150,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if least := len(projections.All(eventschema.Catalog())) + 8; c.DBMaxConns < least {
 		return c, fmt.Errorf("--db-max-conns %d: want %d or more (a connection per projector and 8 for the rest)", c.DBMaxConns, least)
 	}
-	if c.ReadTimeout <= 0 || c.WriteTimeout <= 0 || c.IdleTimeout <= 0 || c.RequestTimeout <= 0 || c.StatementTimeout < 0 {
-		return c, errors.New("--read-timeout, --write-timeout, --idle-timeout and --request-timeout must be positive")
+	if c.ReadTimeout <= 0 || c.WriteTimeout <= 0 || c.IdleTimeout <= 0 || c.RequestTimeout <= 0 || c.ReadWait <= 0 || c.StatementTimeout < 0 {
+		return c, errors.New("--read-timeout, --write-timeout, --idle-timeout, --request-timeout and --read-wait must be positive")
 	}
 	if c.WriteTimeout <= c.RequestTimeout {
 		return c, fmt.Errorf("--write-timeout %s: want more than --request-timeout %s, or answers are cut off", c.WriteTimeout, c.RequestTimeout)

@@ -72,6 +72,8 @@ func startServerConfig(t testing.TB, eventStore, kurrentURL string, change func(
 		// A loaded machine (the race detector, parallel packages) can take
 		// seconds over one request; the timeout tests set their own.
 		"--request-timeout", "2m", "--write-timeout", "3m", "--read-timeout", "2m",
+		// Many test servers share two cores: a read model may lag seconds.
+		"--read-wait", "1m",
 	}, flags...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
