@@ -62,8 +62,10 @@ func hammer(clients int, d time.Duration, send func(client, i int) error) (rate 
 
 // BenchmarkMessagesOverHTTP: load.clients customers, each in a conversation
 // of its own, send text messages through the customer-side API for
-// load.duration. Baseline in the same run: the same clients calling
-// GET /healthz (the HTTP stack alone, no database). Run with -benchtime=1x.
+// load.duration. Baselines in the same run: the same clients calling
+// GET /healthz (the HTTP stack alone, no database), and raw appends of a
+// message-sized event to a store of its own at the same concurrency. Run
+// with -benchtime=1x.
 func BenchmarkMessagesOverHTTP(b *testing.B) {
 	base := startServer(b, "postgres", "")
 	_, admin := newTenant(b, client{t: b, base: base})
@@ -96,7 +98,13 @@ func BenchmarkMessagesOverHTTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		rawRate, _, _, err := rawAppendBaseline(b, *loadClients, *loadDuration)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.ReportMetric(rate, "messages/s")
+		b.ReportMetric(rawRate, "raw-appends/s")
+		b.ReportMetric(100*rate/rawRate, "%-of-raw")
 		b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 		b.ReportMetric(baseRate, "healthz/s")

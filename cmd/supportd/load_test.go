@@ -274,24 +274,8 @@ func TestLoad(t *testing.T) {
 
 	// Baseline: raw appends to a store of its own at the customers'
 	// concurrency, in the same run.
-	// One connection per writer, as the store's appends benchmark has.
-	baseCfg, err := pgxpool.ParseConfig(pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	writers := *loadCustomers + *loadAgents
-	baseCfg.MaxConns = int32(writers + 1)
-	basePool, err := pgxpool.NewWithConfig(context.Background(), baseCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer basePool.Close()
-	if err := postgres.Migrate(context.Background(), basePool); err != nil {
-		t.Fatalf("load: migrate the baseline's database: %v", err)
-	}
-	rawStore := postgres.New(basePool)
-	defer rawStore.Close()
-	rate, p50, p99, err := rawAppends(rawStore, writers, *loadBaseline)
+	rate, p50, p99, err := rawAppendBaseline(t, writers, *loadBaseline)
 	if err != nil {
 		t.Fatalf("load: raw appends: %v", err)
 	}
@@ -546,6 +530,28 @@ func checkLoadLog(t *testing.T, log []eventschema.Envelope, written map[string]u
 	if joins == 0 {
 		t.Errorf("load: no conversation was assigned")
 	}
+}
+
+// rawAppendBaseline measures rawAppends on a database of its own with one
+// connection per writer, as the store's appends benchmark has.
+func rawAppendBaseline(t testing.TB, writers int, d time.Duration) (float64, time.Duration, time.Duration, error) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(pgtest.NewDatabase(t))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	cfg.MaxConns = int32(writers + 1)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer pool.Close()
+	if err := postgres.Migrate(context.Background(), pool); err != nil {
+		return 0, 0, 0, fmt.Errorf("migrate the baseline's database: %w", err)
+	}
+	store := postgres.New(pool)
+	defer store.Close()
+	return rawAppends(store, writers, d)
 }
 
 // rawAppends appends one message-sized event per call to streams of each
