@@ -22,6 +22,7 @@ import (
 	"supportd/commands"
 	"supportd/credentials"
 	"supportd/eventschema"
+	"supportd/eventstore/postgres"
 	"supportd/internal/sweep"
 	"supportd/outbound"
 	"supportd/projections"
@@ -73,8 +74,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger, started func(addr st
 			svc, err = openService(ctx, cfg, log)
 			return err
 		})
-		if err != nil {
+		if err != nil && ctx.Err() != nil {
 			return nil // ctx ended before the database answered
+		}
+		if err != nil {
+			return fmt.Errorf("start: %w", err)
 		}
 		opened <- svc
 		front.serve(svc.handler)
@@ -152,6 +156,9 @@ func openService(ctx context.Context, cfg config, log *slog.Logger) (_ *service,
 		return nil, err
 	}
 	store, closeStore, err := connect.EventStore(ctx, cfg.EventStore, pool, cfg.KurrentDBURL)
+	if errors.Is(err, postgres.ErrIncompatibleLog) {
+		return nil, sweep.Stop(err) // waiting cannot mend the log
+	}
 	if err != nil {
 		return nil, err
 	}

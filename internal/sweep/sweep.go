@@ -7,6 +7,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 )
@@ -126,12 +127,16 @@ func (l *Loop) Run(ctx context.Context, step func(context.Context) error) {
 
 // Retry calls step until it succeeds or ctx ends, pausing after each
 // failure as b says; failed, if not nil, is told of each failure. It
-// answers nil on success and ctx's error once ctx ends.
+// answers nil on success, ctx's error once ctx ends, and at once an error
+// that step marked with Stop, since trying again cannot help.
 func Retry(ctx context.Context, b Backoff, failed func(err error, failures int, pause time.Duration), step func(context.Context) error) error {
 	for {
 		err := step(ctx)
 		if err == nil {
 			return nil
+		}
+		if errors.As(err, new(stopError)) {
+			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -147,3 +152,11 @@ func Retry(ctx context.Context, b Backoff, failed func(err error, failures int, 
 		}
 	}
 }
+
+// Stop marks err as one that Retry does not try again.
+func Stop(err error) error { return stopError{err} }
+
+type stopError struct{ err error }
+
+func (e stopError) Error() string { return e.err.Error() }
+func (e stopError) Unwrap() error { return e.err }

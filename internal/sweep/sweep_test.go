@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -147,6 +148,16 @@ func TestRetry(t *testing.T) {
 		})
 	if err != nil || calls != 4 || !slices.Equal(reported, []int{1, 2, 3}) {
 		t.Errorf("Retry: err %v after %d calls, failures reported %v; want nil after 4, [1 2 3]", err, calls, reported)
+	}
+
+	calls = 0
+	wrong := errors.New("wrong")
+	err = Retry(context.Background(), Backoff{Initial: time.Millisecond}, nil, func(context.Context) error {
+		calls++
+		return fmt.Errorf("open: %w", Stop(wrong))
+	})
+	if !errors.Is(err, wrong) || err.Error() != "open: wrong" || calls != 1 {
+		t.Errorf("Retry of a stopping error: %v after %d calls, want open: wrong after 1", err, calls)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
