@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"supportd/eventschema"
 
 	"github.com/google/uuid"
 
 	"supportd/domain/conversation"
+	"supportd/domain/tenant"
+	"supportd/eventschema"
 )
 
 // GreetJoined sends the greetings of the agent serving a conversation now:
@@ -24,10 +25,7 @@ func (h *Handler) GreetJoined(ctx context.Context, m Meta, sc Scope, conversatio
 	if err != nil {
 		return Result{}, err
 	}
-	var address string
-	if raw, ok := t.state.Setting("greetings.default_address"); ok {
-		_ = json.Unmarshal(raw, &address)
-	}
+	address := defaultAddressOf(t.state)
 	skip := t.state.SettingBool("transfer.skip_greetings")
 	c, err := load(ctx, h, conversationAggregate(sc.TenantID, conversationID), uuid.Nil)
 	if err != nil {
@@ -82,4 +80,22 @@ func (h *Handler) greetAfter(ctx context.Context, m Meta, sc Scope, conversation
 		res.Events += g.Events
 	}
 	return res, nil
+}
+
+// defaultAddress is the tenant's greetings.default_address: what ##dear##
+// becomes for a customer without a valid nickname.
+func (h *Handler) defaultAddress(ctx context.Context, tenantID uuid.UUID) (string, error) {
+	t, err := load(ctx, h, tenantAggregate(tenantID), uuid.Nil)
+	if err != nil {
+		return "", err
+	}
+	return defaultAddressOf(t.state), nil
+}
+
+func defaultAddressOf(t tenant.State) string {
+	var address string
+	if raw, ok := t.Setting("greetings.default_address"); ok {
+		_ = json.Unmarshal(raw, &address)
+	}
+	return address
 }

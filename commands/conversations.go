@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -305,13 +306,19 @@ func (h *Handler) SendMessage(ctx context.Context, m Meta, c SendMessage) (Resul
 	if err != nil {
 		return Result{}, err
 	}
+	var defaultAddress string
+	if c.Sender.Kind == eventschema.SenderAgent && strings.Contains(c.Text, conversation.Placeholder) {
+		if defaultAddress, err = h.defaultAddress(ctx, c.TenantID); err != nil {
+			return Result{}, err
+		}
+	}
 	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
 		sender := c.Sender
 		if sender.Kind == eventschema.SenderCustomer && sender.ID == "" {
 			sender.ID = s.CustomerID.String()
 		}
 		out, err := conversation.SendMessage(s, conversation.Send{MessageID: c.MessageID, Sender: sender, Type: c.Type,
-			Text: c.Text, File: c.File, Location: c.Location, Custom: c.Custom, Notice: c.Notice})
+			Text: c.Text, File: c.File, Location: c.Location, Custom: c.Custom, Notice: c.Notice, DefaultAddress: defaultAddress})
 		if err != nil {
 			return nil, err
 		}

@@ -12,7 +12,8 @@ import (
 // TestGreetingsOnJoin: whichever way an agent joins (here: the dispatcher
 // assigns, then a transfer without confirmation), the team's and the
 // agent's greetings reach the customer, with ##dear## replaced by the
-// customer's name, once per join.
+// customer's name, once per join; and so is ##dear## in an agent's own
+// message.
 func TestGreetingsOnJoin(t *testing.T) {
 	t.Parallel()
 	op := client{t: t, base: startServer(t, "postgres", "")}
@@ -71,4 +72,8 @@ func TestGreetingsOnJoin(t *testing.T) {
 	// A transfer greets again, team and agent, as the manual describes
 	// (unless transfer.skip_greetings is on).
 	until(map[string]int{"Hello Lu, welcome to Support.": 2, "I'm Ann, Lu.": 1, "Bob here, Lu.": 1})
+
+	// ##dear## in any message an agent sends addresses the customer too.
+	bob.expect(201, "POST", "/v1/conversations/"+conv+"/messages", `{"type":"text","text":"Anything else, ##dear##?"}`)
+	until(map[string]int{"Anything else, Lu?": 1, "##dear##": 0})
 }

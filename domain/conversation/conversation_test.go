@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,6 +188,33 @@ func TestMessages(t *testing.T) {
 		}, []any{eventschema.MessageSent{TenantID: tenant, ConversationID: conv, MessageID: msg1, SenderKind: "customer", SenderID: customer.String(), Type: "custom", Custom: json.RawMessage(`{"order":"42"}`), SegmentID: seg1}}, ""},
 		{"the same message twice", with(serving, annMsg), send("agent", ann.String(), "text", "hi"), nil, ""},
 		{"closed", with(serving, closed), send("customer", customer.String(), "text", "hi"), nil, "conversation.closed"},
+	})
+}
+
+// TestDearInMessages: ##dear## in any message an agent sends (the serving
+// agent's or an invited expert's) addresses the customer as greetings do;
+// other senders' text is kept as written.
+func TestDearInMessages(t *testing.T) {
+	send := func(kind, sender, text string) func(c.State) ([]any, error) {
+		return func(s c.State) ([]any, error) {
+			return c.SendMessage(s, c.Send{MessageID: msg1, Sender: c.Actor{Kind: kind, ID: sender}, Type: "text", Text: text, DefaultAddress: "Friend"})
+		}
+	}
+	sent := func(kind, sender, text string, segment uuid.UUID) []any {
+		return []any{eventschema.MessageSent{TenantID: tenant, ConversationID: conv, MessageID: msg1, SenderKind: kind, SenderID: sender, Type: "text", Text: text, SegmentID: segment}}
+	}
+	nameless := started
+	nameless.CustomerName = "  "
+	longName := started
+	longName.CustomerName = "Bartholomew-Alexander"
+	expert := eventschema.ExpertInvited{TenantID: tenant, ConversationID: conv, AgentID: bob, InvitedBy: ann}
+	run(t, []tcase{
+		{"the serving agent", serving, send("agent", ann.String(), "Hi ##dear##, ##dear##?"), sent("agent", ann.String(), "Hi Lu, Lu?", seg1), ""},
+		{"an invited expert", with(serving, expert), send("agent", bob.String(), "##dear##, one moment"), sent("agent", bob.String(), "Lu, one moment", seg1), ""},
+		{"no valid nickname: the default address", []any{nameless, queued, annJoin}, send("agent", ann.String(), "Hi ##dear##"), sent("agent", ann.String(), "Hi Friend", seg1), ""},
+		{"the customer's text is kept", serving, send("customer", customer.String(), "##dear##"), sent("customer", customer.String(), "##dear##", seg1), ""},
+		{"a robot's text is kept", []any{started}, send("robot", "bot", "##dear##"), sent("robot", "bot", "##dear##", uuid.Nil), ""},
+		{"too long once replaced", []any{longName, queued, annJoin}, send("agent", ann.String(), strings.Repeat("x", c.MaxText-16)+"##dear####dear##"), nil, "message.text"},
 	})
 }
 

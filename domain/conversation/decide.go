@@ -222,6 +222,9 @@ type Send struct {
 	Custom    json.RawMessage
 	// Notice names a system message (welcome, transfer_notice, …).
 	Notice string
+	// DefaultAddress is what ##dear## in an agent's message becomes when
+	// the customer has no valid nickname (greetings.default_address).
+	DefaultAddress string
 }
 
 var fileTypes = []string{"image", "file", "audio", "video"}
@@ -266,6 +269,10 @@ func (m Send) validate() error {
 func SendMessage(s State, m Send) ([]any, error) {
 	if err := s.live(); err != nil {
 		return nil, err
+	}
+	if m.Sender.Kind == eventschema.SenderAgent {
+		// An agent's ##dear## addresses the customer, as greetings do.
+		m.Text = strings.ReplaceAll(m.Text, Placeholder, Address(s.CustomerName, m.DefaultAddress))
 	}
 	if err := m.validate(); err != nil {
 		return nil, err
