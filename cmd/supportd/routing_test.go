@@ -112,13 +112,15 @@ func TestRoutingRulesOverHTTP(t *testing.T) {
 	if got["enabled"] != false || got["rank"] != float64(0) {
 		t.Errorf("rule %v", got)
 	}
-	del := admin.expect(200, "DELETE", "/v1/routing-rules/"+defID, "")
-	admin.expect(404, "GET", "/v1/routing-rules/"+defID+waitFor(del), "")
+	// The default binding is kept: no conversation is left without a way.
+	if p := admin.expect(409, "DELETE", "/v1/routing-rules/"+defID, ""); p["code"] != "routing.default_kept" {
+		t.Errorf("deleting the default binding: %v", p)
+	}
 	list = admin.expect(200, "GET", "/v1/routing-rules", "")
-	if got, want := fmt.Sprint(names(list, "rule_id")), fmt.Sprint([]string{vipID, lineID}); got != want {
+	if got, want := fmt.Sprint(names(list, "rule_id")), fmt.Sprint([]string{vipID, lineID, defID}); got != want {
 		t.Errorf("after deletes %s, want %s", got, want)
 	}
-	if d := evaluate(`{"channel":"web","default_team_id":"` + salesID + `"}`); d["unmatched"] != true || d["target_id"] != salesID {
+	if d := evaluate(`{"channel":"web","default_team_id":"` + salesID + `"}`); d["binding"] != "default" || d["target_id"] != fallbackID {
 		t.Errorf("unmatched %v", d)
 	}
 	admin.expect(404, "DELETE", "/v1/routing-rules/"+acctID, "")

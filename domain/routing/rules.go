@@ -148,11 +148,16 @@ func Change(s State, tenantID, ruleID uuid.UUID, r eventschema.RoutingRule, know
 	return []any{eventschema.RoutingRuleChanged{TenantID: tenantID, RuleID: ruleID, Rule: r}}, nil
 }
 
-// Delete removes a rule, the default binding included.
+// Delete removes a ranked rule. The default binding stays, as the manual
+// keeps it last in every list: it can be changed, never deleted, so a
+// conversation no rule matches always has somewhere to go.
 func Delete(s State, tenantID, ruleID uuid.UUID) ([]any, error) {
 	old, ok := s.Rules[ruleID]
 	if !ok {
 		return nil, notFound(ruleID)
+	}
+	if old.IsDefault() {
+		return nil, domain.Errorf(domain.Conflict, "routing.default_kept", "", "the default binding cannot be deleted; change its target with PUT /v1/routing-rules/default")
 	}
 	return []any{eventschema.RoutingRuleDeleted{TenantID: tenantID, RuleID: ruleID, Binding: old.Binding}}, nil
 }

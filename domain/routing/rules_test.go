@@ -95,9 +95,8 @@ func TestRuleSetLifecycle(t *testing.T) {
 	if want := []uuid.UUID{entry.ID, vip.ID, id(150)}; !equalIDs(order(s), want) {
 		t.Fatalf("order %v, want %v", order(s), want)
 	}
-	s = fold(t, s)(routing.Delete(s, tenantID, id(150)))
-	if s.Default != uuid.Nil || len(s.Ordered()) != 2 {
-		t.Errorf("default not deleted: %+v", s)
+	if _, err := routing.Delete(s, tenantID, id(150)); err == nil {
+		t.Errorf("the default binding was deleted")
 	}
 }
 
@@ -154,6 +153,7 @@ func TestRuleViolations(t *testing.T) {
 		{"default stays default", second(routing.Change(s, tenantID, id(150), web.RoutingRule, nil)), domain.Invalid, "routing.binding", "binding"},
 		{"default with criteria", second(routing.SetDefault(s, tenantID, id(150), eventschema.RoutingRule{Channels: []string{"web"}, Target: team(sales)}, nil)), domain.Invalid, "routing.criteria", "channels"},
 		{"delete unknown rule", second(routing.Delete(s, tenantID, id(77))), domain.NotFound, "routing.not_found", ""},
+		{"the default binding is kept", second(routing.Delete(s, tenantID, id(150))), domain.Conflict, "routing.default_kept", ""},
 		{"reorder: unknown rule", second(routing.Reorder(s, tenantID, []uuid.UUID{other.ID, id(77)})), domain.Invalid, "routing.order", "rule_ids"},
 		{"reorder: the default", second(routing.Reorder(s, tenantID, []uuid.UUID{other.ID, web.ID, id(150)})), domain.Invalid, "routing.order", "rule_ids"},
 		{"reorder: twice", second(routing.Reorder(s, tenantID, []uuid.UUID{other.ID, other.ID})), domain.Invalid, "routing.order", "rule_ids"},
