@@ -226,6 +226,11 @@ func TestRecallAndWhisper(t *testing.T) {
 	}
 	byAnn := c.Actor{Kind: "agent", ID: ann.String()}
 	recalled := eventschema.MessageRecalled{TenantID: tenant, ConversationID: conv, MessageID: msg1}
+	withChannel := func(channel string) []any {
+		st := started
+		st.Channel = channel
+		return []any{st, queued, annJoin}
+	}
 	run(t, []tcase{
 		{"within 2 minutes", with(serving, annMsg), recall(byAnn, now.Add(-2*time.Minute), c.DefaultRecallWindow), []any{recalled}, ""},
 		{"after 2 minutes", with(serving, annMsg), recall(byAnn, now.Add(-2*time.Minute-time.Second), c.DefaultRecallWindow), nil, "message.recall_window"},
@@ -233,6 +238,8 @@ func TestRecallAndWhisper(t *testing.T) {
 		{"recall off", with(serving, annMsg), recall(byAnn, now, 0), nil, "message.recall_off"},
 		{"unknown message", serving, recall(byAnn, now, c.DefaultRecallWindow), nil, "message.not_found"},
 		{"twice is harmless", with(serving, annMsg, recalled), recall(byAnn, now, c.DefaultRecallWindow), nil, ""},
+		{"in an app conversation", with(withChannel("app"), annMsg), recall(byAnn, now, c.DefaultRecallWindow), []any{recalled}, ""},
+		{"not in a WeChat conversation", with(withChannel("wechat"), annMsg), recall(byAnn, now, c.DefaultRecallWindow), nil, "message.recall_channel"},
 		{"closed", with(serving, annMsg, closed), recall(byAnn, now, c.DefaultRecallWindow), nil, "conversation.closed"},
 		{"whisper to the serving agent", serving, func(s c.State) ([]any, error) { return c.Whisper(s, id(71), admin, "ask for the order") },
 			[]any{eventschema.WhisperSent{TenantID: tenant, ConversationID: conv, WhisperID: id(71), AdminID: admin, AgentID: ann, Text: "ask for the order"}}, ""},

@@ -329,6 +329,10 @@ func RecallMessage(s State, r Recall) ([]any, error) {
 	if m.Recalled {
 		return nil, nil
 	}
+	if !slices.Contains(RecallChannels, s.Channel) {
+		return nil, domain.Errorf(domain.Conflict, "message.recall_channel", "", "messages are recalled only in conversations from %s; this one is from %s",
+			strings.Join(RecallChannels, " and "), s.Channel)
+	}
 	if r.Window <= 0 {
 		return nil, domain.Errorf(domain.Conflict, "message.recall_off", "", "message recall is turned off")
 	}
@@ -337,6 +341,11 @@ func RecallMessage(s State, r Recall) ([]any, error) {
 	}
 	return []any{eventschema.MessageRecalled{TenantID: s.TenantID, ConversationID: s.ID, MessageID: r.MessageID}}, nil
 }
+
+// RecallChannels are the channels whose conversations allow recalls: the
+// manual offers recall "when having a conversation with a customer from
+// app or web", where the chat window can take a message back.
+var RecallChannels = []string{"web", "app"}
 
 // Whisper decides an admin's message seen only by the serving agent.
 func Whisper(s State, whisperID, adminID uuid.UUID, text string) ([]any, error) {
