@@ -41,7 +41,11 @@ func (h *handlers) conversationRoutes(g *echo.Group) {
 }
 
 // userScope is the scope of a tenant user's commands: the tenant.
-func userScope(c echo.Context) commands.Scope { return commands.Scope{TenantID: callerOf(c).tenantID} }
+func userScope(c echo.Context) commands.Scope {
+	cl := callerOf(c)
+	p := cl.principal
+	return commands.Scope{TenantID: cl.tenantID, User: &p}
+}
 
 // userActor is how a user appears to the conversation's rules: as an admin
 // when its role may monitor conversations (admins act on any), else as an

@@ -26,14 +26,16 @@ func (h *handlers) queueRoutes(g *echo.Group) {
 
 // listQueue lists the queue in the order the dispatcher takes it (VIP
 // first, then by channel priority when it is on, then the oldest): an
-// agent's teams' part of it, or, for a user who may monitor, all of it.
+// agent's teams' part of it, or, for a user who may monitor, all of it
+// within the role's data scope.
 func (h *handlers) listQueue(c echo.Context) error {
 	if err := h.awaitPosition(c); err != nil {
 		return err
 	}
 	cl := callerOf(c)
 	var teams []uuid.UUID
-	if !cl.principal.Role.Allows(access.Monitor) {
+	if !cl.principal.Role.Allows(access.Monitor) || cl.principal.Role.DataScope != access.TenantScope {
+		// Agents, and monitors of a team-scoped role, list their teams'.
 		teams = []uuid.UUID{}
 		for _, t := range cl.principal.Teams {
 			if id, err := uuid.Parse(t); err == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"supportd/domain"
+	"supportd/domain/access"
 	"supportd/domain/conversation"
 	"supportd/domain/routing"
 	"supportd/domain/tenant"
@@ -28,13 +29,31 @@ type Scope struct {
 	TenantID uuid.UUID
 	// Channel, when set, must be the conversation's channel.
 	Channel string
+	// User, when set, is the user acting: the conversation must be within
+	// its data scope (access.Principal.ActsOnConversation).
+	User *access.Principal
 }
 
+// check is the one place a conversation command meets its scope: another
+// tenant's, another channel's or, for a team-scoped user, another team's
+// conversation is not found, as it is not listed.
 func (sc Scope) check(s conversation.State) error {
-	if !s.Exists || s.TenantID != sc.TenantID || (sc.Channel != "" && s.Channel != sc.Channel) {
+	if !s.Exists || s.TenantID != sc.TenantID || (sc.Channel != "" && s.Channel != sc.Channel) || !sc.reaches(s) {
 		return domain.Errorf(domain.NotFound, "conversation.not_found", "", "no such conversation")
 	}
 	return nil
+}
+
+func (sc Scope) reaches(s conversation.State) bool {
+	if sc.User == nil {
+		return true
+	}
+	user, _ := uuid.Parse(sc.User.AgentID)
+	v := access.ConversationView{TookPart: s.TookPart(user)}
+	if s.TeamID != uuid.Nil {
+		v.TeamID = s.TeamID.String()
+	}
+	return sc.User.ActsOnConversation(v)
 }
 
 // onConversation runs decide on conversation id within scope.

@@ -210,6 +210,18 @@ type ConversationView struct {
 	ViewQueued bool
 }
 
+// ActsOnConversation is the data scope of actions on a conversation: a
+// user acts on one it took part in, and otherwise only within its data
+// scope (routed to one of its teams, or any with tenant scope). What the
+// action itself allows (capabilities, the conversation's rules) is decided
+// after; a conversation out of scope is not found, as it is not listed.
+func (p Principal) ActsOnConversation(v ConversationView) bool {
+	if v.TookPart || p.Role.DataScope == TenantScope {
+		return true
+	}
+	return v.TeamID != "" && slices.Contains(p.Teams, v.TeamID)
+}
+
 // SeesConversation is the data scope of conversations: a user sees those
 // it took part in; a user who monitors or reads the tenant's ongoing
 // conversations or history sees every one in its data scope (routed to one

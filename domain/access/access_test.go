@@ -66,3 +66,33 @@ func TestSeesConversation(t *testing.T) {
 		})
 	}
 }
+
+func TestActsOnConversation(t *testing.T) {
+	admin := access.Principal{Role: access.Admin()}
+	agent := access.Principal{Role: access.Agent(), Teams: []string{"t1"}}
+	teamLead := access.Principal{Role: access.Role{ID: "lead", Capabilities: []access.Capability{access.Monitor},
+		DataScope: access.TeamScope}, Teams: []string{"t1"}}
+	cases := []struct {
+		name string
+		p    access.Principal
+		v    access.ConversationView
+		want bool
+	}{
+		{"admin, any team", admin, access.ConversationView{TeamID: "t2"}, true},
+		{"admin, unrouted", admin, access.ConversationView{}, true},
+		{"team lead, own team", teamLead, access.ConversationView{TeamID: "t1"}, true},
+		{"team lead, other team", teamLead, access.ConversationView{TeamID: "t2"}, false},
+		{"team lead, unrouted", teamLead, access.ConversationView{}, false},
+		{"team lead, took part elsewhere", teamLead, access.ConversationView{TeamID: "t2", TookPart: true}, true},
+		{"agent, own team's queue (to join it)", agent, access.ConversationView{TeamID: "t1", Queued: true}, true},
+		{"agent, other team", agent, access.ConversationView{TeamID: "t2"}, false},
+		{"agent, took part in another team's", agent, access.ConversationView{TeamID: "t2", TookPart: true}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.p.ActsOnConversation(tc.v); got != tc.want {
+				t.Errorf("ActsOnConversation = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

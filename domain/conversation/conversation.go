@@ -84,8 +84,10 @@ type State struct {
 	// Robot is the robot hosting the conversation (zero: none); it hosts
 	// until the conversation is queued or an agent joins.
 	Robot uuid.UUID
-	// Served: an agent joined at some time.
+	// Served: an agent joined at some time; Agents are every agent who
+	// did (the conversation's data scope lets them act on it).
 	Served bool
+	Agents map[uuid.UUID]bool
 	// TeamID is the team the conversation is routed to now: the entry
 	// team, then the team of the last queue episode or team transfer.
 	TeamID  uuid.UUID
@@ -104,6 +106,12 @@ type State struct {
 	Runs map[string]Run
 	// Pins are the users who pinned the conversation in their list.
 	Pins map[uuid.UUID]bool
+}
+
+// TookPart reports whether user serves or served the conversation, is an
+// expert in it, or is the target of its pending transfer.
+func (s State) TookPart(user uuid.UUID) bool {
+	return user != uuid.Nil && (s.Agents[user] || s.Experts[user] || s.Pending.ToAgentID == user)
 }
 
 // Status is the conversation's status.
@@ -156,6 +164,7 @@ func Evolve(s State, event any) State {
 	case eventschema.AgentJoined:
 		s.Segment = Segment{ID: e.SegmentID, AgentID: e.AgentID, How: e.How}
 		s.Served, s.Robot = true, uuid.Nil
+		s.Agents = with(s.Agents, e.AgentID, true, false)
 		if e.EpisodeID != uuid.Nil && s.Episode.ID == e.EpisodeID {
 			s.Episode = Episode{}
 		}

@@ -406,3 +406,36 @@ func TestStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestTookPart: who took part in a conversation (its data scope lets them
+// act on it whatever team it is routed to now).
+func TestTookPart(t *testing.T) {
+	state := func(events ...any) c.State {
+		var s c.State
+		for _, e := range events {
+			s = c.Evolve(s, e)
+		}
+		return s
+	}
+	expert := eventschema.ExpertInvited{TenantID: tenant, ConversationID: conv, AgentID: bob, InvitedBy: ann}
+	cases := []struct {
+		name string
+		s    c.State
+		user uuid.UUID
+		want bool
+	}{
+		{"the serving agent", state(serving...), ann, true},
+		{"an agent who left", state(with(serving, annLeft)...), ann, true},
+		{"an invited expert", state(with(serving, expert)...), bob, true},
+		{"the target of a pending transfer", state(with(serving, pending)...), bob, true},
+		{"anyone else", state(serving...), bob, false},
+		{"nobody", state(serving...), uuid.Nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.s.TookPart(tc.user); got != tc.want {
+				t.Errorf("TookPart = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
