@@ -10,6 +10,7 @@ import (
 	"supportd/domain"
 	"supportd/domain/conversation"
 	"supportd/domain/tenant"
+	"supportd/eventschema"
 )
 
 // RequestTransfer hands a served conversation to an agent or a team.
@@ -66,10 +67,17 @@ func (h *Handler) RequestTransfer(ctx context.Context, m Meta, c RequestTransfer
 			return Result{}, domain.Errorf(domain.Invalid, "transfer.eligible_agent", "to_id", "the agent is not in the team")
 		}
 	}
-	res, err := onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+	// A transfer without confirmation seats the target at once.
+	seated := uuid.Nil
+	switch {
+	case c.ToKind == conversation.ToAgent && !r.RequireConfirmation && r.TargetAvailable:
+		seated = c.ToID
+	case c.ToKind == conversation.ToTeam:
+		seated = c.EligibleAgent
+	}
+	res, err := seat(ctx, h, m, c.Scope, c.ConversationID, seated, eventschema.JoinedTransfer, func(s conversation.State) ([]any, error) {
 		return conversation.RequestTransfer(s, r)
 	})
-	// A transfer without confirmation lets the target join at once.
 	return h.greetAfter(ctx, m, c.Scope, c.ConversationID, res, err)
 }
 
@@ -109,7 +117,7 @@ func (h *Handler) AcceptTransfer(ctx context.Context, m Meta, c AnswerTransfer) 
 		return Result{}, err
 	}
 	now, notice := h.clock.Now(), transferNotice(t.state)
-	res, err := onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+	res, err := seat(ctx, h, m, c.Scope, c.ConversationID, c.AgentID, eventschema.JoinedTransfer, func(s conversation.State) ([]any, error) {
 		return conversation.AcceptTransfer(s, c.transfer(s), c.AgentID, derivedID(m, "segment"), notice, now)
 	})
 	return h.greetAfter(ctx, m, c.Scope, c.ConversationID, res, err)

@@ -274,30 +274,40 @@ func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversa
 		_ = json.Unmarshal(raw, &welcome)
 	}
 	m.TenantID = c.TenantID
-	return Execute(ctx, h, m, conversationAggregate(m.TenantID, c.ConversationID), func(s conversation.State) ([]any, error) {
-		out, err := conversation.StartConversation(s, conversation.Start{TenantID: c.TenantID, ConversationID: c.ConversationID,
-			Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, EntryTeamID: c.EntryTeamID,
-			CustomerID: c.CustomerID, CustomerName: c.CustomerName, VIP: c.VIP, StartedBy: c.StartedBy,
-			SegmentID: derivedID(m, "segment")}, blacklisted)
-		if err != nil || route.Skip {
-			return out, err
-		}
-		p := route.Placement
-		p.EpisodeID = derivedID(m, "episode")
-		placed, err := conversation.Place(fold(s, out), p)
+	// An outbound conversation seats the agent who starts it.
+	return seatWith(ctx, h, m, c.TenantID, c.ConversationID, c.StartedBy, eventschema.JoinedManual, func(m Meta, name func([]any) []any) (Result, error) {
+		return Execute(ctx, h, m, conversationAggregate(m.TenantID, c.ConversationID), func(s conversation.State) ([]any, error) {
+			out, err := decideStart(s, m, c, route, t.state, welcome, blacklisted)
+			return name(out), err
+		})
+	})
+}
+
+// decideStart decides a conversation's start: the start itself, then where
+// routing places it, then the welcome message.
+func decideStart(s conversation.State, m Meta, c StartConversation, route RouteDecision, t tenant.State, welcome string, blacklisted bool) ([]any, error) {
+	out, err := conversation.StartConversation(s, conversation.Start{TenantID: c.TenantID, ConversationID: c.ConversationID,
+		Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, EntryTeamID: c.EntryTeamID,
+		CustomerID: c.CustomerID, CustomerName: c.CustomerName, VIP: c.VIP, StartedBy: c.StartedBy,
+		SegmentID: derivedID(m, "segment")}, blacklisted)
+	if err != nil || route.Skip {
+		return out, err
+	}
+	p := route.Placement
+	p.EpisodeID = derivedID(m, "episode")
+	placed, err := conversation.Place(fold(s, out), p)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, placed...)
+	if n, ok := conversation.Welcome(c.Channel, t.SettingBool("welcome.enabled"), welcome); ok {
+		sent, err := conversation.SendNotices(fold(s, out), c.ConversationID, []conversation.Notice{n})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, placed...)
-		if n, ok := conversation.Welcome(c.Channel, t.state.SettingBool("welcome.enabled"), welcome); ok {
-			sent, err := conversation.SendNotices(fold(s, out), c.ConversationID, []conversation.Notice{n})
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, sent...)
-		}
-		return out, nil
-	})
+		out = append(out, sent...)
+	}
+	return out, nil
 }
 
 // SendMessage sends a message into a conversation.
@@ -421,7 +431,11 @@ func (h *Handler) joinFromQueue(ctx context.Context, m Meta, c JoinFromQueue) (R
 		return Result{}, domain.Errorf(domain.Conflict, "agent.disabled", "agent_id", "the account is disabled")
 	}
 	allow := t.state.SettingBool("queue.allow_manual_join")
-	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+	how := eventschema.JoinedManual
+	if c.Assign {
+		how = eventschema.JoinedAdmin
+	}
+	return seat(ctx, h, m, c.Scope, c.ConversationID, c.AgentID, how, func(s conversation.State) ([]any, error) {
 		member := false
 		if s.Episode.TeamID != uuid.Nil && !c.ByAdmin {
 			tm, err := load(ctx, h, teamAggregate(c.TenantID, s.Episode.TeamID), uuid.Nil)

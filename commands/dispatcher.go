@@ -751,6 +751,9 @@ func (d *Dispatcher) slotView(ctx context.Context, tenantID uuid.UUID, slot agen
 	if s.IsClosed {
 		v.Ended = true
 	}
-	v.Waiting = !s.IsClosed && s.Segment.ID == uuid.Nil && s.Episode.ID == slot.EpisodeID
+	// Only the dispatcher's reservations are rolled forward from the
+	// queue; a slot taken for another way of joining is released once it
+	// is over or was never used.
+	v.Waiting = slot.Auto() && !s.IsClosed && s.Segment.ID == uuid.Nil && s.Episode.ID == slot.EpisodeID
 	return v, err
 }

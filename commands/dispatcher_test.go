@@ -14,6 +14,7 @@ import (
 
 	"supportd/commands"
 	"supportd/credentials"
+	"supportd/domain"
 	"supportd/domain/agent"
 	"supportd/domain/conversation"
 	"supportd/eventschema"
@@ -727,6 +728,60 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 			time.Sleep(time.Duration(10+rand.IntN(20)) * time.Millisecond)
 		}
 	}()
+	// Meanwhile agents come to serve by every other way: manual joins,
+	// admins' assignments, transfers to an agent and to a team.
+	seatings := map[string]int{}
+	var seatMu sync.Mutex
+	for range 2 {
+		chaos.Go(func() {
+			for chaosCtx.Err() == nil {
+				mu.Lock()
+				var pick started
+				if len(all) > 0 {
+					pick = all[rand.IntN(len(all))]
+				}
+				mu.Unlock()
+				if pick.conv == uuid.Nil {
+					time.Sleep(5 * time.Millisecond)
+					continue
+				}
+				a := w.agents[rand.IntN(len(w.agents))]
+				sc := commands.Scope{TenantID: w.tenant}
+				byAdmin := conversation.Actor{Kind: "admin", ID: "admin-1"}
+				var (
+					way string
+					err error
+				)
+				switch rand.IntN(4) {
+				case 0:
+					way = "manual join"
+					_, err = h.JoinFromQueue(chaosCtx, admin(), commands.JoinFromQueue{Scope: sc, ConversationID: pick.conv, AgentID: a})
+				case 1:
+					way = "admin assignment"
+					_, err = h.AssignFromQueue(chaosCtx, admin(), sc, pick.conv, a)
+				case 2:
+					way = "transfer to an agent"
+					_, err = h.RequestTransfer(chaosCtx, admin(), commands.RequestTransfer{Scope: sc, ConversationID: pick.conv,
+						TransferID: uuid.Must(uuid.NewV7()), By: byAdmin, ToKind: conversation.ToAgent, ToID: a})
+				default:
+					way = "transfer to a team"
+					_, err = h.RequestTransfer(chaosCtx, admin(), commands.RequestTransfer{Scope: sc, ConversationID: pick.conv,
+						TransferID: uuid.Must(uuid.NewV7()), By: byAdmin, ToKind: conversation.ToTeam, ToID: w.teams[rand.IntN(nTeams)]})
+				}
+				var de *domain.Error
+				switch {
+				case err == nil:
+					seatMu.Lock()
+					seatings[way]++
+					seatMu.Unlock()
+				case errors.As(err, &de), errors.Is(err, commands.ErrConflict), chaosCtx.Err() != nil:
+				default:
+					t.Errorf("%s: %v", way, err)
+				}
+				time.Sleep(time.Duration(5+rand.IntN(15)) * time.Millisecond)
+			}
+		})
+	}
 	arrv.Wait()
 	time.Sleep(500 * time.Millisecond)
 	stopChaos()
@@ -758,6 +813,12 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	}
 	envs, payloads := w.readLog(t)
 	checkDispatchLog(t, w, q, envs, payloads)
+	t.Logf("done besides the dispatcher: %v", seatings)
+	for _, way := range []string{"manual join", "admin assignment", "transfer to an agent", "transfer to a team"} {
+		if seatings[way] == 0 {
+			t.Errorf("no %s happened: the test did not try that path", way)
+		}
+	}
 }
 
 // announceArrivals tells d of every conversation queued, in log order, as
@@ -798,6 +859,9 @@ func checkDispatchLog(t *testing.T, w *world, q *logQueue, envs []eventschema.En
 		status   string
 		capacity int
 		open     map[uuid.UUID]eventschema.AgentSlotReserved
+		// serving: every conversation the agent serves now, however it
+		// came to.
+		serving map[uuid.UUID]bool
 	}
 	type waiting struct {
 		conv, team uuid.UUID
@@ -808,7 +872,8 @@ func checkDispatchLog(t *testing.T, w *world, q *logQueue, envs []eventschema.En
 	agents := map[uuid.UUID]*agentFacts{}
 	facts := func(id uuid.UUID) *agentFacts {
 		if agents[id] == nil {
-			agents[id] = &agentFacts{status: "offline", capacity: agent.DefaultCapacity, open: map[uuid.UUID]eventschema.AgentSlotReserved{}}
+			agents[id] = &agentFacts{status: "offline", capacity: agent.DefaultCapacity, open: map[uuid.UUID]eventschema.AgentSlotReserved{},
+				serving: map[uuid.UUID]bool{}}
 		}
 		return agents[id]
 	}
@@ -832,6 +897,7 @@ func checkDispatchLog(t *testing.T, w *world, q *logQueue, envs []eventschema.En
 		return a.conv.String() < b.conv.String()
 	}
 	reservations, joins, releases, violations := 0, 0, 0, 0
+	seated := map[string]int{}
 	report := func(format string, args ...any) {
 		violations++
 		if violations <= 10 {
@@ -856,21 +922,42 @@ func checkDispatchLog(t *testing.T, w *world, q *logQueue, envs []eventschema.En
 			delete(queued, p.EpisodeID)
 		case eventschema.AgentJoined:
 			serving[p.ConversationID] = p.AgentID
+			facts(p.AgentID).serving[p.ConversationID] = true
 			delete(queued, p.EpisodeID)
+			slot, held := facts(p.AgentID).open[p.ReservationID]
 			if p.How == eventschema.JoinedAuto {
 				joins++
-				slot, held := facts(p.AgentID).open[p.ReservationID]
 				if !held || slot.EpisodeID != p.EpisodeID {
 					report("auto join of %s by %s without a held reservation", p.ConversationID, p.AgentID)
+				}
+			} else {
+				seated[p.How]++
+				if !held || slot.How != p.How || slot.ConversationID != p.ConversationID {
+					report("%s of %s by %s holds no slot of the agent", p.How, p.ConversationID, p.AgentID)
 				}
 			}
 		case eventschema.AgentLeft:
 			if serving[p.ConversationID] == p.AgentID {
 				delete(serving, p.ConversationID)
 			}
+			delete(facts(p.AgentID).serving, p.ConversationID)
+		case eventschema.ConversationClosed:
+			if a, ok := serving[p.ConversationID]; ok {
+				delete(facts(a).serving, p.ConversationID)
+				delete(serving, p.ConversationID)
+			}
 		case eventschema.AgentSlotReserved:
-			reservations++
 			a := facts(p.AgentID)
+			if p.How != "" {
+				// A manual join, an assignment or a transfer: taken
+				// whatever the status and capacity.
+				a.open[p.ReservationID] = p
+				break
+			}
+			reservations++
+			if n := len(a.serving); n >= a.capacity {
+				report("auto-reserved %s serving %d conversations of capacity %d", p.AgentID, n, a.capacity)
+			}
 			if a.status != "online" {
 				report("reserved %s while %s", p.AgentID, a.status)
 			}
@@ -918,7 +1005,17 @@ func checkDispatchLog(t *testing.T, w *world, q *logQueue, envs []eventschema.En
 			}
 		}
 	}
-	t.Logf("%d reservations, %d auto joins, %d releases, %d slots open at the end", reservations, joins, releases, open)
+	// Nor the other way round: every conversation served holds a slot.
+	for conv, id := range serving {
+		held := false
+		for _, s := range facts(id).open {
+			held = held || s.ConversationID == conv
+		}
+		if !held {
+			report("%s serves %s without a slot", id, conv)
+		}
+	}
+	t.Logf("%d reservations, %d auto joins, %v other joins, %d releases, %d slots open at the end", reservations, joins, seated, releases, open)
 	if joins == 0 {
 		t.Error("nothing was assigned")
 	}

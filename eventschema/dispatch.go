@@ -22,19 +22,23 @@ const (
 	SlotCompensated = "compensated"
 )
 
-// AgentSlotReserved records that the dispatcher holds one of the agent's
-// slots for a queued conversation: the first step of an auto-assignment.
-// The slot counts against the agent's capacity from now until it is
-// released.
+// AgentSlotReserved records that the agent holds one of its slots for a
+// conversation: the dispatcher's first step of an auto-assignment, or the
+// first step of any other way an agent comes to serve (How), so that the
+// agent's stream alone says how many conversations it serves. The slot
+// counts against the agent's capacity from now until it is released.
 type AgentSlotReserved struct {
 	TenantID       uuid.UUID `json:"tenant_id"`
 	AgentID        uuid.UUID `json:"agent_id"`
 	ReservationID  uuid.UUID `json:"reservation_id"`
 	ConversationID uuid.UUID `json:"conversation_id"`
 	// EpisodeID is the queue episode the reservation is for; TeamID the
-	// team it waits for.
+	// team it waits for (both zero for a slot not taken from the queue).
 	EpisodeID uuid.UUID `json:"episode_id"`
 	TeamID    uuid.UUID `json:"team_id"`
+	// How is how the agent joins with this slot (a Joined… value); empty
+	// for the dispatcher's reservations, which are auto.
+	How string `json:"how,omitempty" jsonschema:"enum=,enum=auto,enum=manual,enum=admin_assigned,enum=transfer,enum=routed"`
 }
 
 // AgentSlotReleased records that a reserved slot is free again.

@@ -19,7 +19,15 @@ type Slot struct {
 	ConversationID uuid.UUID
 	EpisodeID      uuid.UUID
 	TeamID         uuid.UUID
+	// How is how the agent joins with it: empty for the dispatcher's
+	// auto-assignments, else the way (manual join, admin assignment,
+	// transfer) that seats the agent whatever its capacity.
+	How string
 }
+
+// Auto reports whether the slot is the dispatcher's reservation, which a
+// dispatcher confirms (or rolls forward) from the queue.
+func (s Slot) Auto() bool { return s.How == "" || s.How == eventschema.JoinedAuto }
 
 // OpenSlots is how many slots the agent holds.
 func (s State) OpenSlots() int { return len(s.Slots) }
@@ -32,7 +40,7 @@ func evolveSlots(s State, event any) State {
 	switch e := event.(type) {
 	case eventschema.AgentSlotReserved:
 		s.ID = e.AgentID
-		m[e.ReservationID] = Slot{ReservationID: e.ReservationID, ConversationID: e.ConversationID, EpisodeID: e.EpisodeID, TeamID: e.TeamID}
+		m[e.ReservationID] = Slot{ReservationID: e.ReservationID, ConversationID: e.ConversationID, EpisodeID: e.EpisodeID, TeamID: e.TeamID, How: e.How}
 	case eventschema.AgentSlotReleased:
 		delete(m, e.ReservationID)
 	}
@@ -65,6 +73,29 @@ func Reserve(s State, who Identity, slot Slot) ([]any, error) {
 	}
 	return []any{eventschema.AgentSlotReserved{TenantID: who.TenantID, AgentID: who.AgentID, ReservationID: slot.ReservationID,
 		ConversationID: slot.ConversationID, EpisodeID: slot.EpisodeID, TeamID: slot.TeamID}}, nil
+}
+
+// Take decides that the agent takes a slot for a conversation it is about
+// to serve by another way than auto-assignment (slot.How: a manual join,
+// an admin's assignment, a transfer): the first step of that join, so that
+// every conversation the agent serves holds one of its slots. The manual
+// lets these ways take an agent over its capacity, so neither status nor
+// capacity is checked; auto-assignment then waits until the agent is below
+// it again. A slot already held is not taken twice.
+func Take(s State, who Identity, slot Slot) ([]any, error) {
+	if slot.ReservationID == uuid.Nil || slot.ConversationID == uuid.Nil || who.AgentID == uuid.Nil {
+		return nil, domain.Errorf(domain.Invalid, "dispatch.reservation", "reservation_id", "reservation, conversation and agent are required")
+	}
+	switch slot.How {
+	case eventschema.JoinedManual, eventschema.JoinedAdmin, eventschema.JoinedTransfer, eventschema.JoinedRoutedAgent:
+	default:
+		return nil, domain.Errorf(domain.Invalid, "dispatch.slot_how", "how", "a slot is taken for a manual join, an assignment, a transfer or a routed join")
+	}
+	if _, held := s.Slots[slot.ReservationID]; held {
+		return nil, nil
+	}
+	return []any{eventschema.AgentSlotReserved{TenantID: who.TenantID, AgentID: who.AgentID, ReservationID: slot.ReservationID,
+		ConversationID: slot.ConversationID, EpisodeID: slot.EpisodeID, TeamID: slot.TeamID, How: slot.How}}, nil
 }
 
 // Release decides that a slot is free again: the agent's segment ended, or

@@ -33,6 +33,14 @@ func TestReserveAndRelease(t *testing.T) {
 	reserve := func(r, ep uuid.UUID) func(agent.State) ([]any, error) {
 		return func(s agent.State) ([]any, error) { return agent.Reserve(s, who, slot(r, ep)) }
 	}
+	taken := func(r uuid.UUID, how string) eventschema.AgentSlotReserved {
+		return eventschema.AgentSlotReserved{TenantID: tenantID, AgentID: agentID, ReservationID: r, ConversationID: conv, How: how}
+	}
+	take := func(r uuid.UUID, how string) func(agent.State) ([]any, error) {
+		return func(s agent.State) ([]any, error) {
+			return agent.Take(s, who, agent.Slot{ReservationID: r, ConversationID: conv, How: how})
+		}
+	}
 	release := func(r uuid.UUID, reason string) func(agent.State) ([]any, error) {
 		return func(s agent.State) ([]any, error) { return agent.Release(s, who, r, reason) }
 	}
@@ -56,6 +64,13 @@ func TestReserveAndRelease(t *testing.T) {
 		{"release frees a held slot", []any{signedIn, online, reserved(r1, ep1)}, release(r1, eventschema.SlotConversationLeft), []any{released(r1, eventschema.SlotConversationLeft)}, ""},
 		{"release of a busy agent's slot", []any{signedIn, online, reserved(r1, ep1), busy}, release(r1, eventschema.SlotJoinedElsewhere), []any{released(r1, eventschema.SlotJoinedElsewhere)}, ""},
 		{"release twice decides nothing", []any{signedIn, online, reserved(r1, ep1), released(r1, eventschema.SlotCompensated)}, release(r1, eventschema.SlotCompensated), nil, ""},
+		{"a manual join takes a slot", []any{signedIn, online}, take(r1, "manual"), []any{taken(r1, "manual")}, ""},
+		{"an admin's assignment takes one over capacity", []any{signedIn, online, capacity(1), reserved(r1, ep1)}, take(r2, "admin_assigned"), []any{taken(r2, "admin_assigned")}, ""},
+		{"a transfer takes one while busy", []any{signedIn, online, busy}, take(r1, "transfer"), []any{taken(r1, "transfer")}, ""},
+		{"a taken slot counts against auto-assignment", []any{signedIn, online, capacity(1), taken(r1, "manual")}, reserve(r2, ep2), nil, "dispatch.agent_full"},
+		{"taking the same slot twice decides nothing", []any{signedIn, online, taken(r1, "manual")}, take(r1, "manual"), nil, ""},
+		{"auto is the dispatcher's to reserve", []any{signedIn, online}, take(r1, "auto"), nil, "dispatch.slot_how"},
+		{"a taken slot is released like any", []any{signedIn, online, taken(r1, "transfer")}, release(r1, eventschema.SlotConversationLeft), []any{released(r1, eventschema.SlotConversationLeft)}, ""},
 		{"release needs a known reason", []any{signedIn, online, reserved(r1, ep1)}, release(r1, "bored"), nil, "dispatch.release_reason"},
 	}
 	for _, c := range cases {
