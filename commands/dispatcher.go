@@ -106,6 +106,11 @@ type Dispatcher struct {
 	// Grace is how long a reservation is left to the dispatcher that made
 	// it before a sweep repairs it (3 s by default).
 	Grace time.Duration
+	// SeatGrace is how long a slot taken for a manual join, an assignment
+	// or a transfer is left to its command before a sweep gives it back
+	// unused (2 minutes by default): longer than any request may take, so
+	// that a slow join never lands on a slot already given back.
+	SeatGrace time.Duration
 
 	agents agentCache
 
@@ -247,6 +252,17 @@ func (d *Dispatcher) grace() time.Duration {
 		return 3 * time.Second
 	}
 	return d.Grace
+}
+
+// graceOf is the grace of slot: a dispatcher's reservation's, or a seat's.
+func (d *Dispatcher) graceOf(slot agent.Slot) time.Duration {
+	if slot.Auto() {
+		return d.grace()
+	}
+	if d.SeatGrace <= 0 {
+		return 2 * time.Minute
+	}
+	return d.SeatGrace
 }
 
 // Sweep settles the slots that need it (freeing those whose conversation
@@ -718,7 +734,7 @@ func (d *Dispatcher) settle(ctx context.Context, ref SlotRef) error {
 	}
 	view.Age = d.Clock.Now().Sub(v.reservedAt[ref.ReservationID])
 	who := agent.Identity{TenantID: ref.TenantID, AgentID: ref.AgentID}
-	switch action, reason := dispatch.Fate(view, d.grace()); action {
+	switch action, reason := dispatch.Fate(view, d.graceOf(slot)); action {
 	case dispatch.ConfirmIt:
 		d.log().Info("dispatch: confirming an abandoned reservation", "reservation", ref.ReservationID, "agent", ref.AgentID)
 		_, err = d.confirm(ctx, Reservation{ID: ref.ReservationID, Slot: slot, Who: who})

@@ -39,6 +39,15 @@ type logQueue struct {
 	agents map[uuid.UUID]commands.Candidate
 	// slots are the open slots with what their conversation showed.
 	slots map[uuid.UUID]*trackedSlot
+	// at is the position of the last event followed.
+	at eventschema.Position
+}
+
+// reached reports whether the follower has applied the event at pos.
+func (q *logQueue) reached(pos eventschema.Position) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.at.Less(pos)
 }
 
 type trackedSlot struct {
@@ -98,6 +107,7 @@ func (q *logQueue) follow(ctx context.Context, store eventstore.Store, reg *even
 		}
 		q.mu.Lock()
 		defer q.mu.Unlock()
+		q.at = e.Position
 		fact := func(id uuid.UUID) commands.Candidate {
 			c, ok := q.agents[id]
 			if !ok {
@@ -618,6 +628,55 @@ func TestDispatcherRepairsAnAbandonedReservation(t *testing.T) {
 	}
 }
 
+// TestDispatcherGivesBackAnUnusedSeat: a slot taken for a manual join
+// whose join never came (the process stopped between the two steps) is
+// kept while its command could still land, then given back; one whose
+// join came stays until the agent leaves.
+func TestDispatcherGivesBackAnUnusedSeat(t *testing.T) {
+	t.Parallel()
+	clock := &movingClock{t: time.Now().UTC()}
+	h, store := newHandlerClock(t, clock)
+	ctx := context.Background()
+	w := newWorld(t, h, store, 1, func(int) []int { return []int{0} }, 1)
+	a := w.agents[0]
+	conv, _ := w.start(t, w.teams[0], false)
+	unused := uuid.Must(uuid.NewV7())
+	who := agent.Identity{TenantID: w.tenant, AgentID: a}
+	if _, err := commands.Execute(ctx, h, admin(), commands.Aggregate[agent.State]{Tenant: w.tenant, Stream: agent.Stream(w.tenant, a), Evolve: agent.Evolve},
+		func(s agent.State) ([]any, error) {
+			return agent.Take(s, who, agent.Slot{ReservationID: unused, ConversationID: conv, How: eventschema.JoinedManual})
+		}); err != nil {
+		t.Fatal(err)
+	}
+	// The join that seats the agent for real, with its own slot.
+	if _, err := h.JoinFromQueue(ctx, admin(), commands.JoinFromQueue{Scope: commands.Scope{TenantID: w.tenant}, ConversationID: conv, AgentID: a}); err != nil {
+		t.Fatal(err)
+	}
+	d := &commands.Dispatcher{Handler: h, Queue: func(context.Context) ([]commands.QueuedConversation, error) { return nil, nil },
+		Candidates: w.candidates, Clock: clock, Unsettled: w.openSlots, SeatGrace: time.Minute}
+	held := func() int {
+		slots, err := w.openSlots(ctx, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(slots)
+	}
+	clock.add(30 * time.Second)
+	if err := d.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := held(); n != 2 {
+		t.Fatalf("within the seat's grace %d slots held, want 2", n)
+	}
+	clock.add(time.Minute)
+	if err := d.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := held(); n != 1 {
+		t.Fatalf("after the seat's grace %d slots held, want the one in use", n)
+	}
+}
+
 // TestDispatchUnderConcurrency runs two dispatchers (as two replicas
 // would) while conversations arrive, close, and agents change status and
 // capacity at random; then a checker reads the event log and finds no
@@ -788,16 +847,23 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	chaos.Wait()
 	<-closer
 	// Everyone online with room: the dispatchers drain the queue.
+	var last commands.Result
 	for _, a := range w.agents {
 		if err := w.status(ctx, a, agent.Online); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.capacity(ctx, a, 20); err != nil {
+		res, err := h.SetCapacity(ctx, admin(), commands.SetCapacity{TenantID: w.tenant, AgentID: a, Capacity: 20, ByAdmin: true})
+		if err != nil {
 			t.Fatal(err)
 		}
+		if last.Position.Less(res.Position) {
+			last = res
+		}
 	}
+	// The queue the dispatchers read lags the log (as a read model does):
+	// it is drained only once it has caught up with everything written.
 	deadline := time.Now().Add(time.Minute)
-	for q.waiting() > 0 && time.Now().Before(deadline) {
+	for (!q.reached(last.Position) || q.waiting() > 0) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n := q.waiting(); n > 0 {
@@ -806,7 +872,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	stopDispatchers()
 	wg.Wait()
 	// A last repair with no grace settles every reservation.
-	final := &commands.Dispatcher{Handler: h, Queue: q.reader(99), Candidates: w.candidates, Clock: commands.SystemClock{}, Grace: time.Nanosecond,
+	final := &commands.Dispatcher{Handler: h, Queue: q.reader(99), Candidates: w.candidates, Clock: commands.SystemClock{}, Grace: time.Nanosecond, SeatGrace: time.Nanosecond,
 		Unsettled: w.openSlots}
 	if err := final.Sweep(ctx); err != nil {
 		t.Fatal(err)

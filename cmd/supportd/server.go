@@ -234,6 +234,8 @@ func openService(ctx context.Context, cfg config, log *slog.Logger) (_ *service,
 	// them); the sweep every second is a fallback (and what notices
 	// working hours beginning).
 	dispatcher := readModelDispatcher(cmds, pool)
+	// A seat's slot outlives any request that could still name it.
+	dispatcher.SeatGrace = cfg.RequestTimeout + 30*time.Second
 	dispatchWake := make(chan struct{}, 1)
 	dispatcher.Log, dispatcher.Wake, dispatcher.Every = log, dispatchWake, time.Second
 	live := api.NewLive()
