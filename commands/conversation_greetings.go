@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
 	"supportd/domain/conversation"
 	"supportd/domain/tenant"
+	"supportd/domain/timeplan"
 	"supportd/eventschema"
 )
 
@@ -32,15 +34,19 @@ func (h *Handler) GreetJoined(ctx context.Context, m Meta, sc Scope, conversatio
 		return Result{}, err
 	}
 	seg, team := c.state.Segment, c.state.TeamID
-	g := conversation.Greeting{DefaultAddress: address, SkipOnTransfer: skip, How: seg.How}
+	g := conversation.Greeting{DefaultAddress: address, SkipOnTransfer: skip, How: seg.How, AfterTransfer: seg.AfterTransfer}
+	planID := uuid.Nil
 	if team != uuid.Nil {
 		tm, err := load(ctx, h, teamAggregate(sc.TenantID, team), uuid.Nil)
 		if err != nil {
 			return Result{}, err
 		}
 		if tm.state.TenantID == sc.TenantID && !tm.state.Deleted {
-			g.TeamGreeting = tm.state.Greeting
+			g.TeamGreeting, planID = tm.state.Greeting, tm.state.PlanID
 		}
+	}
+	if g.OffHours, err = h.offHours(ctx, sc.TenantID, planID, t.state.TimeZone); err != nil {
+		return Result{}, err
 	}
 	if seg.AgentID != uuid.Nil {
 		a, err := load(ctx, h, agentAggregate(sc.TenantID, seg.AgentID), uuid.Nil)
@@ -58,6 +64,35 @@ func (h *Handler) GreetJoined(ctx context.Context, m Meta, sc Scope, conversatio
 		g.CustomerName = s.CustomerName
 		return conversation.SendNotices(s, s.Segment.ID, conversation.Greetings(g))
 	})
+}
+
+// offHours reports whether now is outside the working hours of plan (the
+// tenant's default plan when zero) in the tenant's time zone. Without any
+// plan, every hour is a working hour.
+func (h *Handler) offHours(ctx context.Context, tenantID, planID uuid.UUID, timeZone string) (bool, error) {
+	if planID == uuid.Nil {
+		d, err := load(ctx, h, defaultsAggregate(tenantID), uuid.Nil)
+		if err != nil {
+			return false, err
+		}
+		planID = d.state.Plan
+	}
+	if planID == uuid.Nil {
+		return false, nil
+	}
+	p, err := load(ctx, h, timePlanAggregate(tenantID, planID), uuid.Nil)
+	if err != nil || !p.state.Live(tenantID) {
+		return false, err
+	}
+	plan, _, err := timeplan.ParseSchedule(p.state.Schedule)
+	if err != nil {
+		return false, fmt.Errorf("time plan %s: %w", planID, err)
+	}
+	loc, err := time.LoadLocation(timeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return !plan.IsWorkingTime(h.clock.Now(), loc), nil
 }
 
 // greetAfter follows a command that may have let an agent join: when it

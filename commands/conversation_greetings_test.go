@@ -11,6 +11,7 @@ import (
 
 	"supportd/commands"
 	"supportd/credentials"
+	agentprofile "supportd/domain/agent"
 	"supportd/domain/conversation"
 	"supportd/eventschema"
 	"supportd/eventstore"
@@ -105,5 +106,43 @@ func TestGreetJoined(t *testing.T) {
 	want := []string{"team_greeting:Hello Friend!", "transfer_notice:Your conversation has been transferred to another agent. Please wait a moment."}
 	if !slices.Equal(texts, want) {
 		t.Errorf("system messages %q, want %q", texts, want)
+	}
+
+	// A transfer to the team through its queue: whoever picks it up there
+	// sends no greetings either.
+	must(h.RequestTransfer(ctx, admin(), commands.RequestTransfer{Scope: sc, ConversationID: convID, TransferID: uuid.Must(uuid.NewV7()),
+		By: conversation.Actor{Kind: "agent", ID: bob.String()}, ToKind: "team", ToID: teamID}))
+	picked, err := h.JoinFromQueue(ctx, admin(), commands.JoinFromQueue{Scope: sc, ConversationID: convID, AgentID: ann})
+	must(picked, err)
+	if picked.Events != 1 {
+		t.Errorf("a pick-up from the queue after a transfer wrote %d events, want the join alone", picked.Events)
+	}
+
+	// Off hours (the team's plan works on Sundays only; now is a Monday):
+	// the team greets, the agent does not.
+	must(h.ChangeTenantSetting(ctx, admin(), commands.ChangeTenantSetting{TenantID: tenantID, Key: "transfer.skip_greetings", Value: json.RawMessage(`false`)}))
+	must(h.EditAgentProfile(ctx, admin(), commands.EditAgentProfile{AgentRef: commands.AgentRef{TenantID: tenantID, AgentID: ann},
+		Profile: agentprofile.Profile{Nickname: "Ann", Greeting: "I'm Ann."}}))
+	var sundays eventschema.TimePlanSchedule
+	must(nil, json.Unmarshal([]byte(`{"weekly":{"sunday":[{"from":"09:00","to":"17:00"}]}}`), &sundays))
+	planID := uuid.Must(uuid.NewV7())
+	must(h.DefineTimePlan(ctx, admin(), commands.DefineTimePlan{TenantID: tenantID, PlanID: planID, Name: "Sundays", Schedule: sundays}))
+	must(h.BindTeamTimePlan(ctx, admin(), commands.BindTeamTimePlan{TenantID: tenantID, TeamID: teamID, PlanID: planID}))
+	conv2 := uuid.Must(uuid.NewV7())
+	must(h.StartConversation(ctx, admin(), commands.StartConversation{TenantID: tenantID, ConversationID: conv2,
+		Channel: "web", CustomerID: uuid.Must(uuid.NewV7()), CustomerName: "Lu", EntryTeamID: teamID}))
+	must(h.AssignFromQueue(ctx, admin(), sc, conv2, ann))
+	page, err = store.ReadStream(ctx, conversation.Stream(tenantID, conv2), eventstore.Forwards, 0, 100)
+	must(page, err)
+	texts = nil
+	for _, e := range page {
+		if e.Type == "MessageSent" {
+			var m eventschema.MessageSent
+			must(nil, json.Unmarshal(e.Data, &m))
+			texts = append(texts, m.Notice+":"+m.Text)
+		}
+	}
+	if want := []string{"team_greeting:Hello Lu!"}; !slices.Equal(texts, want) {
+		t.Errorf("off hours: system messages %q, want %q", texts, want)
 	}
 }

@@ -40,15 +40,20 @@ const (
 type Segment struct {
 	ID      uuid.UUID
 	AgentID uuid.UUID
-	// How is how the agent joined (eventschema.Joined…): greetings are
-	// skipped on transfers when the tenant says so.
+	// How is how the agent joined (eventschema.Joined…).
 	How string
+	// AfterTransfer: the agent picked the conversation up after a
+	// transfer, at once or from the queue it was transferred to (greetings
+	// are skipped then when the tenant says so).
+	AfterTransfer bool
 }
 
 // Episode is the open stay in the queue.
 type Episode struct {
 	ID     uuid.UUID
 	TeamID uuid.UUID
+	// Reason is why it queued (eventschema.Queued…).
+	Reason string
 }
 
 // Message is what recall needs to know of a sent message.
@@ -154,7 +159,7 @@ func Evolve(s State, event any) State {
 			s.Robot = e.TargetID
 		}
 	case eventschema.ConversationQueued:
-		s.Episode = Episode{ID: e.EpisodeID, TeamID: e.TeamID}
+		s.Episode = Episode{ID: e.EpisodeID, TeamID: e.TeamID, Reason: e.Reason}
 		s.TeamID = e.TeamID
 		s.Robot = uuid.Nil
 	case eventschema.ConversationLeftQueue:
@@ -162,7 +167,9 @@ func Evolve(s State, event any) State {
 			s.Episode = Episode{}
 		}
 	case eventschema.AgentJoined:
-		s.Segment = Segment{ID: e.SegmentID, AgentID: e.AgentID, How: e.How}
+		transferred := e.How == eventschema.JoinedTransfer ||
+			(e.EpisodeID != uuid.Nil && s.Episode.ID == e.EpisodeID && s.Episode.Reason == eventschema.QueuedTransferredTeam)
+		s.Segment = Segment{ID: e.SegmentID, AgentID: e.AgentID, How: e.How, AfterTransfer: transferred}
 		s.Served, s.Robot = true, uuid.Nil
 		s.Agents = with(s.Agents, e.AgentID, true, false)
 		if e.EpisodeID != uuid.Nil && s.Episode.ID == e.EpisodeID {

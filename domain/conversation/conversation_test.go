@@ -439,3 +439,35 @@ func TestTookPart(t *testing.T) {
 		})
 	}
 }
+
+// TestAfterTransfer: a segment knows whether its agent picked the
+// conversation up after a transfer, at once or from the queue the transfer
+// sent it to.
+func TestAfterTransfer(t *testing.T) {
+	state := func(events ...any) c.State {
+		var s c.State
+		for _, e := range events {
+			s = c.Evolve(s, e)
+		}
+		return s
+	}
+	toTeam := eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv, EpisodeID: ep2, TeamID: otherTm, Reason: eventschema.QueuedTransferredTeam}
+	bobFromQueue := eventschema.AgentJoined{TenantID: tenant, ConversationID: conv, AgentID: bob, SegmentID: seg2, How: "auto", EpisodeID: ep2, TeamID: otherTm}
+	bobAtOnce := eventschema.AgentJoined{TenantID: tenant, ConversationID: conv, AgentID: bob, SegmentID: seg2, How: "transfer", TeamID: team}
+	cases := []struct {
+		name string
+		s    c.State
+		want bool
+	}{
+		{"first pick-up from the queue", state(serving...), false},
+		{"taken over at once", state(with(serving, annLeft, bobAtOnce)...), true},
+		{"picked up from the queue a transfer sent it to", state(with(serving, annLeft, toTeam, bobFromQueue)...), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.s.Segment.AfterTransfer; got != tc.want {
+				t.Errorf("AfterTransfer = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -67,24 +67,33 @@ type Greeting struct {
 	// to; AgentGreeting the joining agent's own.
 	TeamGreeting, AgentGreeting  string
 	CustomerName, DefaultAddress string
-	// How is how the agent joined (eventschema.Joined…).
-	How string
+	// How is how the agent joined (eventschema.Joined…); AfterTransfer
+	// that it picked the conversation up after a transfer, at once or from
+	// the queue the transfer sent it to (Segment.AfterTransfer).
+	How           string
+	AfterTransfer bool
 	// SkipOnTransfer is the setting transfer.skip_greetings.
 	SkipOnTransfer bool
+	// OffHours: the team is outside its working hours now.
+	OffHours bool
 }
 
 // Greetings answers the system messages sent when an agent joins: the
 // team's greeting, then the agent's, each with ##dear## replaced by the
 // customer's address; blank greetings send nothing. With "skip greetings on
-// transfer" on, an agent who takes over a transfer sends none: the
-// customer was greeted already.
+// transfer" on, an agent who picks up a transferred conversation, by any
+// way of transferring, sends none: the customer was greeted already. The
+// agent's greeting is not sent during off hours, as the manual notes.
 func Greetings(g Greeting) []Notice {
-	if g.SkipOnTransfer && g.How == eventschema.JoinedTransfer {
+	if g.SkipOnTransfer && (g.How == eventschema.JoinedTransfer || g.AfterTransfer) {
 		return nil
 	}
 	address := Address(g.CustomerName, g.DefaultAddress)
 	var out []Notice
 	for _, n := range []Notice{{Kind: NoticeTeamGreeting, Text: g.TeamGreeting}, {Kind: NoticeAgentGreeting, Text: g.AgentGreeting}} {
+		if n.Kind == NoticeAgentGreeting && g.OffHours {
+			continue
+		}
 		if t := strings.TrimSpace(n.Text); t != "" {
 			out = append(out, Notice{Kind: n.Kind, Text: strings.ReplaceAll(t, Placeholder, address)})
 		}

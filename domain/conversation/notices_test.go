@@ -51,6 +51,9 @@ func TestGreetings(t *testing.T) {
 		{"a transfer with skip off greets",
 			c.Greeting{AgentGreeting: "A", How: "transfer"}, []c.Notice{{Kind: "agent_greeting", Text: "A"}}},
 		{"skip on, but not a transfer", c.Greeting{AgentGreeting: "A", How: "manual", SkipOnTransfer: true}, []c.Notice{{Kind: "agent_greeting", Text: "A"}}},
+		{"skip on, picked up from the queue a transfer sent it to", c.Greeting{TeamGreeting: "T", AgentGreeting: "A", How: "auto", AfterTransfer: true, SkipOnTransfer: true}, nil},
+		{"skip off, picked up after a transfer", c.Greeting{AgentGreeting: "A", How: "manual", AfterTransfer: true}, []c.Notice{{Kind: "agent_greeting", Text: "A"}}},
+		{"off hours: the team's greeting only", c.Greeting{TeamGreeting: "T", AgentGreeting: "A", How: "auto", OffHours: true}, []c.Notice{{Kind: "team_greeting", Text: "T"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
