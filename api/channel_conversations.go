@@ -12,6 +12,7 @@ import (
 	"supportd/commands"
 	"supportd/domain"
 	"supportd/domain/conversation"
+	"supportd/domain/customer"
 	"supportd/domain/routing"
 	"supportd/eventschema"
 	"supportd/readmodels"
@@ -91,6 +92,7 @@ var customerSender = conversation.Actor{Kind: eventschema.SenderCustomer}
 type startRequest struct {
 	ConversationID uuid.UUID       `json:"conversation_id"`
 	CustomerID     uuid.UUID       `json:"customer_id"`
+	ExternalID     string          `json:"external_id"`
 	CustomerName   string          `json:"customer_name"`
 	Profile        json.RawMessage `json:"profile"`
 	VIP            bool            `json:"vip"`
@@ -105,7 +107,15 @@ func (h *handlers) startConversation(c echo.Context) error {
 	if err := c.Bind(&req); err != nil {
 		return err
 	}
-	if err := h.limitCustomer(callerOf(c).channel, "customer "+req.CustomerID.String()); err != nil {
+	cl := callerOf(c)
+	if req.CustomerID == uuid.Nil && req.ExternalID != "" {
+		// The channel's own ID names the customer within the channel.
+		req.CustomerID = customer.ID(cl.tenantID, cl.channel.Channel, req.ExternalID)
+	}
+	if req.CustomerID == uuid.Nil {
+		return domain.Errorf(domain.Invalid, "customer.id", "customer_id", "customer_id or external_id is required")
+	}
+	if err := h.limitCustomer(cl.channel, "customer "+req.CustomerID.String()); err != nil {
 		return err
 	}
 	m, err := customerMeta(c, req.CustomerID)
@@ -116,6 +126,12 @@ func (h *handlers) startConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if req.ExternalID != "" {
+		if profile == nil {
+			profile = map[string]string{}
+		}
+		profile[customer.IDField] = req.ExternalID
+	}
 	id := newID(m, req.ConversationID)
 	sc := channelScope(c)
 	res, err := h.d.Commands.StartConversation(c.Request().Context(), m, commands.StartConversation{TenantID: sc.TenantID,
@@ -124,7 +140,7 @@ func (h *handlers) startConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"conversation_id": id, "stream": res.Stream, "version": res.Version,
+	return c.JSON(http.StatusCreated, map[string]any{"conversation_id": id, "customer_id": req.CustomerID, "stream": res.Stream, "version": res.Version,
 		"position": res.Position, "events": res.Events})
 }
 

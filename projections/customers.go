@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -32,7 +33,7 @@ func (*Customers) Tables() []string {
 }
 
 var customerEvents = map[string]bool{
-	"CustomerProfileSaved": true, "CustomerTagged": true, "CustomerUntagged": true, "CustomerVIPSet": true,
+	"ConversationStarted": true, "CustomerProfileSaved": true, "CustomerTagged": true, "CustomerUntagged": true, "CustomerVIPSet": true,
 	"BlacklistRequested": true, "BlacklistRequestRejected": true, "CustomerBlacklisted": true, "CustomerUnblacklisted": true,
 	"CustomerTagDeleted": true,
 }
@@ -63,6 +64,22 @@ func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 			append(append([]any{id, v, at}, args...), tenantID)...)
 	}
 	switch ev := payload.(type) {
+	case eventschema.ConversationStarted:
+		// Every customer who starts a conversation has a record from then
+		// on: the nickname it came with, the channel and when. The row is
+		// at version -1, before the customer stream's first event, which
+		// still applies to it; a record that exists keeps what it has.
+		if ev.CustomerID == uuid.Nil {
+			return nil
+		}
+		return db.Exec(ctx, `
+			INSERT INTO customers (customer_id, tenant_id, profile, channel, first_seen, updated_at, version)
+			VALUES ($1, $2, CASE WHEN $3 = '' THEN '{}'::jsonb ELSE jsonb_build_object('nickname', $3::text) END, $4, $5, $5, -1)
+			ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
+				channel = CASE WHEN customers.channel = '' THEN excluded.channel ELSE customers.channel END,
+				profile = CASE WHEN customers.profile ? 'nickname' OR $3 = '' THEN customers.profile
+					ELSE customers.profile || jsonb_build_object('nickname', $3::text) END`,
+			ev.CustomerID, tenantID, strings.TrimSpace(ev.CustomerName), ev.Channel, at)
 	case eventschema.CustomerProfileSaved:
 		set, cleared := map[string]string{}, []string{}
 		for k, val := range ev.Fields {

@@ -27,23 +27,25 @@ type Customer struct {
 	Tags        []uuid.UUID       `json:"tags"`
 	VIP         bool              `json:"vip"`
 	Blacklisted bool              `json:"blacklisted"`
-	FirstSeen   time.Time         `json:"first_seen"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	// Channel is the channel the customer first came from.
+	Channel   string    `json:"channel"`
+	FirstSeen time.Time `json:"first_seen"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Version is the customer stream's version, usable as If-Match.
 	Version uint64 `json:"version"`
 }
 
 const customerColumns = `c.customer_id, c.profile,
 	ARRAY(SELECT l.tag_id FROM customer_tag_links l WHERE l.tenant_id = c.tenant_id AND l.customer_id = c.customer_id ORDER BY l.tag_id),
-	c.vip, c.blacklisted, c.first_seen, c.updated_at, c.version`
+	c.vip, c.blacklisted, c.channel, c.first_seen, c.updated_at, c.version`
 
 func scanCustomer(r pgx.Row) (Customer, error) {
 	var (
 		c Customer
 		v int64
 	)
-	err := r.Scan(&c.CustomerID, &c.Profile, &c.Tags, &c.VIP, &c.Blacklisted, &c.FirstSeen, &c.UpdatedAt, &v)
-	c.Version = uint64(v)
+	err := r.Scan(&c.CustomerID, &c.Profile, &c.Tags, &c.VIP, &c.Blacklisted, &c.Channel, &c.FirstSeen, &c.UpdatedAt, &v)
+	c.Version = uint64(max(v, 0)) // -1: no event of the customer's own yet
 	if c.Tags == nil {
 		c.Tags = []uuid.UUID{}
 	}
