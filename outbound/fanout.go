@@ -222,6 +222,21 @@ func (f *Fanout) add(ctx context.Context, rows *pgx.Batch, e eventschema.Envelop
 	if !ok {
 		return nil
 	}
+	if e.Type == "MessageRecalled" {
+		payload, err := f.Registry.Decode(e)
+		if err != nil {
+			return err
+		}
+		if r, ok := payload.(eventschema.MessageRecalled); ok {
+			// Deliveries of the message not made yet, or made again later,
+			// carry it without its content.
+			rows.Queue(`UPDATE webhook_deliveries w SET body = convert_to(jsonb_set(j.b, '{payload}',
+					((j.b->'payload') - 'file' - 'location' - 'custom') || '{"text":"","recalled":true}'::jsonb)::text, 'UTF8')
+				FROM (SELECT seq, convert_from(body, 'UTF8')::jsonb AS b FROM webhook_deliveries
+					WHERE tenant_id = $1 AND conversation_id = $2 AND event_type = 'message') j
+				WHERE w.seq = j.seq AND j.b->'payload'->>'message_id' = $3::text`, tenantID, conv, r.MessageID.String())
+		}
+	}
 	hooks, err := f.hooksAt(ctx, tenantID, e.Position)
 	if err != nil || len(hooks.Endpoints) == 0 {
 		return err

@@ -61,6 +61,7 @@ func (f *Feed) Replay(ctx context.Context, tenantID, conv uuid.UUID, after event
 	}
 	slices.Reverse(newer)
 	var out []webhook.Event
+	recalled := map[uuid.UUID]bool{}
 	for _, e := range newer {
 		ev, ok, err := f.Convert(ctx, e)
 		if err != nil {
@@ -68,6 +69,15 @@ func (f *Feed) Replay(ctx context.Context, tenantID, conv uuid.UUID, after event
 		}
 		if ok {
 			out = append(out, ev)
+			if r, isRecall := ev.Payload.(webhook.Recall); isRecall {
+				recalled[r.MessageID] = true
+			}
+		}
+	}
+	// A message recalled since is replayed without its content.
+	for i, ev := range out {
+		if m, ok := ev.Payload.(webhook.Message); ok && recalled[m.MessageID] {
+			out[i].Payload = m.Redacted()
 		}
 	}
 	return c, out, nil

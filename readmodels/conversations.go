@@ -241,9 +241,10 @@ type ConversationMessage struct {
 
 // ListMessages lists a conversation's messages in order, after seq (0:
 // from the start), at most limit. The agents' view (agentView) includes
-// whispers and the content of recalled messages; the customers' view has
-// no whispers, and recalled messages keep their place, flagged, with their
-// content blanked (they disappear from the customer's chat window).
+// whispers; the customers' has none. In both, recalled messages keep their
+// place, flagged, with their content blanked: a recalled message never
+// shows again to anyone reading the conversation (auditors find it in
+// the log).
 func ListMessages(ctx context.Context, q Querier, tenantID, conversationID uuid.UUID, agentView bool, after uint64, limit int) ([]ConversationMessage, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 200
@@ -263,7 +264,7 @@ func ListMessages(ctx context.Context, q Querier, tenantID, conversationID uuid.
 		err := r.Scan(&m.MessageID, &seq, &m.SenderKind, &m.SenderID, &m.Type, &m.Text, &m.File, &m.Location, &m.Custom,
 			&m.Notice, &m.SegmentID, &m.Whisper, &m.Recalled, &m.SentAt)
 		m.Seq = uint64(seq)
-		if m.Recalled && !agentView {
+		if m.Recalled {
 			m.Text, m.File, m.Location, m.Custom = "", nil, nil, nil
 		}
 		return m, err

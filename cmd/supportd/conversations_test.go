@@ -124,8 +124,12 @@ func TestConversationsOverHTTP(t *testing.T) {
 	detail := ann.expect(200, "GET", "/v1/conversations/"+conv+at(recalled), "")
 	whispers := 0
 	for _, m := range detail["messages"].([]any) {
-		if m.(map[string]any)["whisper"] == true {
+		m := m.(map[string]any)
+		if m["whisper"] == true {
 			whispers++
+		}
+		if m["message_id"] == oops["message_id"] && (m["recalled"] != true || m["text"] != "") {
+			t.Errorf("the conversation's detail shows a recalled message: %v", m)
 		}
 	}
 	if whispers != 1 {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,7 +244,8 @@ const hookSecret = "test-secret-0123456789"
 // log shows it.
 func TestWebhooksOverHTTP(t *testing.T) {
 	t.Parallel()
-	op := client{t: t, base: startServer(t, "postgres", "")}
+	base, dbURL := startServerDB(t, "postgres", "")
+	op := client{t: t, base: base}
 	s := newWebhookSetup(t, op)
 	_, other := newTenant(t, op)
 	rc := newReceiver(t)
@@ -296,9 +298,24 @@ func TestWebhooksOverHTTP(t *testing.T) {
 		t.Fatalf("ping requests %s", summary(rs))
 	}
 
-	// The second agent message fails once with a 500.
+	// The second agent message fails with a 500, then keeps failing until
+	// its recall is in the outbox: the delivery that finally goes through
+	// comes after the recall and must not carry the text.
+	var (
+		twoDelivery  atomic.Value
+		recallQueued atomic.Bool
+	)
 	rc.setAnswer(func(r received, seen int) int {
-		if text(r) == "agent: two" && seen == 0 {
+		var p struct{ Recalled bool }
+		b, _ := json.Marshal(r.Body.Payload)
+		_ = json.Unmarshal(b, &p)
+		// "agent: two", or already without its text when the recall got
+		// to the outbox before its first attempt.
+		if (text(r) == "agent: two" || p.Recalled) && seen == 0 {
+			twoDelivery.Store(r.Delivery)
+			return http.StatusInternalServerError
+		}
+		if d, _ := twoDelivery.Load().(string); d == r.Delivery && !recallQueued.Load() {
 			return http.StatusInternalServerError
 		}
 		return http.StatusOK
@@ -311,6 +328,13 @@ func TestWebhooksOverHTTP(t *testing.T) {
 	s.say(appConv, "agent: app only")
 	s.admin.expect(200, "POST", "/v1/conversations/"+conv+"/whisper", `{"text":"whisper: offer the voucher"}`)
 	s.ann.expect(200, "POST", "/v1/conversations/"+conv+"/messages/"+two["message_id"].(string)+"/recall", "")
+	pool := pgtest.Pool(t, dbURL)
+	eventually(t, "the recall in the outbox", func() bool {
+		var n int
+		err := pool.QueryRow(context.Background(), `SELECT count(*) FROM webhook_deliveries WHERE event_type = 'message_recalled' AND conversation_id = $1`, conv).Scan(&n)
+		return err == nil && n > 0
+	})
+	recallQueued.Store(true)
 	s.say(conv, "agent: three")
 	s.ann.expect(200, "POST", "/v1/conversations/"+conv+"/close", "")
 
@@ -329,8 +353,23 @@ func TestWebhooksOverHTTP(t *testing.T) {
 		}
 	}
 	ok := rc.delivered()
-	if got := agentTexts(ok); fmt.Sprint(got) != "[agent: one agent: two agent: three]" {
-		t.Errorf("agent messages delivered %v", got)
+	if got := agentTexts(ok); fmt.Sprint(got) != "[agent: one agent: three]" {
+		t.Errorf("agent messages delivered with their text %v, want the recalled one without", got)
+	}
+	recalledSent := false
+	for _, r := range ok {
+		if d, _ := twoDelivery.Load().(string); r.Delivery == d {
+			var p struct {
+				Text     string
+				Recalled bool
+			}
+			b, _ := json.Marshal(r.Body.Payload)
+			_ = json.Unmarshal(b, &p)
+			recalledSent = p.Text == "" && p.Recalled && !strings.Contains(string(r.Raw), "agent: two")
+		}
+	}
+	if !recalledSent {
+		t.Errorf("the recalled message was delivered with its content: %s", summary(ok))
 	}
 	var types []string
 	for _, r := range ok {
@@ -340,26 +379,27 @@ func TestWebhooksOverHTTP(t *testing.T) {
 		if strings.HasPrefix(text(r), "customer:") || strings.Contains(string(r.Raw), "whisper:") {
 			t.Errorf("delivered %s", r.Raw)
 		}
-		if r.Body.Type != webhook.TypeMessage || strings.HasPrefix(text(r), "agent:") {
+		if d, _ := twoDelivery.Load().(string); r.Body.Type != webhook.TypeMessage || strings.HasPrefix(text(r), "agent:") || r.Delivery == d {
 			types = append(types, r.Body.Type)
 		}
 	}
 	if want := "[agent_joined message message message_recalled message agent_left conversation_closed]"; fmt.Sprint(types) != want {
 		t.Errorf("delivered %v\nwant      %s", types, want)
 	}
-	// The failed message was sent again with the same delivery ID, as
-	// attempt 2, and nothing after it overtook it.
+	// The failed message was sent again with the same delivery ID, attempt
+	// after attempt, and nothing after it overtook it.
 	var tries []received
+	d, _ := twoDelivery.Load().(string)
 	for i, r := range rs {
-		if text(r) == "agent: two" {
+		if r.Delivery == d {
 			tries = append(tries, r)
-			if len(tries) == 1 && i+1 < len(rs) && text(rs[i+1]) != "agent: two" {
-				t.Errorf("after the 500 came %s, not the retry", rs[i+1].Body.Type)
+			if r.Answered != 200 && i+1 < len(rs) && rs[i+1].Delivery != d {
+				t.Errorf("after a 500 came %s, not the retry", rs[i+1].Body.Type)
 			}
 		}
 	}
-	if len(tries) != 2 || tries[0].Delivery != tries[1].Delivery || tries[0].Attempt != "1" || tries[1].Attempt != "2" || tries[1].Answered != 200 {
-		t.Errorf("tries of the failed message: %+v", tries)
+	if last := len(tries) - 1; len(tries) < 2 || tries[0].Attempt != "1" || tries[last].Attempt != fmt.Sprint(len(tries)) || tries[last].Answered != 200 {
+		t.Fatalf("tries of the failed message: %+v", tries)
 	}
 
 	// The delivery log shows the retry and the ping, once the last
@@ -382,7 +422,7 @@ func TestWebhooksOverHTTP(t *testing.T) {
 	deliveries := s.admin.expect(200, "GET", "/v1/webhooks/"+ep+"/deliveries?status=delivered", "")["items"].([]any)
 	for _, d := range deliveries {
 		d := d.(map[string]any)
-		if d["delivery_id"] == tries[0].Delivery && (d["attempts"] != float64(2) || d["status"] != "delivered") {
+		if d["delivery_id"] == tries[0].Delivery && (d["attempts"] != float64(len(tries)) || d["status"] != "delivered") {
 			t.Errorf("delivery %v", d)
 		}
 	}
@@ -551,10 +591,13 @@ func TestChannelLiveResume(t *testing.T) {
 	s.say(conv, "agent: two")
 	s.admin.expect(200, "POST", "/v1/conversations/"+conv+"/whisper", `{"text":"whisper: careful"}`)
 	s.channel("web", 201, "POST", "/v1/channel/conversations/"+conv+"/messages", `{"type":"text","text":"customer: hi"}`)
+	oops := s.say(conv, "agent: oops")
+	s.ann.expect(200, "POST", "/v1/conversations/"+conv+"/messages/"+oops["message_id"].(string)+"/recall", "")
 	s.say(conv, "agent: three")
 
 	events, _ = openChannelLive(t, base, conv, s.keys["web"], one.id)
 	var resumed []sseEvent
+	recalls := 0
 	next(t, events, webhook.TypeMessage, "agent: three", &resumed)
 	s.say(conv, "agent: four")
 	next(t, events, webhook.TypeMessage, "agent: four", &resumed)
@@ -569,8 +612,11 @@ func TestChannelLiveResume(t *testing.T) {
 		if !one.idLess(e.id) {
 			t.Errorf("replayed %s at %s, not after %s", e.typ, e.id, one.id)
 		}
-		if strings.Contains(e.data, "whisper:") || strings.Contains(e.data, "customer: hi") {
+		if strings.Contains(e.data, "whisper:") || strings.Contains(e.data, "customer: hi") || strings.Contains(e.data, "agent: oops") {
 			t.Errorf("the customer's stream carried %s", e.data)
+		}
+		if e.typ == webhook.TypeMessageRecalled {
+			recalls++
 		}
 		if e.typ == webhook.TypeMessage {
 			var m struct{ Payload struct{ Text string } }
@@ -580,8 +626,8 @@ func TestChannelLiveResume(t *testing.T) {
 			}
 		}
 	}
-	if fmt.Sprint(texts) != "[agent: two agent: three agent: four]" {
-		t.Errorf("after resuming: %v", texts)
+	if fmt.Sprint(texts) != "[agent: two agent: three agent: four]" || recalls != 1 {
+		t.Errorf("after resuming: %v and %d recalls, want the recalled message without its text and its recall", texts, recalls)
 	}
 
 	// Another channel's key, another tenant's key and a user find nothing.

@@ -51,6 +51,15 @@ type Message struct {
 	Location   *eventschema.Location `json:"location,omitempty"`
 	Custom     json.RawMessage       `json:"custom,omitempty"`
 	Notice     string                `json:"notice,omitempty"`
+	// Recalled: the sender took the message back; its content is gone.
+	Recalled bool `json:"recalled,omitempty"`
+}
+
+// Redacted is the message as it may be told once recalled: who sent it
+// and when stay, what it said does not (auditors find that in the log).
+func (m Message) Redacted() Message {
+	m.Text, m.File, m.Location, m.Custom, m.Recalled = "", nil, nil, nil, true
+	return m
 }
 
 // Recall tells the channel to take a message back.
