@@ -129,6 +129,12 @@ func TestJoin(t *testing.T) {
 			return c.JoinFromQueue(s, q)
 		}, nil, "queue.not_team_member"},
 		{"not queued", []any{started}, func(s c.State) ([]any, error) { return c.JoinFromQueue(s, manual) }, nil, "conversation.not_queued"},
+		{"an admin assigns an unrouted conversation", []any{started}, func(s c.State) ([]any, error) {
+			return c.JoinFromQueue(s, c.FromQueue{AgentID: bob, SegmentID: seg1, ByAdmin: true, Assign: true})
+		}, []any{eventschema.AgentJoined{TenantID: tenant, ConversationID: conv, AgentID: bob, SegmentID: seg1, How: "admin_assigned", TeamID: team}}, ""},
+		{"nor does an admin assign a served one", serving, func(s c.State) ([]any, error) {
+			return c.JoinFromQueue(s, c.FromQueue{AgentID: bob, SegmentID: seg2, ByAdmin: true, Assign: true})
+		}, nil, "conversation.not_queued"},
 		{"an agent already serving cannot join twice", serving, func(s c.State) ([]any, error) {
 			return c.JoinConversation(s, c.Join{AgentID: ann, SegmentID: seg2, How: "auto"})
 		}, nil, "conversation.already_serving"},

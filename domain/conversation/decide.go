@@ -198,7 +198,10 @@ func JoinFromQueue(s State, q FromQueue) ([]any, error) {
 	if s.Segment.AgentID == q.AgentID && q.AgentID != uuid.Nil {
 		return nil, domain.Errorf(domain.Conflict, "conversation.already_serving", "agent_id", "the agent already serves this conversation")
 	}
-	if s.Episode.ID == uuid.Nil {
+	if s.Episode.ID == uuid.Nil && !(q.ByAdmin && s.Segment.ID == uuid.Nil) {
+		// An admin may also take or assign a conversation nobody serves
+		// that waits in no queue (unrouted, or with a robot): no
+		// conversation is a dead end.
 		return nil, domain.Errorf(domain.Conflict, "conversation.not_queued", "", "the conversation is not in the queue")
 	}
 	if !q.ByAdmin && !q.Member {
