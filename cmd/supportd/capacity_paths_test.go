@@ -39,10 +39,18 @@ func TestCapacityCountsEveryPath(t *testing.T) {
 			}
 		}
 	}
+	// queued waits until conv shows in the read model, then tells whether
+	// it still waits in the queue.
 	queued := func(conv string) bool {
-		_, body := d.admin.do("GET", "/v1/conversations/"+conv, "")
-		c, _ := body["conversation"].(map[string]any)
-		return c["status"] == "queued"
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			_, body := d.admin.do("GET", "/v1/conversations/"+conv, "")
+			if c, _ := body["conversation"].(map[string]any); c != nil {
+				return c["status"] == "queued"
+			}
+		}
+		t.Fatalf("%s never showed", conv)
+		return false
 	}
 	transfer := func(from, to, conv string) {
 		t.Helper()
@@ -61,7 +69,11 @@ func TestCapacityCountsEveryPath(t *testing.T) {
 		}, func(conv string) { d.close(conv, ann) }},
 		{"admin assignment, then transfer away", func(conv string) {
 			d.admin.expect(200, "POST", "/v1/queue/"+conv+"/assign", fmt.Sprintf(`{"agent_id":%q}`, ann))
-		}, func(conv string) { transfer(ann, bob, conv) }},
+		}, func(conv string) {
+			transfer(ann, bob, conv)
+			d.servedBy(conv, bob)
+			d.close(conv, bob)
+		}},
 		{"transfer to the agent, then close", func(conv string) {
 			d.admin.expect(200, "POST", "/v1/queue/"+conv+"/assign", fmt.Sprintf(`{"agent_id":%q}`, bob))
 			transfer(bob, ann, conv)
@@ -98,9 +110,6 @@ func TestCapacityCountsEveryPath(t *testing.T) {
 			openSlots(ann, 1)
 			d.close(y, ann)
 			openSlots(ann, 0)
-			if by := d.agentOf(x); by == bob {
-				d.close(x, bob)
-			}
 			openSlots(bob, 0)
 		}
 	}
