@@ -2,11 +2,10 @@ package commands
 
 import (
 	"context"
-	"maps"
-	"strings"
 
 	"github.com/google/uuid"
 
+	"supportd/domain/customer"
 	"supportd/eventschema"
 )
 
@@ -25,15 +24,8 @@ func (h *Handler) saveStartProfile(ctx context.Context, m Meta, c StartConversat
 	if blacklisted || c.StartedBy != uuid.Nil || c.CustomerID == uuid.Nil {
 		return nil
 	}
-	values := maps.Clone(c.Profile)
-	if values == nil {
-		values = map[string]string{}
-	}
-	if name := strings.TrimSpace(c.CustomerName); name != "" && values["nickname"] == "" {
-		values["nickname"] = name
-	}
 	m.CommandID = derivedID(m, "profile")
 	_, err := h.SaveCustomerProfile(ctx, m, SaveCustomerProfile{TenantID: c.TenantID, CustomerID: c.CustomerID,
-		Source: eventschema.ProfileFromConversation, Values: values})
+		Source: eventschema.ProfileFromConversation, Values: customer.StartValues(c.Profile, c.CustomerName)})
 	return err
 }

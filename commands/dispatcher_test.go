@@ -770,17 +770,20 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 			}
 		})
 	}
+	// pick is one of the conversations started so far (zero: none yet).
+	pick := func() started {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(all) == 0 {
+			return started{}
+		}
+		return all[rand.IntN(len(all))]
+	}
 	closer := make(chan struct{})
 	go func() {
 		defer close(closer)
 		for chaosCtx.Err() == nil {
-			mu.Lock()
-			var pick started
-			if len(all) > 0 {
-				pick = all[rand.IntN(len(all))]
-			}
-			mu.Unlock()
-			if pick.conv != uuid.Nil {
+			if pick := pick(); pick.conv != uuid.Nil {
 				_, _ = h.CloseConversation(chaosCtx, admin(), commands.CloseConversation{Scope: commands.Scope{TenantID: w.tenant},
 					ConversationID: pick.conv, Reason: eventschema.ClosedByCustomer, By: pick.customer.String()})
 			}
@@ -794,12 +797,7 @@ func TestDispatchUnderConcurrency(t *testing.T) {
 	for range 2 {
 		chaos.Go(func() {
 			for chaosCtx.Err() == nil {
-				mu.Lock()
-				var pick started
-				if len(all) > 0 {
-					pick = all[rand.IntN(len(all))]
-				}
-				mu.Unlock()
+				pick := pick()
 				if pick.conv == uuid.Nil {
 					time.Sleep(5 * time.Millisecond)
 					continue

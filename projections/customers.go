@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -65,21 +64,19 @@ func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 	}
 	switch ev := payload.(type) {
 	case eventschema.ConversationStarted:
-		// Every customer who starts a conversation has a record from then
-		// on: the nickname it came with, the channel and when. The row is
-		// at version -1, before the customer stream's first event, which
-		// still applies to it; a record that exists keeps what it has.
+		// The channel a customer first came from. The start's profile save
+		// (commands.saveStartProfile) made the record just before; a row
+		// made here (at version -1, before the customer stream's first
+		// event, which still applies to it) only covers a start that saved
+		// none.
 		if ev.CustomerID == uuid.Nil {
 			return nil
 		}
 		return db.Exec(ctx, `
-			INSERT INTO customers (customer_id, tenant_id, profile, channel, first_seen, updated_at, version)
-			VALUES ($1, $2, CASE WHEN $3 = '' THEN '{}'::jsonb ELSE jsonb_build_object('nickname', $3::text) END, $4, $5, $5, -1)
-			ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
-				channel = CASE WHEN customers.channel = '' THEN excluded.channel ELSE customers.channel END,
-				profile = CASE WHEN customers.profile ? 'nickname' OR $3 = '' THEN customers.profile
-					ELSE customers.profile || jsonb_build_object('nickname', $3::text) END`,
-			ev.CustomerID, tenantID, strings.TrimSpace(ev.CustomerName), ev.Channel, at)
+			INSERT INTO customers (customer_id, tenant_id, channel, first_seen, updated_at, version)
+			VALUES ($1, $2, $3, $4, $4, -1)
+			ON CONFLICT (tenant_id, customer_id) DO UPDATE SET channel = excluded.channel WHERE customers.channel = ''`,
+			ev.CustomerID, tenantID, ev.Channel, at)
 	case eventschema.CustomerProfileSaved:
 		set, cleared := map[string]string{}, []string{}
 		for k, val := range ev.Fields {

@@ -43,6 +43,20 @@ func ID(tenantID uuid.UUID, channel, externalID string) uuid.UUID {
 	return uuid.NewSHA1(namespace, []byte(tenantID.String()+"\x00"+channel+"\x00"+externalID))
 }
 
+// StartValues are the profile values a conversation start saves: the
+// profile the channel sent, with the customer's name as its nickname unless
+// the profile names one.
+func StartValues(profile map[string]string, customerName string) map[string]string {
+	values := maps.Clone(profile)
+	if values == nil {
+		values = map[string]string{}
+	}
+	if name := strings.TrimSpace(customerName); name != "" && values["nickname"] == "" {
+		values["nickname"] = name
+	}
+	return values
+}
+
 // IDField is the system profile field showing the customer's ID. The
 // manual: "The customer ID uniquely identifies the customer. It cannot be
 // edited." Only the channel (a conversation) sets it.

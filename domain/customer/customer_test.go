@@ -2,6 +2,7 @@ package customer_test
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"testing"
 
@@ -315,5 +316,26 @@ func TestIsBlacklisted(t *testing.T) {
 	}
 	if de, ok := customer.ErrBlacklisted().(*domain.Error); !ok || de.Kind != domain.Forbidden || de.Code != "customer.blacklisted" {
 		t.Errorf("refusal %v", customer.ErrBlacklisted())
+	}
+}
+
+func TestStartValues(t *testing.T) {
+	cases := []struct {
+		name    string
+		profile map[string]string
+		cname   string
+		want    map[string]string
+	}{
+		{"no profile: the name is the nickname", nil, " Lu ", map[string]string{"nickname": "Lu"}},
+		{"the profile's nickname wins", map[string]string{"nickname": "Lulu", "phone": "1"}, "Lu", map[string]string{"nickname": "Lulu", "phone": "1"}},
+		{"a blank name adds nothing", map[string]string{"phone": "1"}, "  ", map[string]string{"phone": "1"}},
+		{"nothing at all still saves", nil, "", map[string]string{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := customer.StartValues(tc.profile, tc.cname); !maps.Equal(got, tc.want) {
+				t.Errorf("StartValues = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
