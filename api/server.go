@@ -47,7 +47,7 @@ type Deps struct {
 	// Reads is the read-model database.
 	Reads readmodels.Querier
 	// Heartbeats records console heartbeats.
-	Heartbeats readmodels.Execer
+	Heartbeats readmodels.Querier
 	// WaitFor blocks until every read model has applied position p.
 	WaitFor func(ctx context.Context, p eventschema.Position) error
 	// ReadWait is how long a query with ?min_position= waits for the read

@@ -108,9 +108,24 @@ func (h *handlers) signOut(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
+// heartbeat keeps a console present; a console that was silent comes back,
+// and with it the agent's status.
 func (h *handlers) heartbeat(c echo.Context) error {
-	if err := readmodels.RecordHeartbeat(c.Request().Context(), h.d.Heartbeats, callerOf(c).sessionID, h.d.Now()); err != nil {
+	ctx := c.Request().Context()
+	cl := callerOf(c)
+	silent, err := readmodels.RecordHeartbeat(ctx, h.d.Heartbeats, cl.sessionID, h.d.Now())
+	if err != nil {
 		return err
+	}
+	if silent {
+		m, err := meta(c)
+		if err != nil {
+			return err
+		}
+		if _, err := h.d.Commands.ResumeSession(ctx, m, commands.ResumeSession{
+			TenantID: cl.tenantID, AgentID: cl.agentID, SessionID: cl.sessionID, ClientIP: c.RealIP()}); err != nil {
+			return err
+		}
 	}
 	return c.NoContent(http.StatusNoContent)
 }

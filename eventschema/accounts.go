@@ -196,9 +196,38 @@ type AgentStatusChanged struct {
 	From     string    `json:"from" jsonschema:"enum=online,enum=busy,enum=away,enum=invisible,enum=offline"`
 	To       string    `json:"to" jsonschema:"enum=online,enum=busy,enum=away,enum=invisible,enum=offline"`
 	// Reason: "manual", "sign_in", "sign_out", "heartbeat_timeout",
-	// "disabled" or "approved".
+	// "heartbeat" (a silent console came back), "disabled" or "approved".
 	Reason    string    `json:"reason"`
 	SessionID uuid.UUID `json:"session_id"`
+	// ClientIP is the address of the session that caused the change, when
+	// one did.
+	ClientIP string `json:"client_ip,omitempty"`
+	// EffectiveAt is when the change took effect, when that is not when it
+	// was recorded: a console that went silent is offline from its last
+	// heartbeat + 30 s, whenever the presence sweep noticed. Status
+	// intervals (worktime) start here.
+	EffectiveAt *time.Time `json:"effective_at,omitempty"`
+}
+
+// AgentSessionSilenced records that a console stopped sending heartbeats:
+// the session stays signed in (its token keeps working) but no longer
+// counts as present. SilentAt is LastSeen + the heartbeat timeout.
+type AgentSessionSilenced struct {
+	TenantID  uuid.UUID `json:"tenant_id"`
+	AgentID   uuid.UUID `json:"agent_id"`
+	SessionID uuid.UUID `json:"session_id"`
+	ClientIP  string    `json:"client_ip"`
+	LastSeen  time.Time `json:"last_seen"`
+	SilentAt  time.Time `json:"silent_at"`
+}
+
+// AgentSessionResumed records a heartbeat from a silent console: the
+// session counts as present again.
+type AgentSessionResumed struct {
+	TenantID  uuid.UUID `json:"tenant_id"`
+	AgentID   uuid.UUID `json:"agent_id"`
+	SessionID uuid.UUID `json:"session_id"`
+	ClientIP  string    `json:"client_ip"`
 }
 
 // AgentCapacitySet records a new maximum of auto-assigned conversations. 0
@@ -232,6 +261,8 @@ func registerAccounts(r *Registry) {
 	Register[AgentSignedIn](r, "AgentSignedIn", 1)
 	Register[AgentSignedOut](r, "AgentSignedOut", 1)
 	Register[AgentStatusChanged](r, "AgentStatusChanged", 1)
+	Register[AgentSessionSilenced](r, "AgentSessionSilenced", 1)
+	Register[AgentSessionResumed](r, "AgentSessionResumed", 1)
 	Register[AgentCapacitySet](r, "AgentCapacitySet", 1)
 }
 

@@ -32,6 +32,7 @@ var accountEvents = map[string]bool{
 	"AgentRemoved": true, "AgentEmailChanged": true, "RoleDefined": true, "RoleDeleted": true,
 	"APITokenIssued": true, "APITokenRevoked": true, "ChannelKeyIssued": true, "ChannelKeyRevoked": true,
 	"AgentProfileEdited": true, "AgentSignedIn": true, "AgentSignedOut": true, "AgentStatusChanged": true,
+	"AgentSessionSilenced": true, "AgentSessionResumed": true,
 	"AgentCapacitySet": true,
 }
 
@@ -76,8 +77,15 @@ func (p *Accounts) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 			WHERE agent_id = $1`+agentGuard,
 			ev.AgentID, v, ev.Nickname, ev.RealName, ev.Phone, ev.EmployeeID, ev.AvatarURL, ev.Greeting, ev.Language)
 	case eventschema.AgentStatusChanged:
+		if ev.EffectiveAt != nil {
+			at = *ev.EffectiveAt
+		}
 		return db.Exec(ctx, `UPDATE agents SET status = $3, status_since = $4, agent_version = $2 WHERE agent_id = $1`+agentGuard,
 			ev.AgentID, v, ev.To, at)
+	case eventschema.AgentSessionSilenced:
+		return db.Exec(ctx, `UPDATE agent_sessions SET silent_at = $2 WHERE session_id = $1 AND ended_at IS NULL`, ev.SessionID, ev.SilentAt)
+	case eventschema.AgentSessionResumed:
+		return db.Exec(ctx, `UPDATE agent_sessions SET silent_at = NULL WHERE session_id = $1`, ev.SessionID)
 	case eventschema.AgentCapacitySet:
 		return db.Exec(ctx, `UPDATE agents SET capacity = $3, agent_version = $2 WHERE agent_id = $1`+agentGuard, ev.AgentID, v, ev.Capacity)
 	case eventschema.AgentSignedIn:

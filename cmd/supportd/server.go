@@ -202,7 +202,7 @@ func openService(ctx context.Context, cfg config, log *slog.Logger) (_ *service,
 			stale, err := readmodels.StaleSessions(ctx, pool, cutoff, now)
 			out := make([]commands.SilentSession, len(stale))
 			for i, s := range stale {
-				out[i] = commands.SilentSession{TenantID: s.TenantID, AgentID: s.AgentID, SessionID: s.SessionID, Expired: s.Expired}
+				out[i] = commands.SilentSession{TenantID: s.TenantID, AgentID: s.AgentID, SessionID: s.SessionID, LastSeen: s.LastSeen, Expired: s.Expired}
 			}
 			return out, err
 		},

@@ -311,7 +311,9 @@ func TestSessions(t *testing.T) {
 	// A second session keeps the user online when the first ends.
 	second := anon.expect(201, "POST", "/v1/sessions", fmt.Sprintf(`{"tenant_id":%q,"email":"boss@acme.example","password":"correct-horse"}`, id))
 	other := op.as(second["token"].(string))
+	beforeBeat := time.Now()
 	other.expect(204, "POST", "/v1/sessions/current/heartbeat", "")
+	afterBeat := time.Now()
 	out := admin.expect(200, "DELETE", "/v1/sessions/current", "")
 	if out["events"] != float64(1) {
 		t.Errorf("sign-out of one of two sessions wrote %v events", out["events"])
@@ -320,7 +322,8 @@ func TestSessions(t *testing.T) {
 	admin.expect(401, "GET", "/v1/me", "")
 
 	// The remaining console goes silent: the presence sweep, 31 s later,
-	// ends its session and takes the user offline.
+	// takes the user offline from the last heartbeat + 30 s; the session
+	// stays signed in and its token keeps working.
 	ctx := context.Background()
 	pool := pgtest.Pool(t, dbURL)
 	store, release, err := connect.EventStore(ctx, "postgres", pool, "")
@@ -337,7 +340,7 @@ func TestSessions(t *testing.T) {
 			stale, err := readmodels.StaleSessions(ctx, pool, cutoff, now)
 			var out []commands.SilentSession
 			for _, s := range stale {
-				out = append(out, commands.SilentSession{TenantID: s.TenantID, AgentID: s.AgentID, SessionID: s.SessionID})
+				out = append(out, commands.SilentSession{TenantID: s.TenantID, AgentID: s.AgentID, SessionID: s.SessionID, LastSeen: s.LastSeen, Expired: s.Expired})
 			}
 			return out, err
 		},
@@ -345,24 +348,59 @@ func TestSessions(t *testing.T) {
 	if err := monitor.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		code, _ := other.do("GET", "/v1/me", "")
-		if code == 401 {
-			break
+	stream := objectStream("agent", id, me["agent_id"].(string))
+	lastEvents := func(n int) []eventschema.Envelope {
+		t.Helper()
+		events, err := store.ReadStream(ctx, stream, eventstore.Backwards, eventstore.End, n)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("silent session still works (status %d)", code)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return events
 	}
-	events, err := store.ReadStream(ctx, objectStream("agent", id, me["agent_id"].(string)), eventstore.Backwards, eventstore.End, 2)
-	if err != nil || len(events) != 2 || events[0].Type != "AgentStatusChanged" || events[1].Type != "AgentSignedOut" {
-		t.Fatalf("last agent events: %v %v", events, err)
+	events := lastEvents(2)
+	if len(events) != 2 || events[0].Type != "AgentStatusChanged" || events[1].Type != "AgentSessionSilenced" {
+		t.Fatalf("last agent events: %v", events)
 	}
+	var silenced eventschema.AgentSessionSilenced
 	var changed eventschema.AgentStatusChanged
-	if err := json.Unmarshal(events[0].Data, &changed); err != nil || changed.To != "offline" || changed.Reason != "heartbeat_timeout" {
-		t.Errorf("status change %+v", changed)
+	if err := json.Unmarshal(events[1].Data, &silenced); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(events[0].Data, &changed); err != nil {
+		t.Fatal(err)
+	}
+	if silenced.LastSeen.Before(beforeBeat.Add(-time.Millisecond)) || silenced.LastSeen.After(afterBeat.Add(time.Millisecond)) {
+		t.Errorf("silence counted from %v, the heartbeat was between %v and %v", silenced.LastSeen, beforeBeat, afterBeat)
+	}
+	want := silenced.LastSeen.Add(30 * time.Second)
+	if changed.To != "offline" || changed.From != "busy" || changed.Reason != "heartbeat_timeout" ||
+		changed.EffectiveAt == nil || !changed.EffectiveAt.Equal(want) || !silenced.SilentAt.Equal(want) ||
+		changed.SessionID.String() != second["session_id"] || changed.ClientIP == "" || changed.ClientIP != silenced.ClientIP {
+		t.Errorf("status change %+v after silence %+v; want offline from %v", changed, silenced, want)
+	}
+	// A second sweep (another replica, or the next tick) changes nothing.
+	if err := monitor.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again := lastEvents(1); again[0].ID != events[0].ID {
+		t.Errorf("second sweep wrote %s", again[0].Type)
+	}
+	pos := fmt.Sprint(events[0].Position)
+	if me := other.expect(200, "GET", "/v1/me?min_position="+pos, ""); me["status"] != "offline" {
+		t.Errorf("silent user's status %v", me["status"])
+	}
+	if p := other.expect(409, "PUT", "/v1/me/status", `{"status":"online"}`); p["code"] != "agent.offline" {
+		t.Errorf("status change while silent: %v", p)
+	}
+
+	// The console comes back: its heartbeat restores the status it had.
+	other.expect(204, "POST", "/v1/sessions/current/heartbeat", "")
+	events = lastEvents(2)
+	if len(events) != 2 || events[0].Type != "AgentStatusChanged" || events[1].Type != "AgentSessionResumed" {
+		t.Fatalf("events after the heartbeat: %v", events)
+	}
+	if me := other.expect(200, "GET", "/v1/me?min_position="+fmt.Sprint(events[0].Position), ""); me["status"] != "busy" {
+		t.Errorf("status after the console came back: %v", me["status"])
 	}
 }
 

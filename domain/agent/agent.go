@@ -62,8 +62,9 @@ const DefaultCapacity = 5
 // MaxCapacity bounds what may be set.
 const MaxCapacity = 1000
 
-// HeartbeatTimeout is how long a console may stay silent before its session
-// ends.
+// HeartbeatTimeout is how long a console may stay silent before it stops
+// counting as present (the manual's "offline in 30 seconds after the
+// browser closes"). Its session stays signed in.
 const HeartbeatTimeout = 30 * time.Second
 
 // Session is one signed-in console.
@@ -71,6 +72,9 @@ type Session struct {
 	ID        uuid.UUID
 	ExpiresAt time.Time
 	ClientIP  string
+	// Silent: the console stopped sending heartbeats; the token still
+	// works, but the session keeps no one present.
+	Silent bool
 }
 
 // State is what the agent's decisions need.
@@ -88,6 +92,21 @@ type State struct {
 	// Slots are the dispatcher's open reservations by reservation ID:
 	// reserved and not yet released (see slots.go).
 	Slots map[uuid.UUID]Slot
+	// beforeSilence is the status the agent had when its last present
+	// console went silent, restored when one comes back.
+	beforeSilence Status
+}
+
+// present counts the sessions that keep the agent present, leaving out
+// except.
+func (s State) present(except uuid.UUID) int {
+	n := 0
+	for id, sess := range s.Sessions {
+		if id != except && !sess.Silent {
+			n++
+		}
+	}
+	return n
 }
 
 // CurrentStatus is the status, offline when never signed in.
@@ -125,8 +144,20 @@ func Evolve(s State, event any) State {
 		m := copySessions()
 		delete(m, e.SessionID)
 		s.Sessions = m
+	case eventschema.AgentSessionSilenced, eventschema.AgentSessionResumed:
+		id, silent := sessionOf(e)
+		if sess, ok := s.Sessions[id]; ok {
+			m := copySessions()
+			sess.Silent = silent
+			m[id] = sess
+			s.Sessions = m
+		}
 	case eventschema.AgentStatusChanged:
 		s.ID, s.Status = e.AgentID, Status(e.To)
+		s.beforeSilence = ""
+		if e.Reason == eventschema.SignOutHeartbeatTimeout {
+			s.beforeSilence = Status(e.From)
+		}
 	case eventschema.AgentCapacitySet:
 		s.ID, s.Capacity, s.capacitySet = e.AgentID, e.Capacity, true
 	case eventschema.AgentSlotReserved, eventschema.AgentSlotReleased:
@@ -137,6 +168,16 @@ func Evolve(s State, event any) State {
 			AvatarURL: e.AvatarURL, Greeting: e.Greeting, Language: e.Language}
 	}
 	return s
+}
+
+func sessionOf(e any) (id uuid.UUID, silent bool) {
+	switch e := e.(type) {
+	case eventschema.AgentSessionSilenced:
+		return e.SessionID, true
+	case eventschema.AgentSessionResumed:
+		return e.SessionID, false
+	}
+	return uuid.Nil, false
 }
 
 // Identity is who the agent is in its tenant, from the roster.
@@ -165,20 +206,56 @@ func SignIn(s State, who Identity, session uuid.UUID, tokenHash string, expires 
 	return out, nil
 }
 
-// SignOut decides the end of a session; the last one takes the agent
-// offline. reason is one of the eventschema.SignOut… constants.
+// SignOut decides the end of a session; the last present one takes the
+// agent offline. reason is one of the eventschema.SignOut… constants.
 func SignOut(s State, who Identity, session uuid.UUID, clientIP, reason string) ([]any, error) {
 	if _, ok := s.Sessions[session]; !ok {
 		return nil, nil // already ended: signing out twice is harmless
 	}
 	out := []any{eventschema.AgentSignedOut{TenantID: who.TenantID, AgentID: who.AgentID, SessionID: session, ClientIP: clientIP, Reason: reason}}
-	if len(s.Sessions) == 1 && s.CurrentStatus() != Offline {
+	if s.present(session) == 0 && s.CurrentStatus() != Offline {
 		statusReason := "sign_out"
 		if reason != eventschema.SignOutLogout {
 			statusReason = reason
 		}
 		out = append(out, eventschema.AgentStatusChanged{TenantID: who.TenantID, AgentID: who.AgentID,
-			From: string(s.CurrentStatus()), To: string(Offline), Reason: statusReason, SessionID: session})
+			From: string(s.CurrentStatus()), To: string(Offline), Reason: statusReason, SessionID: session, ClientIP: clientIP})
+	}
+	return out, nil
+}
+
+// Silence decides that a console went quiet: its last heartbeat (or its
+// sign-in) was at lastSeen and none came within HeartbeatTimeout. The
+// session stays signed in; when it was the last present one, the agent is
+// offline from lastSeen + HeartbeatTimeout, which the status change
+// carries, not the time the silence was noticed.
+func Silence(s State, who Identity, session uuid.UUID, lastSeen time.Time) ([]any, error) {
+	sess, ok := s.Sessions[session]
+	if !ok || sess.Silent {
+		return nil, nil // ended or already silent: noticing twice is harmless
+	}
+	at := lastSeen.Add(HeartbeatTimeout)
+	out := []any{eventschema.AgentSessionSilenced{TenantID: who.TenantID, AgentID: who.AgentID, SessionID: session,
+		ClientIP: sess.ClientIP, LastSeen: lastSeen, SilentAt: at}}
+	if s.present(session) == 0 && s.CurrentStatus() != Offline {
+		out = append(out, eventschema.AgentStatusChanged{TenantID: who.TenantID, AgentID: who.AgentID,
+			From: string(s.CurrentStatus()), To: string(Offline), Reason: eventschema.SignOutHeartbeatTimeout,
+			SessionID: session, ClientIP: sess.ClientIP, EffectiveAt: &at})
+	}
+	return out, nil
+}
+
+// Resume decides that a silent console sent a heartbeat again. When the
+// agent went offline through silence, it gets back the status it had.
+func Resume(s State, who Identity, session uuid.UUID, clientIP string) ([]any, error) {
+	sess, ok := s.Sessions[session]
+	if !ok || !sess.Silent {
+		return nil, nil
+	}
+	out := []any{eventschema.AgentSessionResumed{TenantID: who.TenantID, AgentID: who.AgentID, SessionID: session, ClientIP: clientIP}}
+	if s.CurrentStatus() == Offline && s.beforeSilence != "" {
+		out = append(out, eventschema.AgentStatusChanged{TenantID: who.TenantID, AgentID: who.AgentID,
+			From: string(Offline), To: string(s.beforeSilence), Reason: "heartbeat", SessionID: session, ClientIP: clientIP})
 	}
 	return out, nil
 }
@@ -229,7 +306,7 @@ func ChangeStatus(s State, who Identity, r StatusRequest) ([]any, error) {
 	}
 	from := s.CurrentStatus()
 	if from == Offline {
-		return nil, domain.Errorf(domain.Conflict, "agent.offline", "", "the agent is offline; sign in first")
+		return nil, domain.Errorf(domain.Conflict, "agent.offline", "", "the agent is offline; sign in, or send a heartbeat from a silent console, first")
 	}
 	if from == r.To {
 		return nil, nil

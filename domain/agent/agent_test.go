@@ -37,6 +37,11 @@ func given(events ...any) agent.State {
 
 func TestAgentDecisions(t *testing.T) {
 	second := eventschema.AgentSignedIn{TenantID: tenantID, AgentID: agentID, SessionID: s2, TokenHash: "t2", ExpiresAt: expires, ClientIP: "10.1.1.2"}
+	lastSeen := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	silentAt := lastSeen.Add(agent.HeartbeatTimeout)
+	silenced := eventschema.AgentSessionSilenced{TenantID: tenantID, AgentID: agentID, SessionID: s1, ClientIP: "10.1.1.1", LastSeen: lastSeen, SilentAt: silentAt}
+	wentSilent := eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "online", To: "offline", Reason: "heartbeat_timeout", SessionID: s1}
+	wentSilentBusy := eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "busy", To: "offline", Reason: "heartbeat_timeout", SessionID: s1}
 	cases := []struct {
 		name   string
 		given  []any
@@ -57,14 +62,49 @@ func TestAgentDecisions(t *testing.T) {
 		{"last sign-out goes offline", []any{signedIn, online, busy},
 			func(s agent.State) ([]any, error) { return agent.SignOut(s, who, s1, "10.1.1.1", "logout") },
 			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s1, ClientIP: "10.1.1.1", Reason: "logout"},
-				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "busy", To: "offline", Reason: "sign_out", SessionID: s1}}, ""},
+				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "busy", To: "offline", Reason: "sign_out", SessionID: s1, ClientIP: "10.1.1.1"}}, ""},
 		{"sign-out of one of two sessions", []any{signedIn, online, second},
 			func(s agent.State) ([]any, error) { return agent.SignOut(s, who, s2, "10.1.1.2", "logout") },
 			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s2, ClientIP: "10.1.1.2", Reason: "logout"}}, ""},
-		{"heartbeat timeout", []any{signedIn, online},
-			func(s agent.State) ([]any, error) { return agent.SignOut(s, who, s1, "", "heartbeat_timeout") },
-			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s1, Reason: "heartbeat_timeout"},
-				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "online", To: "offline", Reason: "heartbeat_timeout", SessionID: s1}}, ""},
+		{"silent console: offline from its last heartbeat + 30 s, session kept", []any{signedIn, online, busy},
+			func(s agent.State) ([]any, error) { return agent.Silence(s, who, s1, lastSeen) },
+			[]any{silenced, eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "busy", To: "offline",
+				Reason: "heartbeat_timeout", SessionID: s1, ClientIP: "10.1.1.1", EffectiveAt: &silentAt}}, ""},
+		{"silent console while another is present", []any{signedIn, online, second},
+			func(s agent.State) ([]any, error) { return agent.Silence(s, who, s1, lastSeen) },
+			[]any{silenced}, ""},
+		{"the last present console goes silent after another did", []any{signedIn, online, second, silenced},
+			func(s agent.State) ([]any, error) { return agent.Silence(s, who, s2, lastSeen) },
+			[]any{eventschema.AgentSessionSilenced{TenantID: tenantID, AgentID: agentID, SessionID: s2, ClientIP: "10.1.1.2", LastSeen: lastSeen, SilentAt: silentAt},
+				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "online", To: "offline",
+					Reason: "heartbeat_timeout", SessionID: s2, ClientIP: "10.1.1.2", EffectiveAt: &silentAt}}, ""},
+		{"noticing a silence twice is harmless", []any{signedIn, online, silenced, wentSilent},
+			func(s agent.State) ([]any, error) { return agent.Silence(s, who, s1, lastSeen) }, nil, ""},
+		{"an ended session cannot go silent", []any{signedIn, online, eventschema.AgentSignedOut{SessionID: s1}},
+			func(s agent.State) ([]any, error) { return agent.Silence(s, who, s1, lastSeen) }, nil, ""},
+		{"a heartbeat brings back the status the silence took", []any{signedIn, online, busy, silenced, wentSilentBusy},
+			func(s agent.State) ([]any, error) { return agent.Resume(s, who, s1, "10.1.1.9") },
+			[]any{eventschema.AgentSessionResumed{TenantID: tenantID, AgentID: agentID, SessionID: s1, ClientIP: "10.1.1.9"},
+				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "offline", To: "busy", Reason: "heartbeat", SessionID: s1, ClientIP: "10.1.1.9"}}, ""},
+		{"a heartbeat while another console kept the agent present", []any{signedIn, online, second, silenced},
+			func(s agent.State) ([]any, error) { return agent.Resume(s, who, s1, "10.1.1.1") },
+			[]any{eventschema.AgentSessionResumed{TenantID: tenantID, AgentID: agentID, SessionID: s1, ClientIP: "10.1.1.1"}}, ""},
+		{"a heartbeat after a new sign-in set the status keeps it", []any{signedIn, online, silenced, wentSilent,
+			second, eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "offline", To: "invisible", Reason: "sign_in", SessionID: s2}},
+			func(s agent.State) ([]any, error) { return agent.Resume(s, who, s1, "10.1.1.1") },
+			[]any{eventschema.AgentSessionResumed{TenantID: tenantID, AgentID: agentID, SessionID: s1, ClientIP: "10.1.1.1"}}, ""},
+		{"a heartbeat from a present console decides nothing", []any{signedIn, online},
+			func(s agent.State) ([]any, error) { return agent.Resume(s, who, s1, "10.1.1.1") }, nil, ""},
+		{"signing out the last present console while another is silent", []any{signedIn, online, second, silenced},
+			func(s agent.State) ([]any, error) { return agent.SignOut(s, who, s2, "10.1.1.2", "logout") },
+			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s2, ClientIP: "10.1.1.2", Reason: "logout"},
+				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "online", To: "offline", Reason: "sign_out", SessionID: s2, ClientIP: "10.1.1.2"}}, ""},
+		{"a silent agent cannot choose a status without a heartbeat", []any{signedIn, online, silenced, wentSilent},
+			func(s agent.State) ([]any, error) { return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Online}) },
+			nil, "agent.offline"},
+		{"a session that expired while silent signs out", []any{signedIn, online, silenced, wentSilent},
+			func(s agent.State) ([]any, error) { return agent.SignOut(s, who, s1, "", "expired") },
+			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s1, Reason: "expired"}}, ""},
 		{"signing out twice is harmless", []any{signedIn, online},
 			func(s agent.State) ([]any, error) {
 				return agent.SignOut(agent.Evolve(s, eventschema.AgentSignedOut{SessionID: s1}), who, s1, "", "logout")
