@@ -100,7 +100,9 @@ func TestAgentDecisions(t *testing.T) {
 			[]any{eventschema.AgentSignedOut{TenantID: tenantID, AgentID: agentID, SessionID: s2, ClientIP: "10.1.1.2", Reason: "logout"},
 				eventschema.AgentStatusChanged{TenantID: tenantID, AgentID: agentID, From: "online", To: "offline", Reason: "sign_out", SessionID: s2, ClientIP: "10.1.1.2"}}, ""},
 		{"a silent agent cannot choose a status without a heartbeat", []any{signedIn, online, silenced, wentSilent},
-			func(s agent.State) ([]any, error) { return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Online}) },
+			func(s agent.State) ([]any, error) {
+				return agent.ChangeStatus(s, who, agent.StatusRequest{To: agent.Online})
+			},
 			nil, "agent.offline"},
 		{"a session that expired while silent signs out", []any{signedIn, online, silenced, wentSilent},
 			func(s agent.State) ([]any, error) { return agent.SignOut(s, who, s1, "", "expired") },
