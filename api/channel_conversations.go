@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -137,11 +138,17 @@ func (h *handlers) startConversation(c echo.Context) error {
 	res, err := h.d.Commands.StartConversation(c.Request().Context(), m, commands.StartConversation{TenantID: sc.TenantID,
 		ConversationID: id, Channel: sc.Channel, ChannelAccount: req.ChannelAccount, Entry: req.Entry, EntryTeamID: req.EntryTeamID,
 		CustomerID: req.CustomerID, CustomerName: req.CustomerName, VIP: req.VIP, Profile: profile, Lookups: routeLookups{h}})
+	if ongoing := (*commands.OngoingError)(nil); errors.As(err, &ongoing) {
+		// The customer's ongoing conversation on this channel is the
+		// answer: the chat window reopens it rather than queueing again.
+		return c.JSON(http.StatusOK, map[string]any{"conversation_id": ongoing.ConversationID, "customer_id": req.CustomerID,
+			"ongoing": true, "position": ongoing.Position, "events": 0})
+	}
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"conversation_id": id, "customer_id": req.CustomerID, "stream": res.Stream, "version": res.Version,
-		"position": res.Position, "events": res.Events})
+		"position": res.Position, "events": res.Events, "ongoing": false})
 }
 
 func (h *handlers) customerSendMessage(c echo.Context) error {

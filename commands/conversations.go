@@ -233,9 +233,11 @@ func (h *Handler) Route(ctx context.Context, c StartConversation) (RouteDecision
 }
 
 // StartConversation handles the StartConversation command: the blacklist
-// is consulted, the customer's profile saved, its VIP flag read (a VIP
-// customer's conversation is a VIP one), the conversation starts,
-// Route places it and the welcome message greets the customer.
+// is consulted, the customer's profile saved, the channel claimed for the
+// conversation on the customer's stream (a customer with an ongoing
+// conversation there gets *OngoingError) with its VIP flag read (a VIP
+// customer's conversation is a VIP one), the conversation starts, Route
+// places it and the welcome message greets the customer.
 func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversation) (Result, error) {
 	if m.CommandID == uuid.Nil {
 		// The episode, the segment and the profile save derive their IDs
@@ -252,14 +254,18 @@ func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversa
 	if err := h.saveStartProfile(ctx, m, c, blacklisted); err != nil {
 		return Result{}, err
 	}
-	if !c.VIP && c.StartedBy == uuid.Nil && c.CustomerID != uuid.Nil {
-		// The VIP flag of the customer's profile makes its conversations
-		// VIP ones (the queue takes them first).
-		cs, err := load(ctx, h, customerAggregate(c.TenantID, c.CustomerID), uuid.Nil)
+	if c.CustomerID != uuid.Nil && !blacklisted {
+		// A start refused for its values claims nothing.
+		if _, err := conversation.StartConversation(conversation.State{}, startOf(m, c), false); err != nil {
+			return Result{}, err
+		}
+		vip, err := h.claimChannel(ctx, m, c)
 		if err != nil {
 			return Result{}, err
 		}
-		c.VIP = cs.state.IsVIP(c.TenantID)
+		// The VIP flag of the customer's profile makes its conversations
+		// VIP ones (the queue takes them first).
+		c.VIP = c.VIP || (vip && c.StartedBy == uuid.Nil)
 	}
 	route, err := h.Route(ctx, c)
 	if err != nil {
@@ -283,13 +289,17 @@ func (h *Handler) StartConversation(ctx context.Context, m Meta, c StartConversa
 	})
 }
 
+func startOf(m Meta, c StartConversation) conversation.Start {
+	return conversation.Start{TenantID: c.TenantID, ConversationID: c.ConversationID,
+		Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, EntryTeamID: c.EntryTeamID,
+		CustomerID: c.CustomerID, CustomerName: c.CustomerName, VIP: c.VIP, StartedBy: c.StartedBy,
+		SegmentID: derivedID(m, "segment")}
+}
+
 // decideStart decides a conversation's start: the start itself, then where
 // routing places it, then the welcome message.
 func decideStart(s conversation.State, m Meta, c StartConversation, route RouteDecision, t tenant.State, welcome string, blacklisted bool) ([]any, error) {
-	out, err := conversation.StartConversation(s, conversation.Start{TenantID: c.TenantID, ConversationID: c.ConversationID,
-		Channel: c.Channel, ChannelAccount: c.ChannelAccount, Entry: c.Entry, EntryTeamID: c.EntryTeamID,
-		CustomerID: c.CustomerID, CustomerName: c.CustomerName, VIP: c.VIP, StartedBy: c.StartedBy,
-		SegmentID: derivedID(m, "segment")}, blacklisted)
+	out, err := conversation.StartConversation(s, startOf(m, c), blacklisted)
 	if err != nil || route.Skip {
 		return out, err
 	}

@@ -1,6 +1,10 @@
 package eventschema
 
-import "github.com/google/uuid"
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
 
 // Customer events live in stream "customer-{customer id}". A customer
 // belongs to one tenant; every event names it, so that a stream reached
@@ -53,6 +57,20 @@ type CustomerVIPSet struct {
 	VIP        bool      `json:"vip"`
 }
 
+// CustomerConversationClaimed records that ConversationID is the customer's
+// ongoing conversation on a channel (and channel account): a customer has
+// at most one there, and a start while it is open returns it. The claim
+// lapses when that conversation closes, or when its start never happened
+// within a minute of ClaimedAt (a start that crashed half-way).
+type CustomerConversationClaimed struct {
+	TenantID       uuid.UUID `json:"tenant_id"`
+	CustomerID     uuid.UUID `json:"customer_id"`
+	Channel        string    `json:"channel"`
+	ChannelAccount string    `json:"channel_account"`
+	ConversationID uuid.UUID `json:"conversation_id"`
+	ClaimedAt      time.Time `json:"claimed_at"`
+}
+
 // BlacklistRequested records an agent's request to blacklist the customer,
 // waiting for an admin because the tenant's "blacklisting needs approval"
 // switch is on. RequestedBy is the agent.
@@ -99,6 +117,7 @@ func registerCustomers(r *Registry) {
 	Register[CustomerTagged](r, "CustomerTagged", 1)
 	Register[CustomerUntagged](r, "CustomerUntagged", 1)
 	Register[CustomerVIPSet](r, "CustomerVIPSet", 1)
+	Register[CustomerConversationClaimed](r, "CustomerConversationClaimed", 1)
 	Register[BlacklistRequested](r, "BlacklistRequested", 1)
 	Register[BlacklistRequestRejected](r, "BlacklistRequestRejected", 1)
 	Register[CustomerBlacklisted](r, "CustomerBlacklisted", 1)

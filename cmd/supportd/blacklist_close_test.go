@@ -25,9 +25,12 @@ func TestBlacklistingClosesConversations(t *testing.T) {
 		t.Helper()
 		return admin.as("none").expect(status, method, path, body, "X-Channel-Key", key["key"].(string))
 	}
+	// Each start on its own channel account: a customer has one ongoing
+	// conversation per account.
 	start := func(external string) (string, map[string]any) {
 		t.Helper()
-		res := ch(201, "POST", "/v1/channel/conversations", fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q,"profile":{"city":"Rome"}}`, external, team))
+		res := ch(201, "POST", "/v1/channel/conversations", fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q,"profile":{"city":"Rome"},"channel_account":%q}`,
+			external, team, uuid.NewString()))
 		return res["conversation_id"].(string), res
 	}
 	status := func(conv string, after map[string]any) (any, any) {

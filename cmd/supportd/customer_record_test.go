@@ -47,6 +47,15 @@ func TestEveryCustomerHasARecord(t *testing.T) {
 	if p := c["profile"].(map[string]any); p["customer_id"] != "webim-visitor-HYYV9" || p["nickname"] != "Visitor" {
 		t.Errorf("the record of a customer named by the channel: %v", c)
 	}
+	// At most one ongoing conversation per channel and account: reopening
+	// the chat window is the same conversation.
+	if reopened := widget(200, `{"external_id":"webim-visitor-HYYV9"}`); reopened["conversation_id"] != first["conversation_id"] ||
+		reopened["ongoing"] != true || reopened["events"] != float64(0) {
+		t.Errorf("second start while the first is open: %v, want %v", reopened, first["conversation_id"])
+	}
+	if shop := widget(201, `{"external_id":"webim-visitor-HYYV9","channel_account":"Shop"}`); shop["conversation_id"] == first["conversation_id"] || shop["ongoing"] != false {
+		t.Errorf("a start on another channel account: %v", shop)
+	}
 	admin.expect(200, "POST", "/v1/queue/"+first["conversation_id"].(string)+"/close", "")
 	again := widget(201, `{"external_id":"webim-visitor-HYYV9"}`)
 	if again["customer_id"] != id {

@@ -52,6 +52,8 @@ func TestQueueListOrder(t *testing.T) {
 	first := admin.as("none").expect(201, "POST", "/v1/channel/conversations", body, "X-Channel-Key", keys["web"])
 	customer := admin.expect(200, "GET", "/v1/conversations/"+first["conversation_id"].(string)+at(first), "")["conversation"].(map[string]any)["customer_id"].(string)
 	admin.expect(200, "PUT", "/v1/customers/"+customer+"/vip", `{"vip":true}`)
+	// (on another channel account: the first is still ongoing on its own)
+	body = fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q,"profile":{"city":"Oslo"},"channel_account":"Shop"}`, regular, team)
 	again := admin.as("none").expect(201, "POST", "/v1/channel/conversations", body, "X-Channel-Key", keys["web"])
 	head := admin.expect(200, "GET", "/v1/queue"+at(again), "")["items"].([]any)
 	if e := head[0].(map[string]any); e["conversation_id"] != vipWeb && e["conversation_id"] != again["conversation_id"] || e["vip"] != true {

@@ -386,7 +386,7 @@ func TestChannelLimits(t *testing.T) {
 	customer := uuid.NewString()
 	start := fmt.Sprintf(`{"customer_id":%q,"customer_name":"Cy"}`, customer)
 	widget.expect(201, "POST", "/v1/channel/conversations", start, "X-Channel-Key", k)                             // 4
-	widget.expect(201, "POST", "/v1/channel/conversations", start, "X-Channel-Key", k, "Idempotency-Key", "again") // 5
+	widget.expect(200, "POST", "/v1/channel/conversations", start, "X-Channel-Key", k, "Idempotency-Key", "again") // 5: the ongoing one
 	tooMany(t, widget, "channel.rate_limited", "POST", "/v1/channel/conversations", start, "X-Channel-Key", k)     // 6
 	widget.expect(404, "GET", "/v1/channel/conversations/"+uuid.NewString()+"/messages", "", "X-Channel-Key", k)   // 7
 	widget.expect(200, "GET", "/v1/channel", "", "X-Channel-Key", k)                                               // 8

@@ -102,6 +102,9 @@ type State struct {
 	Requests    map[uuid.UUID]Request
 	// Pending is the open blacklist request, uuid.Nil if none.
 	Pending uuid.UUID
+	// Claims are the customer's ongoing conversations by channel (see
+	// ongoing.go).
+	Claims map[ChannelKey]Claim
 }
 
 // Evolve folds one event into the state. It copies a map before changing
@@ -155,6 +158,12 @@ func Evolve(s State, event any) State {
 		}
 	case eventschema.CustomerUnblacklisted:
 		s.Blacklisted, s.Reason = false, ""
+	case eventschema.CustomerConversationClaimed:
+		s.Claims = maps.Clone(s.Claims)
+		if s.Claims == nil {
+			s.Claims = map[ChannelKey]Claim{}
+		}
+		s.Claims[ChannelKey{e.Channel, e.ChannelAccount}] = Claim{ConversationID: e.ConversationID, At: e.ClaimedAt}
 	}
 	return s
 }
