@@ -36,7 +36,7 @@ func TestClaimConversation(t *testing.T) {
 			[]any{claim(second, customer.ChannelKey{Channel: "web", Account: "Shop"}, now)}, uuid.Nil},
 		{"another channel", []any{held}, customer.ChannelKey{Channel: "app"}, customer.ClaimedOpen,
 			[]any{claim(second, customer.ChannelKey{Channel: "app"}, now)}, uuid.Nil},
-		{"a start in flight holds the channel", []any{claim(first, web, now.Add(-10 * time.Second))}, web, customer.ClaimedNotStarted, nil, first},
+		{"a start in flight holds the channel", []any{claim(first, web, now.Add(-10*time.Second))}, web, customer.ClaimedNotStarted, nil, first},
 		{"a start that never happened lapses", []any{claim(first, web, now.Add(-customer.ClaimTimeout))}, web, customer.ClaimedNotStarted,
 			[]any{claim(second, web, now)}, uuid.Nil},
 		{"the start's own claim (a retry) decides nothing", []any{claim(second, web, now.Add(-time.Second))}, web, customer.ClaimedOpen, nil, uuid.Nil},
