@@ -34,6 +34,7 @@ type createTenantRequest struct {
 		RealName string `json:"real_name"`
 		Password string `json:"password"`
 	} `json:"admin"`
+	SetUp *bool `json:"set_up"`
 }
 
 func (h *handlers) createTenant(c echo.Context) error {
@@ -48,6 +49,7 @@ func (h *handlers) createTenant(c echo.Context) error {
 	res, err := h.d.Commands.CreateTenant(c.Request().Context(), m, commands.CreateTenant{
 		TenantID: req.TenantID, Name: req.Name, TimeZone: req.TimeZone,
 		Admin: commands.NewUser{Email: req.Admin.Email, Nickname: req.Admin.Nickname, RealName: req.Admin.RealName, Password: req.Admin.Password},
+		SetUp: req.SetUp == nil || *req.SetUp,
 	})
 	if err != nil {
 		return err

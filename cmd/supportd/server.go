@@ -288,7 +288,7 @@ func openService(ctx context.Context, cfg config, log *slog.Logger) (_ *service,
 		MetricsToken:            cfg.MetricsToken,
 	})
 	if err != nil {
-		return nil, err
+		return nil, sweep.Stop(err) // a broken API document: waiting cannot mend it
 	}
 
 	timers.Kinds = timerKinds(dispatcher)

@@ -174,10 +174,12 @@ func objectStream(category, tenant, id string) string {
 
 // newTenant creates a tenant as the operator and signs its first admin in.
 // It answers the tenant ID and a client acting as that admin.
+// newTenant creates a tenant without the default set-up: each test builds
+// the teams and routing it is about (TestDefaultSetUp tests the set-up).
 func newTenant(t testing.TB, c client) (string, client) {
 	t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
-	c.as("").expect(201, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Acme","time_zone":"Europe/Berlin","admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, id))
+	c.as("").expect(201, "POST", "/v1/tenants", fmt.Sprintf(`{"tenant_id":%q,"name":"Acme","time_zone":"Europe/Berlin","set_up":false,"admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, id))
 	s := c.as("none").expect(201, "POST", "/v1/sessions", fmt.Sprintf(`{"tenant_id":%q,"email":"Boss@acme.example","password":"correct-horse"}`, id))
 	return id, c.as(s["token"].(string))
 }

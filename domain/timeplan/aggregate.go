@@ -290,3 +290,12 @@ func parseDay(s, field string) (Day, error) {
 func sameSchedule(a, b eventschema.TimePlanSchedule) bool {
 	return fmt.Sprint(a) == fmt.Sprint(b)
 }
+
+// AllDay is the schedule of a plan that works every hour of every day: a
+// new tenant's default plan, so that it serves at once.
+func AllDay() eventschema.TimePlanSchedule {
+	day := []eventschema.TimeRange{{From: "00:00:00", To: "24:00:00"}}
+	return eventschema.TimePlanSchedule{
+		Weekly:   eventschema.WeeklyHours{Monday: day, Tuesday: day, Wednesday: day, Thursday: day, Friday: day, Saturday: day, Sunday: day},
+		Holidays: []eventschema.TimePlanHoliday{}, CustomWorkdays: []eventschema.TimePlanWorkday{}}
+}
