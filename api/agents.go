@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"supportd/commands"
@@ -28,6 +29,7 @@ func (h *handlers) agentRoutes(g *echo.Group) {
 	g.PUT("/agents/:agent_id/email", h.changeAgentEmail, admin)
 	g.PUT("/agents/:agent_id/password", h.resetAgentPassword, admin)
 	g.PUT("/agents/:agent_id/capacity", h.setAgentCapacity, admin)
+	g.PUT("/agents/:agent_id/time-plan", h.bindAgentTimePlan, admin)
 	g.DELETE("/agents/:agent_id/lockout", h.liftLockout, admin)
 	g.PUT("/me/profile", h.editOwnProfile, signedIn)
 	g.PUT("/me/password", h.changeOwnPassword, signedIn)
@@ -259,6 +261,22 @@ func (h *handlers) changeOwnPassword(c echo.Context) error {
 			return err
 		})
 		return h.settle(ctx)(res, err)
+	})
+}
+
+func (h *handlers) bindAgentTimePlan(c echo.Context) error {
+	ref, err := agentRef(c)
+	if err != nil {
+		return err
+	}
+	return command(c, http.StatusOK, func(ctx context.Context, m commands.Meta, r struct {
+		PlanID *uuid.UUID `json:"plan_id"`
+	}) (commands.Result, error) {
+		plan := uuid.Nil
+		if r.PlanID != nil {
+			plan = *r.PlanID
+		}
+		return h.d.Commands.BindAgentTimePlan(ctx, m, commands.BindAgentTimePlan{TenantID: ref.TenantID, AgentID: ref.AgentID, PlanID: plan})
 	})
 }
 

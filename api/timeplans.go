@@ -114,7 +114,11 @@ func (h *handlers) deleteTimePlan(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.d.Commands.DeleteTimePlan(ctx, m, commands.DeleteTimePlan{TenantID: tenantID, PlanID: id, BoundTeams: bound})
+	agents, err := readmodels.AgentsBoundTo(ctx, h.d.Reads, tenantID, id)
+	if err != nil {
+		return err
+	}
+	res, err := h.d.Commands.DeleteTimePlan(ctx, m, commands.DeleteTimePlan{TenantID: tenantID, PlanID: id, BoundTeams: bound, BoundAgents: agents})
 	if err != nil {
 		return err
 	}

@@ -45,15 +45,20 @@ func (h *Handler) GreetJoined(ctx context.Context, m Meta, sc Scope, conversatio
 			g.TeamGreeting, planID = tm.state.Greeting, tm.state.PlanID
 		}
 	}
-	if g.OffHours, err = h.offHours(ctx, sc.TenantID, planID, t.state.TimeZone); err != nil {
-		return Result{}, err
-	}
 	if seg.AgentID != uuid.Nil {
 		a, err := load(ctx, h, agentAggregate(sc.TenantID, seg.AgentID), uuid.Nil)
 		if err != nil {
 			return Result{}, err
 		}
 		g.AgentGreeting = a.state.Profile.Greeting
+		// With personal working hours, the agent's own plan says whether
+		// the agent greets.
+		if a.state.PlanID != uuid.Nil && settingString(t.state, "dispatch.working_hours_source") == "agent" {
+			planID = a.state.PlanID
+		}
+	}
+	if g.OffHours, err = h.offHours(ctx, sc.TenantID, planID, t.state.TimeZone); err != nil {
+		return Result{}, err
 	}
 	return onConversation(ctx, h, m, sc, conversationID, func(s conversation.State) ([]any, error) {
 		if s.Segment.ID == uuid.Nil || s.Segment.ID != seg.ID {

@@ -32,13 +32,17 @@ type Scope struct {
 	// User, when set, is the user acting: the conversation must be within
 	// its data scope (access.Principal.ActsOnConversation).
 	User *access.Principal
+	// Robot, when set, is the robot acting: the conversation must be one
+	// it hosts now (until it hands over).
+	Robot uuid.UUID
 }
 
 // check is the one place a conversation command meets its scope: another
 // tenant's, another channel's or, for a team-scoped user, another team's
 // conversation is not found, as it is not listed.
 func (sc Scope) check(s conversation.State) error {
-	if !s.Exists || s.TenantID != sc.TenantID || (sc.Channel != "" && s.Channel != sc.Channel) || !sc.reaches(s) {
+	if !s.Exists || s.TenantID != sc.TenantID || (sc.Channel != "" && s.Channel != sc.Channel) || !sc.reaches(s) ||
+		(sc.Robot != uuid.Nil && s.Robot != sc.Robot) {
 		return domain.Errorf(domain.NotFound, "conversation.not_found", "", "no such conversation")
 	}
 	return nil
@@ -126,12 +130,17 @@ func (h *Handler) conversationTimes(ctx context.Context, tenantID, id uuid.UUID)
 
 // settingUUID reads a UUID setting of the tenant (uuid.Nil: none).
 func settingUUID(t tenant.State, key string) uuid.UUID {
+	id, _ := uuid.Parse(settingString(t, key))
+	return id
+}
+
+// settingString is a string setting's value, "" when unset.
+func settingString(t tenant.State, key string) string {
 	var v string
 	if raw, ok := t.Setting(key); ok {
 		_ = json.Unmarshal(raw, &v)
 	}
-	id, _ := uuid.Parse(v)
-	return id
+	return v
 }
 
 // settingInt reads an integer setting of the tenant.

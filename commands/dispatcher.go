@@ -42,7 +42,7 @@ type QueuedConversation struct {
 
 // Candidate is a member of a team whom the rules outside the agent's
 // stream allow to be assigned now: member of the team, enabled, and inside
-// the team's working hours when the tenant dispatches only then. When
+// its working hours when the tenant dispatches only then (TeamCandidates). When
 // Known, the rest are the read model's facts as of the agent stream's
 // Version, which the dispatcher ranks by; otherwise it reads them from the
 // agent's stream.
@@ -54,6 +54,8 @@ type Candidate struct {
 	Open         int
 	LastAssigned time.Time
 	Version      uint64
+	// Schedule is the agent's personal time plan as stored, nil when none.
+	Schedule json.RawMessage
 }
 
 // SlotRef names an open slot: a reservation on an agent's stream.
@@ -356,35 +358,70 @@ func (d *Dispatcher) sweep(ctx context.Context, js *joins) error {
 	return errors.Join(errs...)
 }
 
-// TeamCandidates applies the team-level rules to a team's members: with
-// hoursOnly (the tenant's dispatch.team_business_hours_only) nobody is a
-// candidate outside the working hours of the team's time plan (schedule,
-// as stored; timeZone the tenant's). A team without any plan has no hours
-// to keep, so the switch does not stop its dispatch.
-//
-// dispatch.working_hours_source = agent (each agent's personal hours) is
-// not applied: time plans bind to teams and routing rules only (the
-// manual's Time plan page), there is no personal plan to apply, so the
-// team's hours decide whatever the setting says.
-func TeamCandidates(members []Candidate, hoursOnly bool, timeZone string, schedule json.RawMessage, now time.Time) ([]Candidate, error) {
-	if hoursOnly && len(schedule) > 0 && string(schedule) != "null" {
-		var sc eventschema.TimePlanSchedule
-		if err := json.Unmarshal(schedule, &sc); err != nil {
-			return nil, fmt.Errorf("time plan schedule: %w", err)
-		}
-		plan, _, err := timeplan.ParseSchedule(sc)
-		if err != nil {
+// Hours is how a team's working hours gate its candidates.
+type Hours struct {
+	// TeamOnly is the tenant's dispatch.team_business_hours_only: nobody
+	// is a candidate outside the working hours of the team's plan.
+	TeamOnly bool
+	// Personal is dispatch.working_hours_source = agent: an agent with a
+	// personal plan (Candidate.Schedule) is a candidate only inside its
+	// hours, whatever TeamOnly says; one without follows the team's rule.
+	Personal bool
+	// TimeZone is the tenant's; Schedule the team's plan as stored (nil:
+	// the team has no plan, so no hours to keep).
+	TimeZone string
+	Schedule json.RawMessage
+}
+
+// TeamCandidates applies the team-level rules to a team's members: the
+// working hours of hours at now (seed 000: "new conversations are assigned
+// only when agents are within their working hours").
+func TeamCandidates(members []Candidate, hours Hours, now time.Time) ([]Candidate, error) {
+	if !hours.TeamOnly && !hours.Personal {
+		return members, nil
+	}
+	loc, err := time.LoadLocation(hours.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	teamWorking := true
+	if hours.TeamOnly {
+		if teamWorking, err = workingAt(hours.Schedule, loc, now); err != nil {
 			return nil, err
-		}
-		loc, err := time.LoadLocation(timeZone)
-		if err != nil {
-			return nil, err
-		}
-		if !plan.IsWorkingTime(now, loc) {
-			return nil, nil
 		}
 	}
-	return members, nil
+	var out []Candidate
+	for _, m := range members {
+		working := teamWorking
+		if hours.Personal && hasPlan(m.Schedule) {
+			if working, err = workingAt(m.Schedule, loc, now); err != nil {
+				return nil, fmt.Errorf("personal time plan of %s: %w", m.AgentID, err)
+			}
+		}
+		if working {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func hasPlan(schedule json.RawMessage) bool { return len(schedule) > 0 && string(schedule) != "null" }
+
+// workingAt reports whether now is working time under schedule; without a
+// plan every hour is.
+func workingAt(schedule json.RawMessage, loc *time.Location, now time.Time) (bool, error) {
+	if !hasPlan(schedule) {
+		return true, nil
+	}
+	var sc eventschema.TimePlanSchedule
+	if err := json.Unmarshal(schedule, &sc); err != nil {
+		return false, fmt.Errorf("time plan schedule: %w", err)
+	}
+	plan, _, err := timeplan.ParseSchedule(sc)
+	if err != nil {
+		return false, err
+	}
+	return plan.IsWorkingTime(now, loc), nil
 }
 
 // PolicyOf reads a tenant's dispatch policy from its dispatch.* settings

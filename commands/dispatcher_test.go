@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -1086,28 +1087,34 @@ func checkDispatchLog(t *testing.T, w *world, q *logQueue, envs []eventschema.En
 }
 
 func TestTeamCandidatesKeepWorkingHours(t *testing.T) {
-	members := []commands.Candidate{{AgentID: uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b1")}}
 	office := []byte(`{"weekly":{"monday":[{"from":"09:00","to":"17:00"}]}}`)
+	evening := []byte(`{"weekly":{"monday":[{"from":"18:00","to":"23:00"}]}}`)
+	plain := commands.Candidate{AgentID: uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b1")}
+	owl := commands.Candidate{AgentID: uuid.MustParse("0190f3b0-0000-7000-8000-0000000000b2"), Schedule: evening}
 	monday := func(h int) time.Time { return time.Date(2026, 11, 23, h, 0, 0, 0, time.UTC) }
 	cases := []struct {
-		name      string
-		hoursOnly bool
-		schedule  []byte
-		zone      string
-		at        time.Time
-		want      int
+		name  string
+		hours commands.Hours
+		at    time.Time
+		want  []commands.Candidate
 	}{
-		{"switch off: any time", false, office, "UTC", monday(20), 1},
-		{"inside the hours", true, office, "UTC", monday(10), 1},
-		{"outside the hours", true, office, "UTC", monday(20), 0},
-		{"the tenant's zone decides", true, office, "Asia/Shanghai", monday(10), 0}, // 18:00 there
-		{"no plan: no hours to keep", true, nil, "UTC", monday(20), 1},
+		{"switch off: any time", commands.Hours{Schedule: office, TimeZone: "UTC"}, monday(20), []commands.Candidate{plain, owl}},
+		{"inside the hours", commands.Hours{TeamOnly: true, Schedule: office, TimeZone: "UTC"}, monday(10), []commands.Candidate{plain, owl}},
+		{"outside the hours", commands.Hours{TeamOnly: true, Schedule: office, TimeZone: "UTC"}, monday(20), nil},
+		{"the tenant's zone decides", commands.Hours{TeamOnly: true, Schedule: office, TimeZone: "Asia/Shanghai"}, monday(10), nil}, // 18:00 there
+		{"no plan: no hours to keep", commands.Hours{TeamOnly: true, TimeZone: "UTC"}, monday(20), []commands.Candidate{plain, owl}},
+		{"personal hours: the owl in the evening, the other by the team's switch (off)",
+			commands.Hours{Personal: true, Schedule: office, TimeZone: "UTC"}, monday(20), []commands.Candidate{plain, owl}},
+		{"personal hours: not the owl in the morning", commands.Hours{Personal: true, Schedule: office, TimeZone: "UTC"}, monday(10), []commands.Candidate{plain}},
+		{"personal hours over the team's", commands.Hours{Personal: true, TeamOnly: true, Schedule: office, TimeZone: "UTC"}, monday(20), []commands.Candidate{owl}},
+		{"personal hours in the tenant's zone", commands.Hours{Personal: true, Schedule: office, TimeZone: "Asia/Shanghai"}, monday(10), []commands.Candidate{plain, owl}},
+		{"personal plans ignored with source team", commands.Hours{TeamOnly: true, Schedule: office, TimeZone: "UTC"}, monday(10), []commands.Candidate{plain, owl}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := commands.TeamCandidates(members, c.hoursOnly, c.zone, c.schedule, c.at)
-			if err != nil || len(got) != c.want {
-				t.Fatalf("got %v, %v; want %d", got, err, c.want)
+			got, err := commands.TeamCandidates([]commands.Candidate{plain, owl}, c.hours, c.at)
+			if err != nil || !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("got %v, %v; want %v", got, err, c.want)
 			}
 		})
 	}

@@ -58,6 +58,9 @@ type DeleteTimePlan struct {
 	// BoundTeams are the teams bound to the plan, from the teams read
 	// model (see timeplan.Delete for why that suffices).
 	BoundTeams []uuid.UUID
+	// BoundAgents are the agents whose personal plan it is, from the
+	// agents read model.
+	BoundAgents []uuid.UUID
 }
 
 // DeleteTimePlan handles the DeleteTimePlan command. It reads the tenant's
@@ -69,7 +72,7 @@ func (h *Handler) DeleteTimePlan(ctx context.Context, m Meta, c DeleteTimePlan) 
 	}
 	m.TenantID = c.TenantID
 	return Execute(ctx, h, m, timePlanAggregate(m.TenantID, c.PlanID), func(s timeplan.State) ([]any, error) {
-		return timeplan.Delete(s, c.TenantID, d.state.Plan == c.PlanID, c.BoundTeams)
+		return timeplan.Delete(s, c.TenantID, d.state.Plan == c.PlanID, c.BoundTeams, c.BoundAgents)
 	})
 }
 

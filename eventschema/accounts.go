@@ -209,6 +209,16 @@ type AgentStatusChanged struct {
 	EffectiveAt *time.Time `json:"effective_at,omitempty"`
 }
 
+// AgentTimePlanBound records an agent's personal working hours: the time
+// plan that dispatch and greetings use for the agent when the tenant's
+// dispatch.working_hours_source is "agent". The nil PlanID unbinds it (the
+// team's hours apply again).
+type AgentTimePlanBound struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	AgentID  uuid.UUID `json:"agent_id"`
+	PlanID   uuid.UUID `json:"plan_id"`
+}
+
 // AgentSessionSilenced records that a console stopped sending heartbeats:
 // the session stays signed in (its token keeps working) but no longer
 // counts as present. SilentAt is LastSeen + the heartbeat timeout.
@@ -262,6 +272,7 @@ func registerAccounts(r *Registry) {
 	Register[AgentSignedOut](r, "AgentSignedOut", 1)
 	Register[AgentStatusChanged](r, "AgentStatusChanged", 1)
 	Register[AgentSessionSilenced](r, "AgentSessionSilenced", 1)
+	Register[AgentTimePlanBound](r, "AgentTimePlanBound", 1)
 	Register[AgentSessionResumed](r, "AgentSessionResumed", 1)
 	Register[AgentCapacitySet](r, "AgentCapacitySet", 1)
 }

@@ -18,6 +18,7 @@ func Catalog() *Registry {
 	registerCustomers(r)
 	registerDispatch(r)
 	registerWebhooks(r)
+	registerRobots(r)
 	registerKeywords(r)
 	registerColleagues(r)
 	registerTimeouts(r)

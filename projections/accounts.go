@@ -3,6 +3,8 @@ package projections
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"supportd/eventschema"
 	"supportd/readmodels"
 )
@@ -24,7 +26,7 @@ func (*Accounts) Name() string { return "accounts" }
 // Tables implements Projector.
 func (*Accounts) Tables() []string {
 	return []string{readmodels.AgentsTable, readmodels.AgentSessionsTable, readmodels.APITokensTable,
-		readmodels.ChannelKeysTable, readmodels.RolesTable}
+		readmodels.ChannelKeysTable, readmodels.RolesTable, readmodels.RobotsTable}
 }
 
 var accountEvents = map[string]bool{
@@ -32,8 +34,9 @@ var accountEvents = map[string]bool{
 	"AgentRemoved": true, "AgentEmailChanged": true, "RoleDefined": true, "RoleDeleted": true,
 	"APITokenIssued": true, "APITokenRevoked": true, "ChannelKeyIssued": true, "ChannelKeyRevoked": true,
 	"AgentProfileEdited": true, "AgentSignedIn": true, "AgentSignedOut": true, "AgentStatusChanged": true,
-	"AgentSessionSilenced": true, "AgentSessionResumed": true,
+	"AgentSessionSilenced": true, "AgentTimePlanBound": true, "AgentSessionResumed": true,
 	"AgentCapacitySet": true,
+	"RobotRegistered": true, "RobotChanged": true, "RobotTokenIssued": true, "RobotRemoved": true,
 }
 
 // Roster rows are guarded by the tenant stream's version, agent rows by the
@@ -86,8 +89,30 @@ func (p *Accounts) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 		return db.Exec(ctx, `UPDATE agent_sessions SET silent_at = $2 WHERE session_id = $1 AND ended_at IS NULL`, ev.SessionID, ev.SilentAt)
 	case eventschema.AgentSessionResumed:
 		return db.Exec(ctx, `UPDATE agent_sessions SET silent_at = NULL WHERE session_id = $1`, ev.SessionID)
+	case eventschema.AgentTimePlanBound:
+		var plan *uuid.UUID
+		if ev.PlanID != uuid.Nil {
+			plan = &ev.PlanID
+		}
+		return db.Exec(ctx, `UPDATE agents SET plan_id = $3, agent_version = $2 WHERE agent_id = $1`+agentGuard, ev.AgentID, v, plan)
 	case eventschema.AgentCapacitySet:
 		return db.Exec(ctx, `UPDATE agents SET capacity = $3, agent_version = $2 WHERE agent_id = $1`+agentGuard, ev.AgentID, v, ev.Capacity)
+	case eventschema.RobotRegistered:
+		r := ev.Robot
+		return db.Exec(ctx, `
+			INSERT INTO robots (tenant_id, robot_id, name, avatar_url, webhook_url, token_hash, created_at, updated_at, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) ON CONFLICT (tenant_id, robot_id) DO NOTHING`,
+			ev.TenantID, ev.RobotID, r.Name, r.AvatarURL, r.WebhookURL, ev.TokenHash, at, v)
+	case eventschema.RobotChanged:
+		r := ev.Robot
+		return db.Exec(ctx, `UPDATE robots SET name = $3, avatar_url = $4, webhook_url = $5, updated_at = $6, version = $7
+			WHERE tenant_id = $1 AND robot_id = $2 AND version < $7`, ev.TenantID, ev.RobotID, r.Name, r.AvatarURL, r.WebhookURL, at, v)
+	case eventschema.RobotTokenIssued:
+		return db.Exec(ctx, `UPDATE robots SET token_hash = $3, updated_at = $4, version = $5
+			WHERE tenant_id = $1 AND robot_id = $2 AND version < $5`, ev.TenantID, ev.RobotID, ev.TokenHash, at, v)
+	case eventschema.RobotRemoved:
+		return db.Exec(ctx, `UPDATE robots SET removed = true, updated_at = $3, version = $4
+			WHERE tenant_id = $1 AND robot_id = $2 AND version < $4`, ev.TenantID, ev.RobotID, at, v)
 	case eventschema.AgentSignedIn:
 		return db.Exec(ctx, `
 			INSERT INTO agent_sessions (token_hash, session_id, tenant_id, agent_id, client_ip, signed_in_at, expires_at)

@@ -2,6 +2,9 @@ package projections
 
 import (
 	"context"
+	"time"
+
+	"github.com/google/uuid"
 
 	"supportd/eventschema"
 	"supportd/readmodels"
@@ -25,6 +28,7 @@ func (*Webhooks) Tables() []string { return []string{readmodels.WebhookEndpoints
 
 var webhookEvents = map[string]bool{
 	"WebhookEndpointRegistered": true, "WebhookEndpointChanged": true, "WebhookEndpointDeleted": true,
+	"RobotRegistered": true, "RobotChanged": true, "RobotRemoved": true,
 }
 
 // Apply implements Projector. Rows are guarded by the tenant stream's
@@ -39,6 +43,13 @@ func (p *Webhooks) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 	}
 	v, at := int64(e.StreamVersion), occurredAt(e)
 	switch ev := payload.(type) {
+	case eventschema.RobotRegistered:
+		return robotEndpoint(ctx, db, ev.TenantID, ev.RobotID, ev.Robot, at, v)
+	case eventschema.RobotChanged:
+		return robotEndpoint(ctx, db, ev.TenantID, ev.RobotID, ev.Robot, at, v)
+	case eventschema.RobotRemoved:
+		return db.Exec(ctx, `UPDATE webhook_endpoints SET deleted = true, enabled = false, updated_at = $3, version = $4
+			WHERE tenant_id = $1 AND endpoint_id = $2 AND version < $4`, ev.TenantID, ev.RobotID, at, v)
 	case eventschema.WebhookEndpointRegistered:
 		ep := ev.Endpoint
 		return db.Exec(ctx, `
@@ -60,3 +71,16 @@ func (p *Webhooks) Apply(ctx context.Context, db DB, e eventschema.Envelope) err
 
 // EventTypes implements Selective.
 func (*Webhooks) EventTypes() []string { return typesOf(webhookEvents) }
+
+// robotEndpoint keeps a robot's webhook as a delivery endpoint named by the
+// robot's ID (robot = true: the webhooks list leaves it out). A robot
+// without a webhook has a disabled one, so its deliveries, if any, wait.
+func robotEndpoint(ctx context.Context, db DB, tenantID, robotID uuid.UUID, r eventschema.Robot, at time.Time, v int64) error {
+	return db.Exec(ctx, `
+		INSERT INTO webhook_endpoints (endpoint_id, tenant_id, url, secret, channels, enabled, description, created_at, updated_at, version, robot)
+		VALUES ($1, $2, $3, $4, '{}', $5, $6, $7, $7, $8, true)
+		ON CONFLICT (tenant_id, endpoint_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, enabled = excluded.enabled,
+			description = excluded.description, updated_at = excluded.updated_at, version = excluded.version
+		WHERE webhook_endpoints.version < excluded.version`,
+		robotID, tenantID, r.WebhookURL, r.Secret, r.WebhookURL != "", "robot "+r.Name, at, v)
+}

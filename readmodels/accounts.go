@@ -18,6 +18,7 @@ const (
 	AgentsTable        = "agents"
 	AgentSessionsTable = "agent_sessions"
 	APITokensTable     = "api_tokens"
+	RobotsTable        = "robots"
 	ChannelKeysTable   = "channel_keys"
 	RolesTable         = "roles"
 )
@@ -30,6 +31,7 @@ type Credential struct {
 	AgentID   uuid.UUID
 	SessionID uuid.UUID
 	TokenID   uuid.UUID // API tokens
+	RobotID   uuid.UUID // robots' tokens
 	Role      string
 }
 
@@ -51,11 +53,21 @@ func Authenticate(ctx context.Context, q Querier, tokenHash string, now time.Tim
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return Credential{}, fmt.Errorf("authenticate: %w", err)
 	}
+	var tokenID, robotID *uuid.UUID
 	err = q.QueryRow(ctx, `
-		SELECT tenant_id, token_id, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, tokenHash).
-		Scan(&c.TenantID, &c.TokenID, &c.Role)
+		SELECT tenant_id, token_id, role, NULL::uuid FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL
+		UNION ALL
+		SELECT tenant_id, NULL::uuid, '', robot_id FROM robots WHERE token_hash = $1 AND NOT removed
+		LIMIT 1`, tokenHash).
+		Scan(&c.TenantID, &tokenID, &c.Role, &robotID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Credential{}, ErrNotFound
+	}
+	if tokenID != nil {
+		c.TokenID = *tokenID
+	}
+	if robotID != nil {
+		c.RobotID = *robotID
 	}
 	if err != nil {
 		return Credential{}, fmt.Errorf("authenticate: %w", err)
@@ -176,16 +188,18 @@ type Agent struct {
 	Status      string     `json:"status"`
 	StatusSince *time.Time `json:"status_since"`
 	Capacity    int        `json:"capacity"`
-	CreatedAt   time.Time  `json:"created_at"`
+	// TimePlanID is the agent's personal time plan, nil when none.
+	TimePlanID *uuid.UUID `json:"time_plan_id"`
+	CreatedAt  time.Time  `json:"created_at"`
 }
 
 const agentColumns = `agent_id, email, nickname, real_name, phone, employee_id, avatar_url, greeting, language,
-	role, enabled, status, status_since, capacity, created_at`
+	role, enabled, status, status_since, capacity, plan_id, created_at`
 
 func scanAgent(r pgx.Row) (Agent, error) {
 	var a Agent
 	err := r.Scan(&a.AgentID, &a.Email, &a.Nickname, &a.RealName, &a.Phone, &a.EmployeeID, &a.AvatarURL, &a.Greeting,
-		&a.Language, &a.Role, &a.Enabled, &a.Status, &a.StatusSince, &a.Capacity, &a.CreatedAt)
+		&a.Language, &a.Role, &a.Enabled, &a.Status, &a.StatusSince, &a.Capacity, &a.TimePlanID, &a.CreatedAt)
 	return a, err
 }
 
@@ -277,7 +291,7 @@ func ListAgents(ctx context.Context, q Querier, tenantID uuid.UUID, f AgentFilte
 		var a Agent
 		var key string
 		if err := rows.Scan(&a.AgentID, &a.Email, &a.Nickname, &a.RealName, &a.Phone, &a.EmployeeID, &a.AvatarURL, &a.Greeting,
-			&a.Language, &a.Role, &a.Enabled, &a.Status, &a.StatusSince, &a.Capacity, &a.CreatedAt, &key); err != nil {
+			&a.Language, &a.Role, &a.Enabled, &a.Status, &a.StatusSince, &a.Capacity, &a.TimePlanID, &a.CreatedAt, &key); err != nil {
 			return nil, "", fmt.Errorf("list agents: %w", err)
 		}
 		out, keys = append(out, a), append(keys, key)

@@ -65,6 +65,8 @@ type DispatchMember struct {
 	Open         int
 	LastAssigned time.Time
 	Version      uint64
+	// Schedule is the agent's personal time plan, nil when none.
+	Schedule json.RawMessage
 }
 
 // DispatchTeam is what the dispatcher needs to know of a team besides its
@@ -75,6 +77,8 @@ type DispatchTeam struct {
 	Members []DispatchMember
 	// HoursOnly is the tenant's dispatch.team_business_hours_only switch.
 	HoursOnly bool
+	// PersonalHours is dispatch.working_hours_source = agent.
+	PersonalHours bool
 	// TimeZone is the tenant's zone; Schedule the team's time plan (its
 	// own, else the tenant's default), nil when there is none.
 	TimeZone string
@@ -87,9 +91,10 @@ func GetDispatchTeam(ctx context.Context, q Querier, tenantID, teamID uuid.UUID)
 	var err error
 	rows, err := q.Query(ctx, `
 		SELECT m.agent_id, true, coalesce(d.status, 'offline'), coalesce(d.capacity, 0),
-			coalesce(d.open_slots, 0), d.last_assigned_at, coalesce(d.version, 0)
+			coalesce(d.open_slots, 0), d.last_assigned_at, coalesce(d.version, 0), p.schedule
 		FROM team_members m JOIN agents a ON a.agent_id = m.agent_id
 		LEFT JOIN dispatch_agents d ON d.agent_id = m.agent_id
+		LEFT JOIN time_plans p ON p.tenant_id = a.tenant_id AND p.plan_id = a.plan_id AND NOT p.deleted
 		WHERE m.team_id = $1 AND m.tenant_id = $2 AND a.enabled
 		ORDER BY m.agent_id`, teamID, tenantID)
 	if err != nil {
@@ -101,7 +106,7 @@ func GetDispatchTeam(ctx context.Context, q Querier, tenantID, teamID uuid.UUID)
 			last    *time.Time
 			version int64
 		)
-		err := r.Scan(&m.AgentID, &m.Known, &m.Status, &m.Capacity, &m.Open, &last, &version)
+		err := r.Scan(&m.AgentID, &m.Known, &m.Status, &m.Capacity, &m.Open, &last, &version, &m.Schedule)
 		if last != nil {
 			m.LastAssigned = *last
 		}
@@ -111,14 +116,20 @@ func GetDispatchTeam(ctx context.Context, q Querier, tenantID, teamID uuid.UUID)
 	if err != nil || len(d.Members) == 0 {
 		return d, err
 	}
-	s, err := GetTenantSetting(ctx, q, tenantID, "dispatch.team_business_hours_only")
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return d, nil // off by default
-	case err != nil:
+	flag := func(key, on string) (bool, error) {
+		s, err := GetTenantSetting(ctx, q, tenantID, key)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil // the defaults are off (false, "team")
+		}
+		return string(s.Value) == on, err
+	}
+	if d.HoursOnly, err = flag("dispatch.team_business_hours_only", "true"); err != nil {
 		return d, err
 	}
-	if d.HoursOnly = string(s.Value) == "true"; !d.HoursOnly {
+	if d.PersonalHours, err = flag("dispatch.working_hours_source", `"agent"`); err != nil {
+		return d, err
+	}
+	if !d.HoursOnly && !d.PersonalHours {
 		return d, nil
 	}
 	err = q.QueryRow(ctx, `

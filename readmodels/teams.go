@@ -115,6 +115,11 @@ func TeamsBoundTo(ctx context.Context, q Querier, tenantID, planID uuid.UUID) ([
 	return uuids(ctx, q, `SELECT team_id FROM teams WHERE tenant_id = $1 AND plan_id = $2 AND NOT deleted ORDER BY team_id`, tenantID, planID)
 }
 
+// AgentsBoundTo lists the agents whose personal time plan is planID.
+func AgentsBoundTo(ctx context.Context, q Querier, tenantID, planID uuid.UUID) ([]uuid.UUID, error) {
+	return uuids(ctx, q, `SELECT agent_id FROM agents WHERE tenant_id = $1 AND plan_id = $2 ORDER BY agent_id`, tenantID, planID)
+}
+
 func uuids(ctx context.Context, q Querier, sql string, args ...any) ([]uuid.UUID, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {

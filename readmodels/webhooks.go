@@ -58,7 +58,7 @@ func scanWebhook(r pgx.Row) (WebhookEndpoint, error) {
 // ListWebhookEndpoints lists a tenant's endpoints, oldest first.
 func ListWebhookEndpoints(ctx context.Context, q Querier, tenantID uuid.UUID) ([]WebhookEndpoint, error) {
 	rows, err := q.Query(ctx, `SELECT `+webhookColumns+` FROM webhook_endpoints
-		WHERE tenant_id = $1 AND NOT deleted ORDER BY created_at, endpoint_id`, tenantID)
+		WHERE tenant_id = $1 AND NOT deleted AND NOT robot ORDER BY created_at, endpoint_id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook endpoints: %w", err)
 	}
@@ -75,7 +75,7 @@ func ListWebhookEndpoints(ctx context.Context, q Querier, tenantID uuid.UUID) ([
 // GetWebhookEndpoint returns an endpoint of the tenant, or ErrNotFound.
 func GetWebhookEndpoint(ctx context.Context, q Querier, tenantID, endpointID uuid.UUID) (WebhookEndpoint, error) {
 	w, err := scanWebhook(q.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhook_endpoints
-		WHERE tenant_id = $1 AND endpoint_id = $2 AND NOT deleted`, tenantID, endpointID))
+		WHERE tenant_id = $1 AND endpoint_id = $2 AND NOT deleted AND NOT robot`, tenantID, endpointID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return WebhookEndpoint{}, fmt.Errorf("webhook endpoint %s: %w", endpointID, ErrNotFound)
 	}

@@ -288,3 +288,48 @@ func TestDispatchChannelPriority(t *testing.T) {
 		t.Fatalf("assigned in the order %v, want %v", got, want)
 	}
 }
+
+// TestDispatchPersonalHours: with dispatch.working_hours_source = agent,
+// an agent whose personal time plan is not working now is passed over
+// although idler, an agent without one is dispatched by the team's rule,
+// and with the source back to team the personal plan no longer counts. A
+// plan in use as personal hours cannot be deleted.
+func TestDispatchPersonalHours(t *testing.T) {
+	t.Parallel()
+	d := newDispatchDesk(t)
+	ann, bob := d.agent("ann", 10), d.agent("bob", 10)
+	never := d.admin.expect(201, "POST", "/v1/time-plans", `{"name":"Never","schedule":{"weekly":{}}}`)["plan_id"].(string)
+	bound := d.admin.expect(200, "PUT", "/v1/agents/"+ann+"/time-plan", fmt.Sprintf(`{"plan_id":%q}`, never))
+	if a := d.admin.expect(200, "GET", "/v1/agents/"+ann+at(bound), ""); a["time_plan_id"] != never {
+		t.Errorf("ann's personal plan %v", a["time_plan_id"])
+	}
+	if p := d.admin.expect(409, "DELETE", "/v1/time-plans/"+never, ""); p["code"] != "timeplan.in_use" {
+		t.Errorf("deleting a personal plan: %v", p)
+	}
+	d.admin.expect(422, "PUT", "/v1/agents/"+ann+"/time-plan", fmt.Sprintf(`{"plan_id":%q}`, uuid.NewString()))
+	d.admin.expect(404, "PUT", "/v1/agents/"+uuid.NewString()+"/time-plan", fmt.Sprintf(`{"plan_id":%q}`, never))
+	d.setting("dispatch.working_hours_source", `"agent"`)
+	d.status(ann, "online")
+	d.status(bob, "online")
+	// Ann is idler, but outside her hours: both go to Bob.
+	for i := range 2 {
+		if got := d.served(d.start("web", uuid.NewString(), false)); got != bob {
+			t.Fatalf("conversation %d went to %s, not Bob (Ann is outside her personal hours)", i, got)
+		}
+	}
+	// Without the personal plan, Ann (10 free) comes before Bob (8 free).
+	unbound := d.admin.expect(200, "PUT", "/v1/agents/"+ann+"/time-plan", `{"plan_id":null}`)
+	d.admin.expect(200, "GET", "/v1/agents/"+ann+at(unbound), "")
+	d.holding(map[string]int{bob: 2, ann: 0})
+	if got := d.served(d.start("web", uuid.NewString(), false)); got != ann {
+		t.Fatalf("with no personal plan the conversation went to %s, not Ann", got)
+	}
+	// With the source back to team, a personal plan does not count.
+	rebound := d.admin.expect(200, "PUT", "/v1/agents/"+ann+"/time-plan", fmt.Sprintf(`{"plan_id":%q}`, never))
+	d.admin.expect(200, "GET", "/v1/agents/"+ann+at(rebound), "")
+	d.setting("dispatch.working_hours_source", `"team"`)
+	d.holding(map[string]int{bob: 2, ann: 1})
+	if got := d.served(d.start("web", uuid.NewString(), false)); got != ann {
+		t.Fatalf("with source team the conversation went to %s, not Ann", got)
+	}
+}

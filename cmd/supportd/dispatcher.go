@@ -35,7 +35,8 @@ func readModelDispatcher(h *commands.Handler, pool readmodels.Querier) *commands
 			for i, m := range t.Members {
 				members[i] = commands.Candidate(m)
 			}
-			return commands.TeamCandidates(members, t.HoursOnly, t.TimeZone, t.Schedule, time.Now())
+			return commands.TeamCandidates(members, commands.Hours{TeamOnly: t.HoursOnly, Personal: t.PersonalHours,
+				TimeZone: t.TimeZone, Schedule: t.Schedule}, time.Now())
 		},
 		Policy: func(ctx context.Context, tenantID uuid.UUID) (dispatch.Policy, error) {
 			settings, err := readmodels.DispatchSettings(ctx, pool, tenantID)

@@ -92,6 +92,8 @@ type State struct {
 	// Slots are the dispatcher's open reservations by reservation ID:
 	// reserved and not yet released (see slots.go).
 	Slots map[uuid.UUID]Slot
+	// PlanID is the agent's personal time plan (zero: none).
+	PlanID uuid.UUID
 	// beforeSilence is the status the agent had when its last present
 	// console went silent, restored when one comes back.
 	beforeSilence Status
@@ -158,6 +160,8 @@ func Evolve(s State, event any) State {
 		if e.Reason == eventschema.SignOutHeartbeatTimeout {
 			s.beforeSilence = Status(e.From)
 		}
+	case eventschema.AgentTimePlanBound:
+		s.ID, s.PlanID = e.AgentID, e.PlanID
 	case eventschema.AgentCapacitySet:
 		s.ID, s.Capacity, s.capacitySet = e.AgentID, e.Capacity, true
 	case eventschema.AgentSlotReserved, eventschema.AgentSlotReleased:

@@ -157,6 +157,10 @@ func Close(s State, c CloseRequest) ([]any, error) {
 		if c.ForceTag && len(s.Tags) == 0 {
 			return nil, domain.Errorf(domain.Conflict, "close.tag_required", "", "add at least one conversation tag before closing")
 		}
+	case eventschema.ClosedByRobot:
+		if s.Robot == uuid.Nil || c.By != s.Robot.String() {
+			return nil, domain.Errorf(domain.Forbidden, "close.not_robot_host", "", "only the robot hosting the conversation closes it as a robot")
+		}
 	case eventschema.ClosedByCustomer, eventschema.ClosedByNote:
 		if c.By != s.CustomerID.String() {
 			return nil, domain.Errorf(domain.Forbidden, "close.not_customer", "", "only the conversation's customer closes it as the customer")

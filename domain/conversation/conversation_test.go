@@ -47,6 +47,8 @@ var (
 	tag2     = id(62)
 	now      = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
+	bot      = id(72)
+	hosted   = eventschema.ConversationRouted{TenantID: tenant, ConversationID: conv, Binding: "channel", TargetKind: "robot", TargetID: bot}
 	started  = eventschema.ConversationStarted{TenantID: tenant, ConversationID: conv, Channel: "web", CustomerID: customer, CustomerName: "Lu", EntryTeamID: team}
 	startVIP = eventschema.ConversationStarted{TenantID: tenant, ConversationID: conv, Channel: "web", CustomerID: customer, VIP: true}
 	queued   = eventschema.ConversationQueued{TenantID: tenant, ConversationID: conv, EpisodeID: ep1, TeamID: team, Reason: "routed"}
@@ -175,8 +177,11 @@ func TestMessages(t *testing.T) {
 		{"system notices", []any{started, queued}, func(s c.State) ([]any, error) {
 			return c.SendMessage(s, c.Send{MessageID: msg1, Sender: c.Actor{Kind: "system", ID: "dispatcher"}, Type: "text", Text: "please wait", Notice: "queue_reminder"})
 		}, []any{eventschema.MessageSent{TenantID: tenant, ConversationID: conv, MessageID: msg1, SenderKind: "system", SenderID: "dispatcher", Type: "text", Text: "please wait", Notice: "queue_reminder"}}, ""},
-		{"robot", []any{started}, send("robot", "bot", "text", "hi"),
-			[]any{eventschema.MessageSent{TenantID: tenant, ConversationID: conv, MessageID: msg1, SenderKind: "robot", SenderID: "bot", Type: "text", Text: "hi"}}, ""},
+		{"the hosting robot", []any{started, hosted}, send("robot", bot.String(), "text", "hi"),
+			[]any{eventschema.MessageSent{TenantID: tenant, ConversationID: conv, MessageID: msg1, SenderKind: "robot", SenderID: bot.String(), Type: "text", Text: "hi"}}, ""},
+		{"another robot", []any{started, hosted}, send("robot", id(73).String(), "text", "hi"), nil, "message.not_robot_host"},
+		{"a robot without a hosted conversation", []any{started}, send("robot", bot.String(), "text", "hi"), nil, "message.not_robot_host"},
+		{"a robot after handing over", []any{started, hosted, queued}, send("robot", bot.String(), "text", "hi"), nil, "message.not_robot_host"},
 		{"notices are system messages", serving, func(s c.State) ([]any, error) {
 			return c.SendMessage(s, c.Send{MessageID: msg1, Sender: c.Actor{Kind: "agent", ID: ann.String()}, Type: "text", Text: "x", Notice: "welcome"})
 		}, nil, "message.notice"},
@@ -219,7 +224,7 @@ func TestDearInMessages(t *testing.T) {
 		{"an invited expert", with(serving, expert), send("agent", bob.String(), "##dear##, one moment"), sent("agent", bob.String(), "Lu, one moment", seg1), ""},
 		{"no valid nickname: the default address", []any{nameless, queued, annJoin}, send("agent", ann.String(), "Hi ##dear##"), sent("agent", ann.String(), "Hi Friend", seg1), ""},
 		{"the customer's text is kept", serving, send("customer", customer.String(), "##dear##"), sent("customer", customer.String(), "##dear##", seg1), ""},
-		{"a robot's text is kept", []any{started}, send("robot", "bot", "##dear##"), sent("robot", "bot", "##dear##", uuid.Nil), ""},
+		{"a robot's text is kept", []any{started, hosted}, send("robot", bot.String(), "##dear##"), sent("robot", bot.String(), "##dear##", uuid.Nil), ""},
 		{"too long once replaced", []any{longName, queued, annJoin}, send("agent", ann.String(), strings.Repeat("x", c.MaxText-16)+"##dear####dear##"), nil, "message.text"},
 	})
 }
@@ -378,6 +383,9 @@ func TestTagsRatingsClose(t *testing.T) {
 		{"only the serving agent closes", serving, closeBy("agent", bob.String(), false), nil, "close.not_serving_agent"},
 		{"the customer closes", serving, closeBy("customer", customer.String(), false), []any{segClosed, closedEv("customer", customer.String())}, ""},
 		{"another customer does not", serving, closeBy("customer", bob.String(), false), nil, "close.not_customer"},
+		{"the hosting robot closes", []any{started, hosted}, closeBy("robot", bot.String(), false), []any{closedEv("robot", bot.String())}, ""},
+		{"another robot does not", []any{started, hosted}, closeBy("robot", id(73).String(), false), nil, "close.not_robot_host"},
+		{"nor a robot after handing over", []any{started, hosted, queued}, closeBy("robot", bot.String(), false), nil, "close.not_robot_host"},
 		{"admin closes a queued one: the episode is abandoned", []any{started, queued}, closeBy("admin", admin.String(), false),
 			[]any{eventschema.ConversationLeftQueue{TenantID: tenant, ConversationID: conv, EpisodeID: ep1, Reason: "closed"}, closedEv("admin", admin.String())}, ""},
 		{"customer leaves the queue", []any{started, queued}, closeBy("customer", customer.String(), false),

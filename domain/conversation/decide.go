@@ -290,7 +290,11 @@ func SendMessage(s State, m Send) ([]any, error) {
 		if id == uuid.Nil || (id != s.Segment.AgentID && !s.Experts[id]) {
 			return nil, domain.Errorf(domain.Forbidden, "message.not_participant", "", "only the serving agent or an invited expert writes in this conversation")
 		}
-	case eventschema.SenderSystem, eventschema.SenderRobot:
+	case eventschema.SenderRobot:
+		if s.Robot == uuid.Nil || m.Sender.ID != s.Robot.String() {
+			return nil, domain.Errorf(domain.Forbidden, "message.not_robot_host", "", "only the robot hosting the conversation writes as a robot, until it hands over")
+		}
+	case eventschema.SenderSystem:
 	default:
 		return nil, domain.Errorf(domain.Invalid, "message.sender", "sender_kind", "must be customer, agent, system or robot")
 	}

@@ -84,7 +84,7 @@ var Settings = map[string]Definition{
 	"dispatch.familiarity_mode": enumSetting("last_agent", []string{"last_agent", "most_served"},
 		"with familiarity on: the agent who served the customer last, or the one who served them most often; default chosen (last_agent)"),
 	"dispatch.working_hours_source": enumSetting("team", []string{"team", "agent"},
-		"new conversations are assigned to agents inside their team's working hours or their personal ones; default chosen (team), as time plans bind to teams"),
+		"new conversations are assigned to agents inside their team's working hours (team, under dispatch.team_business_hours_only) or their personal ones (agent: an agent's time plan, PUT /v1/agents/{id}/time-plan, decides its auto-assignment and greeting; an agent without one follows the team); default chosen (team)"),
 	"dispatch.channel_priority": objectSetting(
 		"when enabled, waiting and concurrent conversations are assigned in this channel order (each channel at most once; unlisted channels come last); off by default (chosen)",
 		nil,

@@ -102,7 +102,7 @@ func Change(s State, tenantID uuid.UUID, name string, schedule eventschema.TimeP
 // plan in the instant of the deletion can slip through; the binding then
 // points at a deleted plan, and the team falls back to the tenant's default
 // plan (see team.State.PlanID).
-func Delete(s State, tenantID uuid.UUID, isDefault bool, boundTeams []uuid.UUID) ([]any, error) {
+func Delete(s State, tenantID uuid.UUID, isDefault bool, boundTeams, boundAgents []uuid.UUID) ([]any, error) {
 	if err := s.require(tenantID); err != nil {
 		return nil, err
 	}
@@ -111,6 +111,9 @@ func Delete(s State, tenantID uuid.UUID, isDefault bool, boundTeams []uuid.UUID)
 	}
 	if len(boundTeams) > 0 {
 		return nil, domain.Errorf(domain.Conflict, "timeplan.in_use", "", "%d team(s) are bound to this time plan; bind them to another plan first", len(boundTeams))
+	}
+	if len(boundAgents) > 0 {
+		return nil, domain.Errorf(domain.Conflict, "timeplan.in_use", "", "%d agent(s) keep their personal hours by this time plan; bind them to another plan first", len(boundAgents))
 	}
 	return []any{eventschema.TimePlanDeleted{TenantID: tenantID, PlanID: s.ID, Name: s.Name}}, nil
 }

@@ -119,16 +119,19 @@ func TestDecisions(t *testing.T) {
 			return timeplan.Change(s, otherTen, "Office", office)
 		}, nil, domain.NotFound, ""},
 		{"delete", []any{defined}, func(s timeplan.State) ([]any, error) {
-			return timeplan.Delete(s, tenantID, false, nil)
+			return timeplan.Delete(s, tenantID, false, nil, nil)
 		}, []any{deleted}, 0, ""},
 		{"delete the default", []any{defined}, func(s timeplan.State) ([]any, error) {
-			return timeplan.Delete(s, tenantID, true, nil)
+			return timeplan.Delete(s, tenantID, true, nil, nil)
 		}, nil, domain.Conflict, ""},
 		{"delete a plan teams use", []any{defined}, func(s timeplan.State) ([]any, error) {
-			return timeplan.Delete(s, tenantID, false, []uuid.UUID{teamID})
+			return timeplan.Delete(s, tenantID, false, []uuid.UUID{teamID}, nil)
+		}, nil, domain.Conflict, ""},
+		{"delete an agent's personal plan", []any{defined}, func(s timeplan.State) ([]any, error) {
+			return timeplan.Delete(s, tenantID, false, nil, []uuid.UUID{teamID})
 		}, nil, domain.Conflict, ""},
 		{"delete twice", []any{defined, deleted}, func(s timeplan.State) ([]any, error) {
-			return timeplan.Delete(s, tenantID, false, nil)
+			return timeplan.Delete(s, tenantID, false, nil, nil)
 		}, nil, domain.NotFound, ""},
 	}
 	for _, tc := range cases {

@@ -238,7 +238,7 @@ func setUp(t *testing.T, base string) (tenantID, token string) {
 	ctx := context.Background()
 	tenantID = uuid.Must(uuid.NewV7()).String()
 	code, _, out, err := call(ctx, "POST", base+"/v1/tenants", operatorToken, fmt.Sprintf(
-		`{"tenant_id":%q,"name":"Acme","time_zone":"Europe/Berlin","admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, tenantID))
+		`{"tenant_id":%q,"name":"Acme","time_zone":"Europe/Berlin","set_up":false,"admin":{"email":"boss@acme.example","nickname":"Boss","password":"correct-horse"}}`, tenantID))
 	if err != nil || code != 201 {
 		t.Fatalf("create tenant: %d %v %v", code, out, err)
 	}
