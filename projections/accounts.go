@@ -36,7 +36,7 @@ var accountEvents = map[string]bool{
 	"AgentProfileEdited": true, "AgentSignedIn": true, "AgentSignedOut": true, "AgentStatusChanged": true,
 	"AgentSessionSilenced": true, "AgentTimePlanBound": true, "AgentSessionResumed": true,
 	"AgentCapacitySet": true,
-	"RobotRegistered": true, "RobotChanged": true, "RobotTokenIssued": true, "RobotRemoved": true,
+	"RobotRegistered":  true, "RobotChanged": true, "RobotTokenIssued": true, "RobotRemoved": true,
 }
 
 // Roster rows are guarded by the tenant stream's version, agent rows by the
