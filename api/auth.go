@@ -29,6 +29,7 @@ type caller struct {
 	agentID   uuid.UUID
 	sessionID uuid.UUID
 	tokenID   uuid.UUID // an API token's
+	robotID   uuid.UUID // a robot's token
 	// tokenHash is the bearer token's hash, for checks that it still holds.
 	tokenHash string
 }
@@ -53,6 +54,8 @@ func (cl caller) who() string {
 		return "channel-key:" + cl.channel.KeyID.String()
 	case cl.tokenID != uuid.Nil:
 		return "api-token:" + cl.tokenID.String()
+	case cl.robotID != uuid.Nil:
+		return "robot:" + cl.robotID.String()
 	}
 	return "anonymous"
 }
@@ -91,6 +94,12 @@ func (h *handlers) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if err != nil {
 			return err
+		}
+		if cred.RobotID != uuid.Nil {
+			// A robot is no user: it holds no role, only the robot routes.
+			c.Set(callerKey, caller{robotID: cred.RobotID, tenantID: cred.TenantID, tokenHash: tokenHash,
+				principal: access.Principal{TenantID: cred.TenantID.String()}})
+			return next(c)
 		}
 		role, err := h.resolveRole(ctx, cred.TenantID, cred.Role)
 		if err != nil {
@@ -186,6 +195,15 @@ func need(capability access.Capability, or ...access.Capability) echo.Middleware
 }
 
 // channelOnly admits channels: the customer-side API.
+func robotOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if callerOf(c).robotID == uuid.Nil {
+			return domain.Errorf(domain.Forbidden, "access.robot_only", "", "this endpoint is for robots (a robot's token)")
+		}
+		return next(c)
+	}
+}
+
 func channelOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if callerOf(c).channel.KeyID == uuid.Nil {

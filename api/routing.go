@@ -112,6 +112,8 @@ func (r routingRefs) Exists(ctx context.Context, tenantID uuid.UUID, kind string
 		_, err = readmodels.GetTeam(ctx, r.q, tenantID, id)
 	case routing.TargetAgent:
 		_, err = readmodels.GetAgent(ctx, r.q, tenantID, id)
+	case routing.TargetRobot:
+		_, err = readmodels.GetRobot(ctx, r.q, tenantID, id)
 	case "plan":
 		_, err = readmodels.GetTimePlan(ctx, r.q, tenantID, id)
 	default:

@@ -159,6 +159,7 @@ func New(d Deps) (*echo.Echo, error) {
 		h.channelConversationRoutes,
 		h.channelLiveRoutes,
 		h.webhookRoutes,
+		h.robotRoutes,
 		h.queueRoutes,
 		h.customerRoutes,
 		h.keywordRoutes,
@@ -234,6 +235,8 @@ func actorOf(cl caller) eventschema.Actor {
 		return eventschema.Actor{Kind: eventschema.ActorAdmin, ID: cl.agentID.String()}
 	case cl.agentID != uuid.Nil:
 		return eventschema.Actor{Kind: eventschema.ActorAgent, ID: cl.agentID.String()}
+	case cl.robotID != uuid.Nil:
+		return eventschema.Actor{Kind: eventschema.ActorRobot, ID: cl.robotID.String()}
 	default:
 		return eventschema.Actor{Kind: eventschema.ActorSystem, ID: "api-token"}
 	}

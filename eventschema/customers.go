@@ -90,6 +90,9 @@ type BlacklistRequestRejected struct {
 	RequestID  uuid.UUID `json:"request_id"`
 	RejectedBy uuid.UUID `json:"rejected_by"`
 	Remark     string    `json:"remark" jsonschema:"maxLength=500"`
+	// RequestedBy is the agent who asked, told of the decision (absent
+	// from rejections recorded before it was).
+	RequestedBy *uuid.UUID `json:"requested_by,omitempty"`
 }
 
 // CustomerBlacklisted records that the customer may start no conversation

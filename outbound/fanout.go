@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"supportd/domain/conversation"
+	"supportd/domain/robot"
 	"supportd/domain/webhook"
 	"supportd/eventschema"
 	"supportd/eventstore"
@@ -58,6 +59,11 @@ type Fanout struct {
 	// caches the channel of each conversation (a fact that never changes).
 	hooks    map[uuid.UUID]*tenantHooks
 	channels map[[2]uuid.UUID]string // (tenant, conversation) → channel
+	// robots caches each tenant's robots as hooks does endpoints; hosts
+	// the robot hosting each conversation of a tenant that has robots, as
+	// of the last event read (uuid.Nil: none).
+	robots map[uuid.UUID]*tenantRobots
+	hosts  map[[2]uuid.UUID]uuid.UUID
 	// known is the checkpoint this process last committed; another value
 	// under the lock means another process moved on, and the caches go.
 	known eventschema.Position
@@ -69,6 +75,13 @@ type Fanout struct {
 // and including upTo.
 type tenantHooks struct {
 	state webhook.State
+	upTo  eventschema.Position
+}
+
+// tenantRobots is a tenant's robots with every event of its stream up to
+// and including upTo.
+type tenantRobots struct {
+	state robot.State
 	upTo  eventschema.Position
 }
 
@@ -198,7 +211,7 @@ func checkpoint(ctx context.Context, q queryRower, lock string) (eventschema.Pos
 }
 
 func (f *Fanout) forget() {
-	f.hooks, f.known = nil, eventschema.Position{}
+	f.hooks, f.robots, f.hosts, f.known = nil, nil, nil, eventschema.Position{}
 }
 
 // add queues the deliveries of one event, and keeps the cached endpoints
@@ -214,6 +227,21 @@ func (f *Fanout) add(ctx context.Context, rows *pgx.Batch, e eventschema.Envelop
 			th.state, th.upTo = webhook.Evolve(th.state, payload), e.Position
 		}
 		return nil
+	}
+	if strings.HasPrefix(e.Stream, robot.StreamPrefix) {
+		if tr, ok := f.robots[tenantID]; ok && tr.upTo.Less(e.Position) {
+			payload, err := f.Registry.Decode(e)
+			if err != nil {
+				return err
+			}
+			tr.state, tr.upTo = robot.Evolve(tr.state, payload), e.Position
+		}
+		return nil
+	}
+	if robot.Tracks(e.Type) {
+		if err := f.addRobot(ctx, rows, e, now); err != nil {
+			return err
+		}
 	}
 	if !webhook.MayBeOutbound(e.Type) {
 		return nil
@@ -299,6 +327,120 @@ func (f *Fanout) hooksAt(ctx context.Context, tenantID uuid.UUID, pos eventschem
 		f.hooks = map[uuid.UUID]*tenantHooks{}
 	}
 	f.hooks[tenantID] = &tenantHooks{state: s, upTo: pos}
+	return s, nil
+}
+
+// addRobot queues the delivery of one event to the robot hosting its
+// conversation (robot.Delivery), and keeps the hosts in step with the log.
+// Tenants without robots cost one cached look-up.
+func (f *Fanout) addRobot(ctx context.Context, rows *pgx.Batch, e eventschema.Envelope, now time.Time) error {
+	tenantID, conv, ok := webhook.ConversationOf(e.Stream)
+	if !ok {
+		return nil
+	}
+	key := [2]uuid.UUID{tenantID, conv}
+	robots, err := f.robotsAt(ctx, tenantID, e.Position)
+	if err != nil || len(robots.Robots) == 0 {
+		delete(f.hosts, key) // untracked from here: folded again if robots come back
+		return err
+	}
+	payload, err := f.Registry.Decode(e)
+	if err != nil {
+		return err
+	}
+	host, known := f.hosts[key]
+	if !known {
+		if host, err = f.hostBefore(ctx, tenantID, conv, e.Position); err != nil {
+			return err
+		}
+	}
+	if f.hosts == nil || len(f.hosts) > 100_000 {
+		f.hosts = map[[2]uuid.UUID]uuid.UUID{}
+	}
+	f.hosts[key] = robot.Host(host, payload)
+	if _, isStart := payload.(eventschema.ConversationRouted); !isStart && host == uuid.Nil {
+		return nil
+	}
+	started, err := startOf(ctx, f.Store, f.Registry, tenantID, conv)
+	if err != nil {
+		return err
+	}
+	robotID, ev, ok := robot.Delivery(e, payload, host, started)
+	if r, has := robots.Robots[robotID]; !ok || !has || r.WebhookURL == "" {
+		return nil
+	}
+	id := webhook.DeliveryID(robotID, e.ID)
+	body, err := json.Marshal(Body{DeliveryID: id, Channel: started.Channel, Event: ev})
+	if err != nil {
+		return err
+	}
+	rows.Queue(`INSERT INTO webhook_deliveries (delivery_id, tenant_id, endpoint_id, event_id, event_type, conversation_id,
+			position, body, next_attempt_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (delivery_id) DO NOTHING`,
+		id, tenantID, robotID, e.ID, ev.Type, conv, e.Position.String(), body, now)
+	return nil
+}
+
+// hostBefore folds the conversation's stream up to (not including) the
+// event at pos into the robot hosting it then.
+func (f *Fanout) hostBefore(ctx context.Context, tenantID, conv uuid.UUID, pos eventschema.Position) (uuid.UUID, error) {
+	host := uuid.Nil
+	for from := uint64(0); ; {
+		page, err := f.Store.ReadStream(ctx, conversation.Stream(tenantID, conv), eventstore.Forwards, from, 1000)
+		if err != nil {
+			return host, err
+		}
+		for _, e := range page {
+			if !e.Position.Less(pos) {
+				return host, nil
+			}
+			if !robot.Tracks(e.Type) {
+				continue
+			}
+			payload, err := f.Registry.Decode(e)
+			if err != nil {
+				return host, err
+			}
+			host = robot.Host(host, payload)
+		}
+		if len(page) < 1000 {
+			return host, nil
+		}
+		from = page[len(page)-1].StreamVersion + 1
+	}
+}
+
+// robotsAt answers a tenant's robots as of the event at pos, as hooksAt
+// does endpoints.
+func (f *Fanout) robotsAt(ctx context.Context, tenantID uuid.UUID, pos eventschema.Position) (robot.State, error) {
+	if tr, ok := f.robots[tenantID]; ok && !pos.Less(tr.upTo) {
+		return tr.state, nil
+	}
+	var s robot.State
+	for from := uint64(0); ; {
+		page, err := f.Store.ReadStream(ctx, robot.Stream(tenantID), eventstore.Forwards, from, 1000)
+		if err != nil {
+			return s, err
+		}
+		for _, e := range page {
+			if pos.Less(e.Position) {
+				continue // the log brings it in its turn
+			}
+			payload, err := f.Registry.Decode(e)
+			if err != nil {
+				return s, err
+			}
+			s = robot.Evolve(s, payload)
+		}
+		if len(page) < 1000 {
+			break
+		}
+		from = page[len(page)-1].StreamVersion + 1
+	}
+	if f.robots == nil {
+		f.robots = map[uuid.UUID]*tenantRobots{}
+	}
+	f.robots[tenantID] = &tenantRobots{state: s, upTo: pos}
 	return s, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/google/uuid"
+
 	"supportd/eventschema"
 	"supportd/readmodels"
 )
@@ -11,7 +13,8 @@ import (
 // Notifications turns events that concern a user but were caused by someone
 // else into notices for that user's console: the manual's "when the
 // administrator modifies the maximum number, the system will send a notice
-// to the corresponding agent", and likewise for role changes.
+// to the corresponding agent", and likewise for role changes and for the
+// decision on an agent's blacklist request.
 type Notifications struct {
 	reg *eventschema.Registry
 }
@@ -28,7 +31,7 @@ func (*Notifications) Tables() []string { return []string{readmodels.Notificatio
 // Apply implements Projector. The event ID is the row's key, so a replay
 // inserts nothing twice.
 func (p *Notifications) Apply(ctx context.Context, db DB, e eventschema.Envelope) error {
-	if e.Type != "AgentCapacitySet" && e.Type != "AgentRoleChanged" {
+	if !noticeEvents[e.Type] {
 		return nil
 	}
 	payload, err := p.reg.Decode(e)
@@ -47,6 +50,18 @@ func (p *Notifications) Apply(ctx context.Context, db DB, e eventschema.Envelope
 		kind, detail = readmodels.NoticeCapacityChanged, map[string]any{"capacity": ev.Capacity, "previous": ev.Previous, "by": e.Metadata.Actor.ID}
 	case eventschema.AgentRoleChanged:
 		kind, detail = readmodels.NoticeRoleChanged, map[string]any{"from": ev.From, "to": ev.To, "by": e.Metadata.Actor.ID}
+	case eventschema.CustomerBlacklisted:
+		if ev.RequestID == uuid.Nil {
+			return nil // no request, nobody waiting for a decision
+		}
+		kind, detail = readmodels.NoticeBlacklistDecided, map[string]any{"customer_id": ev.CustomerID, "request_id": ev.RequestID,
+			"decision": "approved", "by": ev.ApprovedBy}
+	case eventschema.BlacklistRequestRejected:
+		if ev.RequestedBy == nil {
+			return nil
+		}
+		kind, detail = readmodels.NoticeBlacklistDecided, map[string]any{"customer_id": ev.CustomerID, "request_id": ev.RequestID,
+			"decision": "rejected", "by": ev.RejectedBy, "remark": ev.Remark}
 	default:
 		return nil
 	}
@@ -67,9 +82,17 @@ func agentOf(payload any) any {
 		return ev.AgentID
 	case eventschema.AgentRoleChanged:
 		return ev.AgentID
+	case eventschema.CustomerBlacklisted:
+		return ev.By
+	case eventschema.BlacklistRequestRejected:
+		return *ev.RequestedBy
 	}
 	return nil
 }
 
+var noticeEvents = map[string]bool{"AgentCapacitySet": true, "AgentRoleChanged": true, "CustomerBlacklisted": true, "BlacklistRequestRejected": true}
+
 // EventTypes implements Selective.
-func (*Notifications) EventTypes() []string { return []string{"AgentCapacitySet", "AgentRoleChanged"} }
+func (*Notifications) EventTypes() []string {
+	return []string{"AgentCapacitySet", "AgentRoleChanged", "CustomerBlacklisted", "BlacklistRequestRejected"}
+}

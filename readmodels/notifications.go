@@ -17,6 +17,9 @@ const NotificationsTable = "notifications"
 const (
 	NoticeCapacityChanged = "capacity_changed"
 	NoticeRoleChanged     = "role_changed"
+	// NoticeBlacklistDecided tells an agent how an admin decided its
+	// request to blacklist a customer.
+	NoticeBlacklistDecided = "blacklist_decided"
 )
 
 // Notification is one notice for a user's console.

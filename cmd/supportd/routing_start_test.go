@@ -42,7 +42,7 @@ func TestRoutingAtStartOverHTTP(t *testing.T) {
 	// A plan with no working hours at all: now is always outside them.
 	never := admin.expect(201, "POST", "/v1/time-plans", `{"name":"Never","schedule":{"weekly":{}}}`)
 	admin.expect(200, "GET", "/v1/time-plans/"+never["plan_id"].(string)+at(never), "")
-	robot := "0190f3b0-0000-7000-8000-0000000000d1"
+	robot := registerRobot(t, admin, "")
 
 	admin.expect(201, "POST", "/v1/routing-rules", fmt.Sprintf(`{"binding":"channel","channels":["web"],"enabled":true,
 		"target":{"kind":"team","id":%q}}`, support))

@@ -24,7 +24,7 @@ func TestRoutingRulesOverHTTP(t *testing.T) {
 	salesID, nightID, fallbackID, planID := sales["team_id"].(string), night["team_id"].(string), fallback["team_id"].(string), plan["plan_id"].(string)
 	admin.expect(200, "GET", "/v1/time-plans/"+planID+waitFor(plan), "")
 	admin.expect(200, "GET", "/v1/teams/"+fallbackID+waitFor(fallback), "")
-	bot := "0190f3b0-0000-7000-8000-0000000000d1"
+	bot := registerRobot(t, admin, "")
 
 	// Define: a channel rule split by the plan, an account rule, a profile rule.
 	line := admin.expect(201, "POST", "/v1/routing-rules", fmt.Sprintf(`{"binding":"channel","name":"Line","channels":["line"],

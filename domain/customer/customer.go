@@ -417,14 +417,16 @@ func Approve(s State, tenantID, id, requestID, admin uuid.UUID) ([]any, error) {
 // Reject decides an admin's refusal of a pending request, with an
 // optional remark.
 func Reject(s State, tenantID, id, requestID, admin uuid.UUID, remark string) ([]any, error) {
-	if _, err := pending(s, tenantID, id, requestID); err != nil {
+	r, err := pending(s, tenantID, id, requestID)
+	if err != nil {
 		return nil, err
 	}
 	remark = strings.TrimSpace(remark)
 	if utf8.RuneCountInString(remark) > MaxReasonLen {
 		return nil, domain.Errorf(domain.Invalid, "blacklist.remark", "remark", "at most %d characters", MaxReasonLen)
 	}
-	return []any{eventschema.BlacklistRequestRejected{TenantID: tenantID, CustomerID: id, RequestID: requestID, RejectedBy: admin, Remark: remark}}, nil
+	return []any{eventschema.BlacklistRequestRejected{TenantID: tenantID, CustomerID: id, RequestID: requestID, RejectedBy: admin,
+		Remark: remark, RequestedBy: &r.RequestedBy}}, nil
 }
 
 // Unblacklist decides removing the customer from the blacklist, after

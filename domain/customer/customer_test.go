@@ -271,7 +271,7 @@ func TestBlacklist(t *testing.T) {
 		{"approve unknown", func() ([]any, error) { return customer.Approve(requested, tenant, cust, id(31), admin) }, nil, domain.NotFound, "blacklist_request.not_found"},
 		{"approve a rejected one", func() ([]any, error) { return customer.Approve(rejected, tenant, cust, request, admin) }, nil, domain.Conflict, "blacklist_request.decided"},
 		{"reject", func() ([]any, error) { return customer.Reject(requested, tenant, cust, request, admin, "not enough") },
-			[]any{eventschema.BlacklistRequestRejected{TenantID: tenant, CustomerID: cust, RequestID: request, RejectedBy: admin, Remark: "not enough"}}, 0, ""},
+			[]any{eventschema.BlacklistRequestRejected{TenantID: tenant, CustomerID: cust, RequestID: request, RejectedBy: admin, Remark: "not enough", RequestedBy: &agent}}, 0, ""},
 		{"reject twice", func() ([]any, error) { return customer.Reject(rejected, tenant, cust, request, admin, "") }, nil, domain.Conflict, "blacklist_request.decided"},
 		{"reject for another tenant", func() ([]any, error) { return customer.Reject(requested, other, cust, request, admin, "") }, nil, domain.NotFound, "customer.not_found"},
 		{"unblacklist", func() ([]any, error) { return customer.Unblacklist(blacklisted, tenant, cust, admin) },
