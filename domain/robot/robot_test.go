@@ -44,7 +44,9 @@ func TestRobotDecisions(t *testing.T) {
 			},
 			[]any{eventschema.RobotRegistered{TenantID: tenant, RobotID: bot, Robot: eventschema.Robot{Name: "Bot"}, TokenHash: "h1"}}, ""},
 		{"twice", []any{registered}, func(s robot.State) ([]any, error) { return robot.Register(s, tenant, bot, hooked, "h2") }, nil, "robot.exists"},
-		{"no name", nil, func(s robot.State) ([]any, error) { return robot.Register(s, tenant, bot, eventschema.Robot{Name: " "}, "h") }, nil, "robot.name"},
+		{"no name", nil, func(s robot.State) ([]any, error) {
+			return robot.Register(s, tenant, bot, eventschema.Robot{Name: " "}, "h")
+		}, nil, "robot.name"},
 		{"avatar not a web URL", nil, func(s robot.State) ([]any, error) {
 			return robot.Register(s, tenant, bot, eventschema.Robot{Name: "B", AvatarURL: "javascript:alert(1)"}, "h")
 		}, nil, "robot.avatar_url"},
