@@ -1,8 +1,10 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -16,8 +18,10 @@ import (
 
 // Customers: agents view and edit profiles, tags and the VIP flag, and add
 // customers to the blacklist (or ask to, when the tenant's approval switch
-// is on); removing a customer from the blacklist and viewing the blacklist
-// is admin work, approving requests needs admin.approvals. Channels save
+// is on); removing a customer from the blacklist is for admins and for
+// roles with agent.unblacklist (seed 003: agents remove from the customer's
+// details; the built-in agent role has it), viewing the blacklist and its
+// log is admin work, approving requests needs admin.approvals. Channels save
 // the customer info they know (the automatic save). Every look-up is
 // confined to the caller's tenant: another tenant's customer is a 404.
 func (h *handlers) customerRoutes(g *echo.Group) {
@@ -28,8 +32,9 @@ func (h *handlers) customerRoutes(g *echo.Group) {
 	g.DELETE("/customers/:customer_id/tags/:tag_id", h.untagCustomer, need(access.Customers))
 	g.PUT("/customers/:customer_id/vip", h.setCustomerVIP, need(access.Customers))
 	g.POST("/customers/:customer_id/blacklist", h.blacklistCustomer, need(access.Customers))
-	g.DELETE("/customers/:customer_id/blacklist", h.unblacklistCustomer, need(access.AdminCustomers))
+	g.DELETE("/customers/:customer_id/blacklist", h.unblacklistCustomer, need(access.AdminCustomers, access.Unblacklist))
 	g.GET("/blacklist", h.listBlacklist, need(access.AdminCustomers))
+	g.GET("/blacklist/log", h.listBlacklistLog, need(access.AdminCustomers))
 	g.GET("/blacklist-requests", h.listBlacklistRequests, need(access.Approvals))
 	g.POST("/blacklist-requests/:request_id/approve", h.approveBlacklist, need(access.Approvals))
 	g.POST("/blacklist-requests/:request_id/reject", h.rejectBlacklist, need(access.Approvals))
@@ -258,6 +263,39 @@ func (h *handlers) listBlacklist(c echo.Context) error {
 		return err
 	}
 	items, next, err := readmodels.ListBlacklist(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, after, limit)
+	if err != nil {
+		return err
+	}
+	return page(c, items, next)
+}
+
+// listBlacklistLog lists who asked, added, rejected and removed, when and
+// why, newest first.
+func (h *handlers) listBlacklistLog(c echo.Context) error {
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	f := readmodels.BlacklistLogFilter{Action: c.QueryParam("action")}
+	var err error
+	if f.After, f.Limit, err = pageParams(c); err != nil {
+		return err
+	}
+	if id, err := queryUUID(c, "customer_id"); err != nil {
+		return err
+	} else if id != nil {
+		f.CustomerID = *id
+	}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if t, err := queryTime(c, name); err != nil {
+			return err
+		} else if t != nil {
+			*dst = *t
+		}
+	}
+	items, next, err := readmodels.ListBlacklistLog(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, f)
+	if errors.Is(err, readmodels.ErrInvalidFilter) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+	}
 	if err != nil {
 		return err
 	}

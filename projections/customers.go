@@ -28,7 +28,8 @@ func (*Customers) Name() string { return "customers" }
 
 // Tables implements Projector.
 func (*Customers) Tables() []string {
-	return []string{readmodels.CustomersTable, readmodels.CustomerTagLinksTable, readmodels.BlacklistTable, readmodels.BlacklistRequestsTable}
+	return []string{readmodels.CustomersTable, readmodels.CustomerTagLinksTable, readmodels.BlacklistTable, readmodels.BlacklistRequestsTable,
+		readmodels.BlacklistLogTable}
 }
 
 var customerEvents = map[string]bool{
@@ -111,6 +112,9 @@ func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 	case eventschema.CustomerVIPSet:
 		return touch(ev.CustomerID, "vip = $4, ", ev.VIP)
 	case eventschema.BlacklistRequested:
+		if err := logBlacklist(ctx, db, e, ev.CustomerID, readmodels.BlacklistAsked, ev.RequestedBy, uuid.Nil, ev.RequestID, ev.Reason); err != nil {
+			return err
+		}
 		if err := db.Exec(ctx, `INSERT INTO blacklist_requests (request_id, tenant_id, customer_id, reason, requested_by, requested_at, status)
 			SELECT $3::uuid, $4::uuid, $1::uuid, $5::text, $6::uuid, $7::timestamptz, 'pending' WHERE true`+customerGuard(4)+` ON CONFLICT DO NOTHING`,
 			ev.CustomerID, v, ev.RequestID, tenantID, ev.Reason, ev.RequestedBy, at); err != nil {
@@ -118,12 +122,18 @@ func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 		}
 		return touch(ev.CustomerID, "")
 	case eventschema.BlacklistRequestRejected:
+		if err := logBlacklist(ctx, db, e, ev.CustomerID, readmodels.BlacklistRejected, ev.RejectedBy, uuid.Nil, ev.RequestID, ev.Remark); err != nil {
+			return err
+		}
 		if err := db.Exec(ctx, `UPDATE blacklist_requests SET status = 'rejected', decided_by = $4, decided_at = $5, remark = $6
 			WHERE tenant_id = $7 AND request_id = $3`+customerGuard(7), ev.CustomerID, v, ev.RequestID, ev.RejectedBy, at, ev.Remark, tenantID); err != nil {
 			return err
 		}
 		return touch(ev.CustomerID, "")
 	case eventschema.CustomerBlacklisted:
+		if err := logBlacklist(ctx, db, e, ev.CustomerID, readmodels.BlacklistAdded, ev.By, ev.ApprovedBy, ev.RequestID, ev.Reason); err != nil {
+			return err
+		}
 		if ev.RequestID != uuid.Nil {
 			if err := db.Exec(ctx, `UPDATE blacklist_requests SET status = 'approved', decided_by = $4, decided_at = $5
 				WHERE tenant_id = $6 AND request_id = $3`+customerGuard(6), ev.CustomerID, v, ev.RequestID, ev.ApprovedBy, at, tenantID); err != nil {
@@ -137,6 +147,9 @@ func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 		}
 		return touch(ev.CustomerID, "blacklisted = true, ")
 	case eventschema.CustomerUnblacklisted:
+		if err := logBlacklist(ctx, db, e, ev.CustomerID, readmodels.BlacklistRemoved, ev.By, uuid.Nil, uuid.Nil, ""); err != nil {
+			return err
+		}
 		if err := db.Exec(ctx, `DELETE FROM blacklist WHERE tenant_id = $3 AND customer_id = $1`+customerGuard(3), ev.CustomerID, v, tenantID); err != nil {
 			return err
 		}
@@ -145,6 +158,15 @@ func (p *Customers) Apply(ctx context.Context, db DB, e eventschema.Envelope) er
 		return db.Exec(ctx, `DELETE FROM customer_tag_links WHERE tenant_id = $1 AND tag_id = $2`, ev.TenantID, ev.TagID)
 	}
 	return nil
+}
+
+// logBlacklist writes one line of the blacklist log; the event's ID keys
+// it, so a replay writes nothing twice.
+func logBlacklist(ctx context.Context, db DB, e eventschema.Envelope, customerID uuid.UUID, action string, by, approvedBy, requestID uuid.UUID, reason string) error {
+	return db.Exec(ctx, `
+		INSERT INTO blacklist_log (event_id, tenant_id, customer_id, action, by_agent, approved_by, request_id, reason, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING`,
+		e.ID, e.Metadata.TenantID, customerID, action, nilable(by), nilable(approvedBy), nilable(requestID), reason, occurredAt(e))
 }
 
 // nilable stores uuid.Nil as NULL.

@@ -285,3 +285,96 @@ func GetBlacklistRequest(ctx context.Context, q Querier, tenantID, requestID uui
 	}
 	return b, nil
 }
+
+// BlacklistLogTable is written by the "customers" projector.
+const BlacklistLogTable = "blacklist_log"
+
+// Blacklist log actions.
+const (
+	BlacklistAsked    = "requested" // an agent asked; an admin decides
+	BlacklistRejected = "rejected"  // an admin refused a request
+	BlacklistAdded    = "added"     // on the blacklist (at once, or approved)
+	BlacklistRemoved  = "removed"   // off the blacklist
+)
+
+// BlacklistLogEntry is one line of the blacklist log. By is who asked,
+// added (the agent who asked, when approved), rejected or removed;
+// ApprovedBy the admin who approved; Reason the reason, or a rejection's
+// remark.
+type BlacklistLogEntry struct {
+	EventID    uuid.UUID  `json:"event_id"`
+	CustomerID uuid.UUID  `json:"customer_id"`
+	Nickname   string     `json:"nickname"`
+	Action     string     `json:"action"`
+	By         *uuid.UUID `json:"by"`
+	ApprovedBy *uuid.UUID `json:"approved_by"`
+	RequestID  *uuid.UUID `json:"request_id"`
+	Reason     string     `json:"reason"`
+	At         time.Time  `json:"at"`
+}
+
+// BlacklistLogFilter selects log lines; zero values select everything.
+type BlacklistLogFilter struct {
+	CustomerID uuid.UUID
+	Action     string
+	From, To   time.Time // [From, To)
+	After      string    // cursor
+	Limit      int
+}
+
+// ListBlacklistLog lists a tenant's blacklist log, newest first, in keyset
+// pages.
+func ListBlacklistLog(ctx context.Context, q Querier, tenantID uuid.UUID, f BlacklistLogFilter) ([]BlacklistLogEntry, string, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	sql := `SELECT l.event_id, l.customer_id, coalesce(c.profile->>'nickname', ''), l.action, l.by_agent, l.approved_by, l.request_id, l.reason, l.at
+		FROM blacklist_log l LEFT JOIN customers c ON c.tenant_id = l.tenant_id AND c.customer_id = l.customer_id WHERE l.tenant_id = $1`
+	args := []any{tenantID}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.CustomerID != uuid.Nil {
+		sql += ` AND l.customer_id = ` + arg(f.CustomerID)
+	}
+	switch f.Action {
+	case "":
+	case BlacklistAsked, BlacklistRejected, BlacklistAdded, BlacklistRemoved:
+		sql += ` AND l.action = ` + arg(f.Action)
+	default:
+		return nil, "", fmt.Errorf("action %q: want requested, rejected, added or removed: %w", f.Action, ErrInvalidFilter)
+	}
+	if !f.From.IsZero() {
+		sql += ` AND l.at >= ` + arg(f.From)
+	}
+	if !f.To.IsZero() {
+		sql += ` AND l.at < ` + arg(f.To)
+	}
+	if f.After != "" {
+		t, id, err := timeCursor(f.After)
+		if err != nil {
+			return nil, "", err
+		}
+		sql += fmt.Sprintf(` AND (l.at, l.event_id) < (%s, %s)`, arg(t), arg(id))
+	}
+	rows, err := q.Query(ctx, sql+` ORDER BY l.at DESC, l.event_id DESC LIMIT `+fmt.Sprint(limit+1), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("blacklist log: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (BlacklistLogEntry, error) {
+		var b BlacklistLogEntry
+		err := r.Scan(&b.EventID, &b.CustomerID, &b.Nickname, &b.Action, &b.By, &b.ApprovedBy, &b.RequestID, &b.Reason, &b.At)
+		return b, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("blacklist log: %w", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = encodeCursor(agentCursor{Key: out[limit-1].At.Format(time.RFC3339Nano), ID: out[limit-1].EventID})
+	}
+	if out == nil {
+		out = []BlacklistLogEntry{}
+	}
+	return out, next, nil
+}

@@ -119,8 +119,13 @@ func TestCustomersOverHTTP(t *testing.T) {
 	if fmt.Sprint(ids(agent.expect(200, "GET", "/v1/customers?blacklisted=true", ""), "customer_id")) != "["+otherID+"]" {
 		t.Error("blacklisted filter")
 	}
-	agent.expect(403, "DELETE", "/v1/customers/"+otherID+"/blacklist", "")
-	res = admin.expect(200, "DELETE", "/v1/customers/"+otherID+"/blacklist", "")
+	// Removing takes agent.unblacklist (the built-in agent role has it) or
+	// admin rights: a role without it may not.
+	role := admin.expect(201, "POST", "/v1/roles", `{"name":"Helper","capabilities":["agent.customers"],"data_scope":"tenant"}`)
+	admin.expect(200, "GET", "/v1/roles"+at(role), "")
+	_, helper := teamUser(t, admin, tenant, "helper@acme.example", "Helper", role["role_id"].(string))
+	helper.expect(403, "DELETE", "/v1/customers/"+otherID+"/blacklist", "")
+	res = agent.expect(200, "DELETE", "/v1/customers/"+otherID+"/blacklist", "")
 	if n := len(admin.expect(200, "GET", "/v1/blacklist"+at(res), "")["items"].([]any)); n != 0 {
 		t.Errorf("%d on the blacklist after removal", n)
 	}
@@ -161,6 +166,38 @@ func TestCustomersOverHTTP(t *testing.T) {
 	if bl := admin.expect(201, "POST", "/v1/customers/"+otherID+"/blacklist", `{"reason":"spam"}`); bl["status"] != "blacklisted" {
 		t.Errorf("admin blacklists %v", bl)
 	}
+
+	// The requester is told each decision; the log holds every step.
+	notices := agent.expect(200, "GET", "/v1/me/notifications"+at(res), "")["items"].([]any)
+	var decisions []string
+	for _, n := range notices {
+		if n := n.(map[string]any); n["kind"] == "blacklist_decided" {
+			decisions = append(decisions, n["detail"].(map[string]any)["decision"].(string))
+		}
+	}
+	if fmt.Sprint(decisions) != "[approved rejected]" {
+		t.Errorf("the requester's notices: %v", notices)
+	}
+	logged := admin.expect(200, "GET", "/v1/blacklist/log?customer_id="+id, "")["items"].([]any)
+	var actions []string
+	for _, l := range logged {
+		actions = append(actions, l.(map[string]any)["action"].(string))
+	}
+	if fmt.Sprint(actions) != "[added requested rejected requested]" {
+		t.Errorf("blacklist log of the customer, newest first: %v", logged)
+	}
+	if r := logged[2].(map[string]any); r["reason"] != "not enough" || r["by"] == nil {
+		t.Errorf("the rejection's line: %v", r)
+	}
+	removed := admin.expect(200, "GET", "/v1/blacklist/log?action=removed", "")["items"].([]any)
+	if len(removed) != 1 || removed[0].(map[string]any)["by"] != agentIDOf(t, agent) || removed[0].(map[string]any)["customer_id"] != otherID {
+		t.Errorf("removals: %v", removed)
+	}
+	if page := admin.expect(200, "GET", "/v1/blacklist/log?limit=2", ""); len(page["items"].([]any)) != 2 || page["next"] == nil {
+		t.Errorf("first page of the log: %v", page)
+	}
+	admin.expect(422, "GET", "/v1/blacklist/log?action=deleted", "")
+	agent.expect(403, "GET", "/v1/blacklist/log", "")
 
 	// Another tenant finds none of it.
 	if got := stranger.expect(200, "GET", "/v1/customers", "")["items"].([]any); len(got) != 0 {

@@ -26,6 +26,7 @@ const (
 	Colleagues    Capability = "agent.colleagues"    // colleague list and chat
 	History       Capability = "agent.history"       // own history, search
 	Customers     Capability = "agent.customers"     // customer profiles and tags
+	Unblacklist   Capability = "agent.unblacklist"   // remove a customer from the blacklist (seed 003)
 	Phrases       Capability = "agent.phrases"       // personal phrases
 	Knowledge     Capability = "agent.knowledge"     // read the knowledge base
 	OwnStatistics Capability = "agent.statistics"    // own statistics
@@ -52,7 +53,7 @@ const (
 
 // AgentMode and AdminMode list every capability of each console.
 var (
-	AgentMode = []Capability{Conversations, Queue, Colleagues, History, Customers, Phrases, Knowledge, OwnStatistics, Appeals}
+	AgentMode = []Capability{Conversations, Queue, Colleagues, History, Customers, Unblacklist, Phrases, Knowledge, OwnStatistics, Appeals}
 	AdminMode = []Capability{Dashboard, Monitor, Approvals, Statistics, Review, ManageAgents, ManageTeams, ManageRoles,
 		ManageSettings, ManageCatalogues, ManageChannels, AdminCustomers, AdminHistory, AdminOngoing}
 )
