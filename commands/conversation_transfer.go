@@ -156,14 +156,44 @@ func (h *Handler) InviteExpert(ctx context.Context, m Meta, c Expert) (Result, e
 	if _, err := t.state.RequireAccount(c.AgentID); err != nil {
 		return Result{}, err
 	}
+	notice := expertNotice(t.state, conversation.NoticeExpertInvited, "conversation.expert_invited_message")
 	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
-		return conversation.InviteExpert(s, c.AgentID, c.By)
+		return withNotice(conversation.InviteExpert(s, c.AgentID, c.By))(s, derivedID(m, "notice"), notice)
 	})
+}
+
+// expertNotice is what the customer is told of an expert's coming or
+// going: the setting's text with conversation.notify_experts on, else nothing.
+func expertNotice(t tenant.State, kind, textKey string) *conversation.Notice {
+	if !t.SettingBool("conversation.notify_experts") {
+		return nil
+	}
+	n := &conversation.Notice{Kind: kind}
+	if raw, ok := t.Setting(textKey); ok {
+		_ = json.Unmarshal(raw, &n.Text)
+	}
+	return n
+}
+
+// withNotice adds a system notice after a decision that decided something.
+func withNotice(out []any, err error) func(s conversation.State, of uuid.UUID, n *conversation.Notice) ([]any, error) {
+	return func(s conversation.State, of uuid.UUID, n *conversation.Notice) ([]any, error) {
+		if err != nil || len(out) == 0 || n == nil {
+			return out, err
+		}
+		sent, err := conversation.SendNotices(fold(s, out), of, []conversation.Notice{*n})
+		return append(out, sent...), err
+	}
 }
 
 // RemoveExpert handles the RemoveExpert command.
 func (h *Handler) RemoveExpert(ctx context.Context, m Meta, c Expert) (Result, error) {
+	t, err := load(ctx, h, tenantAggregate(c.TenantID), uuid.Nil)
+	if err != nil {
+		return Result{}, err
+	}
+	notice := expertNotice(t.state, conversation.NoticeExpertRemoved, "conversation.expert_removed_message")
 	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
-		return conversation.RemoveExpert(s, c.AgentID, c.By)
+		return withNotice(conversation.RemoveExpert(s, c.AgentID, c.By))(s, derivedID(m, "notice"), notice)
 	})
 }

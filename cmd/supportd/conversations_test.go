@@ -200,11 +200,30 @@ func TestConversationsOverHTTP(t *testing.T) {
 		t.Errorf("transfer notices after a silent transfer: %v", n)
 	}
 
-	// Experts write without serving.
+	// Experts write without serving. With the switch on, the customer is
+	// told of each coming and going; with it off (the default), not.
+	expertNotices := func(res map[string]any) (kinds []any) {
+		t.Helper()
+		for _, m := range ch(200, "GET", "/v1/channel/conversations/"+conv+"/messages"+at(res), "")["items"].([]any) {
+			if m := m.(map[string]any); m["notice"] == "expert_invited" || m["notice"] == "expert_removed" {
+				kinds = append(kinds, m["notice"])
+			}
+		}
+		return kinds
+	}
+	quiet := ann.expect(200, "POST", "/v1/conversations/"+conv+"/experts", fmt.Sprintf(`{"agent_id":%q}`, bobID))
+	if n := expertNotices(quiet); len(n) != 0 {
+		t.Errorf("expert notices with the switch off: %v", n)
+	}
+	ann.expect(200, "DELETE", "/v1/conversations/"+conv+"/experts/"+bobID, "")
+	admin.expect(200, "PUT", "/v1/tenant/settings/conversation.notify_experts", `{"value":true}`)
 	ann.expect(200, "POST", "/v1/conversations/"+conv+"/experts", fmt.Sprintf(`{"agent_id":%q}`, bobID))
 	bob.expect(201, "POST", "/v1/conversations/"+conv+"/messages", `{"type":"text","text":"Expert here."}`)
-	ann.expect(200, "DELETE", "/v1/conversations/"+conv+"/experts/"+bobID, "")
+	gone := ann.expect(200, "DELETE", "/v1/conversations/"+conv+"/experts/"+bobID, "")
 	bob.expect(403, "POST", "/v1/conversations/"+conv+"/messages", `{"type":"text","text":"still here?"}`)
+	if n := expertNotices(gone); fmt.Sprint(n) != "[expert_invited expert_removed]" {
+		t.Errorf("expert notices with the switch on: %v", n)
+	}
 
 	// Force tag, rating invitation once, close.
 	admin.expect(200, "PUT", "/v1/tenant/settings/conversation.force_tag", `{"value":true}`)

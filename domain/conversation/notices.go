@@ -17,6 +17,8 @@ const (
 	NoticeAgentGreeting = "agent_greeting"
 	NoticeClosing       = "closing_notice"
 	NoticeTransfer      = "transfer_notice"
+	NoticeExpertInvited = "expert_invited"
+	NoticeExpertRemoved = "expert_removed"
 )
 
 // Placeholder in greetings stands for how the customer is addressed.

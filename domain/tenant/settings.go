@@ -52,6 +52,12 @@ var Settings = map[string]Definition{
 		"after an agent transfers a conversation manually, the customer is told; default chosen (on) because the manual leaves it open and silence confuses customers"),
 	"transfer.notice_message": textSetting("Your conversation has been transferred to another agent. Please wait a moment.", 0, 500,
 		"the transfer notice sent to the customer with transfer.notify_customer on; empty sends nothing; text chosen"),
+	"conversation.notify_experts": boolSetting(false,
+		"seed 000's invite/remove expert switch: the customer is told when an agent invites an expert or removes one; default chosen (off)"),
+	"conversation.expert_invited_message": textSetting("An expert has joined the conversation to help.", 1, 500,
+		"what the customer is told when an expert is invited, with conversation.notify_experts on; text chosen"),
+	"conversation.expert_removed_message": textSetting("The expert has left the conversation.", 1, 500,
+		"what the customer is told when an expert is removed, with conversation.notify_experts on; text chosen"),
 	"transfer.auto_reassign": objectSetting(
 		"reassign a conversation to another agent by the assignment rules when its agent does not answer a new customer message in time; off by default (chosen), 3 minutes when turned on (chosen)",
 		nil,
