@@ -26,6 +26,7 @@ func (h *handlers) channelConversationRoutes(g *echo.Group) {
 	g.POST("/channel/conversations", h.startConversation, channelOnly)
 	g.POST("/channel/conversations/:conversation_id/messages", h.customerSendMessage, channelOnly)
 	g.GET("/channel/conversations/:conversation_id/messages", h.customerMessages, channelOnly)
+	g.GET("/channel/conversations/:conversation_id/rating-options", h.customerRatingOptions, channelOnly)
 	g.POST("/channel/conversations/:conversation_id/messages/:message_id/recall", h.customerRecallMessage, channelOnly)
 	g.POST("/channel/conversations/:conversation_id/note", h.leaveNote, channelOnly)
 	g.POST("/channel/conversations/:conversation_id/rating", h.rateConversation, channelOnly)
@@ -149,6 +150,20 @@ func (h *handlers) startConversation(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"conversation_id": id, "customer_id": req.CustomerID, "stream": res.Stream, "version": res.Version,
 		"position": res.Position, "events": res.Events, "ongoing": false})
+}
+
+// customerRatingOptions answers the star prompts and labels the chat
+// window offers when the customer rates this conversation.
+func (h *handlers) customerRatingOptions(c echo.Context) error {
+	id, err := pathID(c, "conversation_id")
+	if err != nil {
+		return err
+	}
+	opts, err := h.d.Commands.ConversationRatingOptions(c.Request().Context(), channelScope(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, opts)
 }
 
 func (h *handlers) customerSendMessage(c echo.Context) error {

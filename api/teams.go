@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"supportd/commands"
 	"supportd/domain/access"
+	"supportd/eventschema"
 	"supportd/readmodels"
 )
 
@@ -25,6 +27,42 @@ func (h *handlers) teamRoutes(g *echo.Group) {
 	g.GET("/teams/:team_id/members", h.listTeamMembers, signedIn)
 	g.PUT("/teams/:team_id/members", h.updateTeamMembers, need(access.ManageTeams))
 	g.PUT("/teams/:team_id/time-plan", h.bindTeamTimePlan, need(access.ManageTeams))
+	g.GET("/teams/:team_id/rating-options", h.teamRatingOptions, signedIn)
+	g.PUT("/teams/:team_id/rating-options", h.setTeamRatingOptions, need(access.ManageTeams))
+}
+
+// teamRatingOptions answers the rating options the team's customers are
+// offered: its own, else the tenant's ("own" tells which).
+func (h *handlers) teamRatingOptions(c echo.Context) error {
+	id, err := visibleTeam(c)
+	if err != nil {
+		return err
+	}
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	ctx, tenantID := c.Request().Context(), callerOf(c).tenantID
+	t, err := readmodels.GetTeam(ctx, h.d.Reads, tenantID, id)
+	if err != nil {
+		return err
+	}
+	opts, own, err := h.d.Commands.RatingOptions(ctx, tenantID, t.TeamID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"options": opts, "own": own})
+}
+
+func (h *handlers) setTeamRatingOptions(c echo.Context) error {
+	id, err := pathID(c, "team_id")
+	if err != nil {
+		return err
+	}
+	return command(c, http.StatusOK, func(ctx context.Context, m commands.Meta, r struct {
+		Options *eventschema.RatingOptions `json:"options"`
+	}) (commands.Result, error) {
+		return h.d.Commands.SetTeamRatingOptions(ctx, m, commands.SetTeamRatingOptions{TenantID: callerOf(c).tenantID, TeamID: id, Options: r.Options})
+	})
 }
 
 // newID is the ID of a resource a POST creates: derived from the command ID

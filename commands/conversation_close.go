@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"supportd/domain/conversation"
+	"supportd/domain/satisfaction"
 	"supportd/domain/tags"
 	"supportd/domain/tenant"
 	"supportd/eventschema"
@@ -76,6 +77,15 @@ func (h *Handler) Rate(ctx context.Context, m Meta, c Rate) (Result, error) {
 	rules := conversation.RatingRules{Accept: accept, Window: time.Duration(settingInt(raw, 480)) * time.Minute,
 		ClosedAt: at.closedAt, Now: h.clock.Now()}
 	return onConversation(ctx, h, m, c.Scope, c.ConversationID, func(s conversation.State) ([]any, error) {
+		// The labels the options in force ask for (the team's the
+		// conversation is routed to, else the tenant's).
+		opts, _, err := h.RatingOptions(ctx, c.TenantID, s.TeamID)
+		if err != nil {
+			return nil, err
+		}
+		if err := satisfaction.CheckRating(opts, c.Rating.Stars, c.Rating.Labels); err != nil {
+			return nil, err
+		}
 		return conversation.Rate(s, c.Rating, rules)
 	})
 }

@@ -38,6 +38,29 @@ type TeamTimePlanBound struct {
 	Previous uuid.UUID `json:"previous"`
 }
 
+// RatingOptions are the rating choices a customer is offered (seed 002,
+// "Rating options"): per star level a text prompt and labels. A star with
+// labels is rated only with at least one of them.
+type RatingOptions struct {
+	Stars []RatingStar `json:"stars"`
+}
+
+// RatingStar is one star level's prompt and labels.
+type RatingStar struct {
+	Stars  int      `json:"stars" jsonschema:"minimum=1,maximum=5"`
+	Prompt string   `json:"prompt" jsonschema:"maxLength=50"`
+	Labels []string `json:"labels"`
+}
+
+// TeamRatingOptionsSet records the team's own rating options (seed 001:
+// "set satisfaction evaluation scheme by skill group and global
+// dimension"); nil Options: the tenant's rating.options apply.
+type TeamRatingOptionsSet struct {
+	TenantID uuid.UUID      `json:"tenant_id"`
+	TeamID   uuid.UUID      `json:"team_id"`
+	Options  *RatingOptions `json:"options"`
+}
+
 // TeamMembersUpdated records one batch update of a team's members: the
 // agents added and the agents removed, each list sorted.
 type TeamMembersUpdated struct {
@@ -61,5 +84,6 @@ func registerTeams(r *Registry) {
 	Register[TeamGreetingChanged](r, "TeamGreetingChanged", 1)
 	Register[TeamTimePlanBound](r, "TeamTimePlanBound", 1)
 	Register[TeamMembersUpdated](r, "TeamMembersUpdated", 1)
+	Register[TeamRatingOptionsSet](r, "TeamRatingOptionsSet", 1)
 	Register[TeamDeleted](r, "TeamDeleted", 1)
 }

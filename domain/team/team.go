@@ -5,12 +5,15 @@ package team
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"supportd/domain/satisfaction"
 
 	"supportd/domain"
 	"supportd/domain/timeplan"
@@ -35,6 +38,8 @@ type State struct {
 	// PlanID is the bound time plan; the nil UUID: the tenant's default.
 	PlanID  uuid.UUID
 	Members map[uuid.UUID]bool
+	// RatingOptions are the team's own rating options; nil: the tenant's.
+	RatingOptions *eventschema.RatingOptions
 }
 
 // Evolve folds one event of the team's stream into the state.
@@ -61,10 +66,31 @@ func Evolve(s State, event any) State {
 			delete(m, id)
 		}
 		s.Members = m
+	case eventschema.TeamRatingOptionsSet:
+		s.RatingOptions = e.Options
 	case eventschema.TeamDeleted:
 		s.Deleted = true
 	}
 	return s
+}
+
+// SetRatingOptions decides the team's own rating options; nil returns the
+// team to the tenant's.
+func SetRatingOptions(s State, tenantID uuid.UUID, o *eventschema.RatingOptions) ([]any, error) {
+	if err := s.require(tenantID); err != nil {
+		return nil, err
+	}
+	if o != nil {
+		v, err := satisfaction.Validate(*o)
+		if err != nil {
+			return nil, err
+		}
+		o = &v
+	}
+	if reflect.DeepEqual(o, s.RatingOptions) {
+		return nil, nil
+	}
+	return []any{eventschema.TeamRatingOptionsSet{TenantID: tenantID, TeamID: s.ID, Options: o}}, nil
 }
 
 // Others are the names of the tenant's other teams, by team ID, as the

@@ -3,6 +3,7 @@ package tenant
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +11,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"supportd/domain"
+	"supportd/domain/satisfaction"
+	"supportd/eventschema"
 )
 
 // Definition describes one setting: its documented default and what values
@@ -186,6 +191,23 @@ var Settings = map[string]Definition{
 		"numbered survey options count down instead of up"),
 	"rating.problem_solving": boolSetting(false,
 		"the survey also asks whether the problem was solved; default chosen (off)"),
+	"rating.options": {
+		Default: mustJSON(satisfaction.Default()),
+		Doc: "the rating options customers are offered, for teams without their own: per star level (1 to 5) a text prompt " +
+			"(at most 50 characters) and up to 10 labels (1 to 20 characters); a star level with labels is rated only with one of them " +
+			"(an object {\"stars\": [{\"stars\", \"prompt\", \"labels\"}]}; the manual's prompts and no labels by default)",
+		Check: func(v json.RawMessage) (json.RawMessage, error) {
+			var o eventschema.RatingOptions
+			if err := strictDecode(v, &o); err != nil {
+				return nil, fmt.Errorf(`must be {"stars": [{"stars": 1-5, "prompt": "…", "labels": ["…"]}]}`)
+			}
+			o, err := satisfaction.Validate(o)
+			if err != nil {
+				return nil, errors.New(err.(*domain.Error).Message)
+			}
+			return mustJSON(o), nil
+		},
+	},
 	"rating.receipt_channels": listSetting([]string{}, Channels,
 		"channels on which a rating is answered with a receipt; none by default (chosen)"),
 
