@@ -234,6 +234,11 @@ func (h *handlers) listKeywordPrompts(c echo.Context) error {
 	if err := h.awaitPosition(c); err != nil {
 		return err
 	}
+	// The prompts of a conversation outside the caller's data scope are
+	// not found, like the conversation.
+	if _, err := h.visibleConversation(c.Request().Context(), callerOf(c), id); err != nil {
+		return err
+	}
 	items, err := readmodels.ListKeywordPrompts(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, id)
 	if err != nil {
 		return err
