@@ -4,11 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"supportd/commands"
+	"supportd/domain"
 	"supportd/domain/access"
 	"supportd/domain/knowledge"
 	"supportd/eventschema"
@@ -32,6 +34,79 @@ func (h *handlers) knowledgeRoutes(g *echo.Group) {
 	g.DELETE("/knowledge/articles/:article_id", h.deleteArticle, admin)
 	g.POST("/knowledge/articles/:article_id/publish", h.publishArticle(true), admin)
 	g.POST("/knowledge/articles/:article_id/unpublish", h.publishArticle(false), admin)
+	g.GET("/knowledge/template.csv", h.knowledgeTemplate, admin)
+	g.GET("/knowledge/export.csv", h.exportKnowledge, admin)
+	g.POST("/knowledge/import", h.importKnowledge, admin)
+}
+
+// knowledgeColumns are the columns of the knowledge CSV template, export
+// and import; published is "yes" or "no".
+var (
+	knowledgeColumns   = []string{"category", "title", "content", "published"}
+	knowledgeFields    = []string{"category", "title", "body", "published"}
+	knowledgeMultiline = []bool{false, false, true, false}
+)
+
+func (h *handlers) knowledgeTemplate(c echo.Context) error {
+	return writeCSV(c, "knowledge-template.csv", [][]string{knowledgeColumns,
+		{"Billing", "How do refunds work?", "Refunds are paid within 30 days of the return.", "yes"}})
+}
+
+// exportKnowledge answers every article, drafts included, in the
+// template's columns.
+func (h *handlers) exportKnowledge(c echo.Context) error {
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	ctx, tenantID := c.Request().Context(), callerOf(c).tenantID
+	categories, err := readmodels.ListKnowledgeCategories(ctx, h.d.Reads, tenantID)
+	if err != nil {
+		return err
+	}
+	names := map[uuid.UUID]string{}
+	for _, k := range categories {
+		names[k.CategoryID] = k.Name
+	}
+	articles, _, err := readmodels.ListArticles(ctx, h.d.Reads, tenantID, readmodels.ArticleFilter{Limit: -1})
+	if err != nil {
+		return err
+	}
+	records := [][]string{knowledgeColumns}
+	for _, a := range articles {
+		published := "no"
+		if a.Status == "published" {
+			published = "yes"
+		}
+		records = append(records, []string{names[a.CategoryID], a.Title, a.Body, published})
+	}
+	return writeCSV(c, "knowledge.csv", records)
+}
+
+// importKnowledge reads a CSV file in the template's columns and imports
+// it all or nothing; a refused import lists every bad row by line number.
+func (h *handlers) importKnowledge(c echo.Context) error {
+	recs, err := readCSV(c.Request().Body, knowledgeColumns, knowledgeFields, knowledgeMultiline)
+	if err != nil {
+		return err
+	}
+	var rows []knowledge.Row
+	var problems []domain.LineProblem
+	for _, r := range recs {
+		published, ok := map[string]bool{"yes": true, "no": false, "": false}[strings.ToLower(strings.TrimSpace(r.cells[3]))]
+		if !ok {
+			problems = append(problems, domain.LineProblem{Line: r.line, Field: "published", Message: `must be "yes" or "no"`})
+			continue
+		}
+		rows = append(rows, knowledge.Row{Line: r.line, Category: r.cells[0], Title: r.cells[1], Body: r.cells[2], Published: published})
+	}
+	if len(problems) > 0 {
+		return importProblems(problems...)
+	}
+	return runCatalogue(c, func(m commands.Meta) (commands.Result, error) {
+		return h.knowledgeBase(c, func(s knowledge.State) ([]any, error) {
+			return knowledge.Import(s, rows, func(i int) uuid.UUID { return commands.NewID(m, i) })
+		})(m)
+	})
 }
 
 // seesDrafts reports whether the caller may read unpublished articles:

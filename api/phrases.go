@@ -267,10 +267,30 @@ func (h *handlers) importPhrases(owner bookOwner) echo.HandlerFunc {
 	}
 }
 
-// readPhraseCSV parses an upload: a header naming the template's columns,
-// then one phrase a row. Rows of the wrong shape are reported with their
-// line numbers, like the rows domain/ refuses.
+// readPhraseCSV parses an upload in the phrase template's columns.
 func readPhraseCSV(body io.Reader) ([]phrases.Row, error) {
+	recs, err := readCSV(body, phraseColumns, phraseFields, phraseMultiline)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]phrases.Row, len(recs))
+	for i, r := range recs {
+		rows[i] = phrases.Row{Line: r.line, Category: r.cells[0], Subcategory: r.cells[1], Text: r.cells[2]}
+	}
+	return rows, nil
+}
+
+// csvRecord is one data row of an upload and its line in the file.
+type csvRecord struct {
+	line  int
+	cells []string
+}
+
+// readCSV parses an upload: a header naming columns, then one record a
+// row, each cell checked by the text rules (fields name the cells in
+// problems; multiline tells which may span lines). Rows of the wrong shape
+// are reported with their line numbers, like the rows domain/ refuses.
+func readCSV(body io.Reader, columns, fields []string, multiline []bool) ([]csvRecord, error) {
 	r := csv.NewReader(body)
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
@@ -283,11 +303,11 @@ func readPhraseCSV(body io.Reader) ([]phrases.Row, error) {
 	for i := range header {
 		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff")))
 	}
-	if strings.Join(header, ",") != strings.Join(phraseColumns, ",") {
+	if strings.Join(header, ",") != strings.Join(columns, ",") {
 		return nil, importProblems(phrases.LineProblem{Line: 1, Field: "header",
-			Message: "the header must be " + strings.Join(phraseColumns, ",")})
+			Message: "the header must be " + strings.Join(columns, ",")})
 	}
-	var rows []phrases.Row
+	var out []csvRecord
 	var problems []phrases.LineProblem
 	for {
 		rec, err := r.Read()
@@ -302,21 +322,21 @@ func readPhraseCSV(body io.Reader) ([]phrases.Row, error) {
 			break
 		}
 		line, _ := r.FieldPos(0)
-		if len(rec) != len(phraseColumns) {
+		if len(rec) != len(columns) {
 			problems = append(problems, phrases.LineProblem{Line: line, Field: "row",
-				Message: fmt.Sprintf("has %d columns, want %d", len(rec), len(phraseColumns))})
+				Message: fmt.Sprintf("has %d columns, want %d", len(rec), len(columns))})
 			continue
 		}
-		if p, ok := csvTextProblem(line, rec, phraseFields, phraseMultiline); ok {
+		if p, ok := csvTextProblem(line, rec, fields, multiline); ok {
 			problems = append(problems, p)
 			continue
 		}
-		rows = append(rows, phrases.Row{Line: line, Category: rec[0], Subcategory: rec[1], Text: rec[2]})
+		out = append(out, csvRecord{line: line, cells: rec})
 	}
 	if len(problems) > 0 {
 		return nil, importProblems(problems...)
 	}
-	return rows, nil
+	return out, nil
 }
 
 func csvProblem(err error) phrases.LineProblem {

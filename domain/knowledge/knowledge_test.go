@@ -74,3 +74,44 @@ func TestKnowledge(t *testing.T) {
 		})
 	}
 }
+
+func TestImport(t *testing.T) {
+	ids := func(i int) uuid.UUID { return uuid.NewSHA1(uuid.Nil, []byte{byte(i)}) }
+	rows := []knowledge.Row{
+		{Line: 2, Category: "Billing", Title: "Refunds", Body: "Within 30 days.", Published: true},
+		{Line: 3, Category: "Billing", Title: "Invoices", Body: "Monthly."},
+		{Line: 4, Category: "Shipping", Title: "Tracking", Body: "By e-mail."},
+	}
+	events, err := knowledge.Import(knowledge.State{}, rows, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s knowledge.State
+	for _, e := range events {
+		s = knowledge.Evolve(s, e)
+	}
+	if len(s.Categories) != 2 || len(s.Articles) != 3 {
+		t.Fatalf("imported %d categories, %d articles", len(s.Categories), len(s.Articles))
+	}
+	published := 0
+	for _, a := range s.Articles {
+		if a.Published {
+			published++
+		}
+	}
+	if published != 1 {
+		t.Errorf("%d published, want the one marked", published)
+	}
+	// Again: nothing new (same titles in the same categories).
+	if again, err := knowledge.Import(s, rows, func(i int) uuid.UUID { return uuid.NewSHA1(uuid.Max, []byte{byte(i)}) }); err != nil || len(again) != 0 {
+		t.Errorf("a repeated import decided %v, %v", again, err)
+	}
+	// A bad row refuses everything and names each bad line.
+	_, err = knowledge.Import(knowledge.State{}, []knowledge.Row{
+		{Line: 2, Category: "Ok", Title: "Fine"}, {Line: 3, Category: "Ok", Title: ""}, {Line: 4, Category: "", Title: "x"},
+	}, ids)
+	var ie *domain.ImportError
+	if !errors.As(err, &ie) || len(ie.Problems) != 2 || ie.Problems[0].Line != 3 || ie.Problems[1].Line != 4 {
+		t.Errorf("bad rows: %v", err)
+	}
+}

@@ -285,27 +285,11 @@ type Row struct {
 	Text        string
 }
 
-// LineProblem is what is wrong with one row of an import.
-type LineProblem struct {
-	Line    int    `json:"line"`
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// ImportError is an import refused because of bad rows; it lists every
-// one of them, so that the file can be fixed in one go.
-type ImportError struct {
-	Rule     *domain.Error
-	Problems []LineProblem
-}
-
-func (e *ImportError) Error() string { return e.Rule.Error() }
-
-// Unwrap lets callers treat an ImportError as the rule violation it is.
-func (e *ImportError) Unwrap() error { return e.Rule }
-
-// Details lists the bad rows.
-func (e *ImportError) Details() any { return e.Problems }
+// LineProblem and ImportError report a refused import (domain/imports.go).
+type (
+	LineProblem = domain.LineProblem
+	ImportError = domain.ImportError
+)
 
 // MaxImportRows bounds one import, so that it stays one append.
 const MaxImportRows = 2000
