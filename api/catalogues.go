@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -29,6 +31,9 @@ func (h *handlers) catalogueRoutes(g *echo.Group) {
 	g.PATCH("/conversation-tags/:tag_id", h.changeConversationTag, admin)
 	g.DELETE("/conversation-tags/:tag_id", h.deleteConversationTag, admin)
 	g.PUT("/conversation-tags/order", h.reorderConversationTags, admin)
+	g.GET("/conversation-tags/template.csv", h.conversationTagTemplate, admin)
+	g.GET("/conversation-tags/export.csv", h.exportConversationTags, admin)
+	g.POST("/conversation-tags/import", h.importConversationTags, admin)
 
 	g.GET("/customer-tags", h.listCustomerTags, signedIn)
 	g.POST("/customer-tags", h.addCustomerTag, admin)
@@ -402,4 +407,86 @@ func (h *handlers) removeReviewCategory(c echo.Context) error {
 			return reviewcats.Remove(s, id)
 		})
 	})
+}
+
+// conversationTagColumns are the columns of the tag tree's CSV template,
+// export and import: the tree depth first, each row's level (1 for a
+// root; a deeper row hangs under the last row one level up), its name and
+// whether it is enabled (yes or no).
+var (
+	conversationTagColumns   = []string{"level", "name", "enabled"}
+	conversationTagMultiline = []bool{false, false, false}
+)
+
+func (h *handlers) conversationTagTemplate(c echo.Context) error {
+	return writeCSV(c, "conversation-tags-template.csv", [][]string{conversationTagColumns,
+		{"1", "Orders", "yes"}, {"2", "Late delivery", "yes"}, {"1", "Billing", "yes"}})
+}
+
+func (h *handlers) exportConversationTags(c echo.Context) error {
+	if err := h.awaitPosition(c); err != nil {
+		return err
+	}
+	flat, _, err := readmodels.ConversationTagTree(c.Request().Context(), h.d.Reads, callerOf(c).tenantID)
+	if err != nil {
+		return err
+	}
+	records := [][]string{conversationTagColumns}
+	for _, t := range flat {
+		records = append(records, []string{strconv.Itoa(t.Level), t.Name, yesNo(t.Enabled)})
+	}
+	return writeCSV(c, "conversation-tags.csv", records)
+}
+
+// importConversationTags reads a CSV file in the template's columns and
+// imports it all or nothing; a refused import lists every bad row by line
+// number.
+func (h *handlers) importConversationTags(c echo.Context) error {
+	recs, err := readCSV(c.Request().Body, conversationTagColumns, conversationTagColumns, conversationTagMultiline)
+	if err != nil {
+		return err
+	}
+	var rows []tags.TreeRow
+	var problems []domain.LineProblem
+	for _, r := range recs {
+		level, err := strconv.Atoi(strings.TrimSpace(r.cells[0]))
+		if err != nil {
+			problems = append(problems, domain.LineProblem{Line: r.line, Field: "level", Message: "must be a number from 1"})
+			continue
+		}
+		enabled, ok := parseYesNo(r.cells[2], true)
+		if !ok {
+			problems = append(problems, domain.LineProblem{Line: r.line, Field: "enabled", Message: `must be "yes" or "no"`})
+			continue
+		}
+		rows = append(rows, tags.TreeRow{Line: r.line, Level: level, Name: r.cells[1], Enabled: enabled})
+	}
+	if len(problems) > 0 {
+		return importProblems(problems...)
+	}
+	return runCatalogue(c, func(m commands.Meta) (commands.Result, error) {
+		return h.d.Commands.ConversationTags(c.Request().Context(), m, callerOf(c).tenantID, func(s tags.Tree) ([]any, error) {
+			return tags.ImportTree(s, rows, func(i int) uuid.UUID { return commands.NewID(m, i) })
+		})
+	})
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// parseYesNo reads a CSV yes/no cell; an empty one is def.
+func parseYesNo(cell string, def bool) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(cell)) {
+	case "yes":
+		return true, true
+	case "no":
+		return false, true
+	case "":
+		return def, true
+	}
+	return false, false
 }

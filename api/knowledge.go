@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -73,11 +72,7 @@ func (h *handlers) exportKnowledge(c echo.Context) error {
 	}
 	records := [][]string{knowledgeColumns}
 	for _, a := range articles {
-		published := "no"
-		if a.Status == "published" {
-			published = "yes"
-		}
-		records = append(records, []string{names[a.CategoryID], a.Title, a.Body, published})
+		records = append(records, []string{names[a.CategoryID], a.Title, a.Body, yesNo(a.Status == "published")})
 	}
 	return writeCSV(c, "knowledge.csv", records)
 }
@@ -92,7 +87,7 @@ func (h *handlers) importKnowledge(c echo.Context) error {
 	var rows []knowledge.Row
 	var problems []domain.LineProblem
 	for _, r := range recs {
-		published, ok := map[string]bool{"yes": true, "no": false, "": false}[strings.ToLower(strings.TrimSpace(r.cells[3]))]
+		published, ok := parseYesNo(r.cells[3], false)
 		if !ok {
 			problems = append(problems, domain.LineProblem{Line: r.line, Field: "published", Message: `must be "yes" or "no"`})
 			continue

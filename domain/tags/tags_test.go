@@ -1,6 +1,7 @@
 package tags_test
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
@@ -254,5 +255,48 @@ func TestCheckUsable(t *testing.T) {
 				t.Errorf("code %q, want %q", code, tc.code)
 			}
 		})
+	}
+}
+
+func TestImportTree(t *testing.T) {
+	ids := func(i int) uuid.UUID { return uuid.NewSHA1(uuid.Nil, []byte{byte(i)}) }
+	rows := []tags.TreeRow{
+		{Line: 2, Level: 1, Name: "Orders", Enabled: true},
+		{Line: 3, Level: 2, Name: "Late", Enabled: true},
+		{Line: 4, Level: 3, Name: "Courier", Enabled: false},
+		{Line: 5, Level: 2, Name: "Missing", Enabled: true},
+		{Line: 6, Level: 1, Name: "Billing", Enabled: true},
+	}
+	events, err := tags.ImportTree(tags.Tree{}, rows, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s tags.Tree
+	for _, e := range events {
+		s = tags.EvolveTree(s, e)
+	}
+	if len(s.Tags) != 5 || len(s.Children[uuid.Nil]) != 2 {
+		t.Fatalf("imported %d tags, %d roots", len(s.Tags), len(s.Children[uuid.Nil]))
+	}
+	courier := s.Tags[ids(2)]
+	if courier.Name != "Courier" || courier.Enabled || s.Level(courier.ID) != 3 {
+		t.Errorf("the level-3 row: %+v at level %d", courier, s.Level(courier.ID))
+	}
+	// Again, names in another case: nothing new.
+	rows[0].Name = "ORDERS"
+	if again, err := tags.ImportTree(s, rows, func(i int) uuid.UUID { return uuid.NewSHA1(uuid.Max, []byte{byte(i)}) }); err != nil || len(again) != 0 {
+		t.Errorf("a repeated import decided %v, %v", again, err)
+	}
+	// Bad rows, each named: a level jump, an empty name, a row under a bad
+	// one; nothing is decided.
+	_, err = tags.ImportTree(tags.Tree{}, []tags.TreeRow{
+		{Line: 2, Level: 1, Name: "Fine", Enabled: true},
+		{Line: 3, Level: 3, Name: "Jump", Enabled: true},
+		{Line: 4, Level: 2, Name: " ", Enabled: true},
+		{Line: 5, Level: 3, Name: "Orphan", Enabled: true},
+	}, ids)
+	var ie *domain.ImportError
+	if !errors.As(err, &ie) || len(ie.Problems) != 3 || ie.Problems[0].Line != 3 || ie.Problems[1].Line != 4 || ie.Problems[2].Line != 5 {
+		t.Errorf("bad rows: %v %+v", err, ie)
 	}
 }
