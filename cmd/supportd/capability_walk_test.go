@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 
 	"supportd/domain/access"
 )
@@ -61,6 +62,14 @@ func TestCapabilityRouteWalk(t *testing.T) {
 	joined := f.admin.expect(200, "PUT", "/v1/teams/"+other+"/members", fmt.Sprintf(`{"add":[%q]}`, leadID))
 	f.admin.expect(200, "GET", "/v1/teams/"+other+"/members"+at(joined), "")
 
+	// A note left on another conversation of the "Entry" team.
+	noted := f.admin.as("none").expect(201, "POST", "/v1/channel/conversations",
+		fmt.Sprintf(`{"customer_id":%q,"entry_team_id":%q}`, uuid.NewString(), f.ids["team_id"]), "X-Channel-Key", f.channelKey)
+	note := f.admin.as("none").expect(201, "POST", "/v1/channel/conversations/"+noted["conversation_id"].(string)+"/note",
+		`{"text":"Please call me back.","contact":"+49 30 1234"}`, "X-Channel-Key", f.channelKey)
+	f.ids["note_id"] = note["note_id"].(string)
+	f.admin.expect(200, "GET", "/v1/notes/"+f.ids["note_id"]+at(note), "")
+
 	resp, err := http.Get(base + "/v1/openapi.json")
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +109,12 @@ func TestCapabilityRouteWalk(t *testing.T) {
 			// own objects in every field that names one, so that only the
 			// conversation can be what is refused.
 			body, ownBody := "", ""
+			var headers []string
 			if o.RequestBody != nil && o.RequestBody.Value != nil {
+				if mt := o.RequestBody.Value.Content.Get("text/csv"); mt != nil {
+					body, _ = mt.Example.(string)
+					ownBody, headers = body, []string{"Content-Type", "text/csv"}
+				}
 				if mt := o.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
 					v := operationExample(mt)
 					b, _ := json.Marshal(v)
@@ -121,7 +135,7 @@ func TestCapabilityRouteWalk(t *testing.T) {
 				continue // walked last: it would end the walk's own session
 			}
 			walked++
-			status, p := nobody.do(method, u, body)
+			status, p := nobody.do(method, u, body, headers...)
 			switch {
 			case anyUserRoutes[key] || strings.HasPrefix(path, "/v1/robot/") || path == "/v1/robot":
 			case status == 422:
@@ -129,21 +143,21 @@ func TestCapabilityRouteWalk(t *testing.T) {
 			case status != 403:
 				t.Errorf("%s as a user without capabilities: %d %v; want 403", key, status, p)
 			}
-			status, p = op.as(robot["token"].(string)).do(method, u, body)
+			status, p = op.as(robot["token"].(string)).do(method, u, body, headers...)
 			isRobotRoute := strings.HasPrefix(path, "/v1/robot/") || path == "/v1/robot"
 			if !isRobotRoute && status != 403 && status != 422 {
 				t.Errorf("%s with a robot's token: %d %v; want 403", key, status, p)
 			}
-			if strings.Contains(path, "{conversation_id}") {
+			if strings.Contains(path, "{conversation_id}") || strings.Contains(path, "{note_id}") {
 				scoped++
-				if status, p := leader.do(method, u, ownBody); status != 404 && status != 403 {
-					t.Errorf("%s on another team's conversation: %d %v; want 404", key, status, p)
+				if status, p := leader.do(method, u, ownBody, headers...); status != 404 && status != 403 {
+					t.Errorf("%s on another team's conversation or note: %d %v; want 404", key, status, p)
 				}
 			}
 		}
 	}
-	t.Logf("%d operations walked, %d naming a conversation; refused for their input first: %v", walked, scoped, invalid)
-	if len(invalid) > 5 {
+	t.Logf("%d operations walked, %d naming a conversation or a note; refused for their input first: %v", walked, scoped, invalid)
+	if len(invalid) > 3 {
 		t.Errorf("%d operations refused the example input before the caller: the walk proves little for them", len(invalid))
 	}
 	if walked < 150 || scoped < 20 {
