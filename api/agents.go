@@ -68,9 +68,46 @@ func (h *handlers) settle(ctx context.Context) func(commands.Result, error) (com
 
 // agentRef is the user a request's path names, in the caller's tenant: an
 // ID of another tenant names nobody there, and the roster answers 404.
-func agentRef(c echo.Context) (commands.AgentRef, error) {
+// agentRef is the user a request's path names, within the caller's data
+// scope (access.Principal.ActsOnAgent): a user of another team is not
+// found for a team-scoped caller, as another tenant's is.
+func (h *handlers) agentRef(c echo.Context) (commands.AgentRef, error) {
 	id, err := pathID(c, "agent_id")
-	return commands.AgentRef{TenantID: callerOf(c).tenantID, AgentID: id}, err
+	cl := callerOf(c)
+	ref := commands.AgentRef{TenantID: cl.tenantID, AgentID: id}
+	if err != nil || cl.principal.Role.DataScope != access.TeamScope || h.d.TeamsOf == nil {
+		return ref, err
+	}
+	teams, err := h.d.TeamsOf(c.Request().Context(), cl.tenantID, id)
+	if err != nil {
+		return ref, err
+	}
+	if !cl.principal.ActsOnAgent(id.String(), teams) {
+		return ref, ErrNotFound
+	}
+	return ref, nil
+}
+
+// scopedAgents restricts an agent list to the caller's data scope: the
+// members of its teams for a team-scoped caller (nil: no restriction).
+func (h *handlers) scopedAgents(c echo.Context) ([]uuid.UUID, error) {
+	cl := callerOf(c)
+	if cl.principal.Role.DataScope != access.TeamScope {
+		return nil, nil
+	}
+	ids := []uuid.UUID{cl.agentID}
+	for _, t := range cl.principal.Teams {
+		team, err := uuid.Parse(t)
+		if err != nil {
+			continue
+		}
+		members, err := readmodels.TeamMemberIDs(c.Request().Context(), h.d.Reads, cl.tenantID, team)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, members...)
+	}
+	return ids, nil
 }
 
 // ownRef is the signed-in caller.
@@ -104,6 +141,10 @@ func (h *handlers) listAgents(c echo.Context) error {
 		}
 		f.Limit = n
 	}
+	var err error
+	if f.IDs, err = h.scopedAgents(c); err != nil {
+		return err
+	}
 	items, next, err := readmodels.ListAgents(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, f)
 	if errors.Is(err, readmodels.ErrInvalidFilter) {
 		// A cursor the client mangled or took from another list.
@@ -120,7 +161,7 @@ func (h *handlers) listAgents(c echo.Context) error {
 }
 
 func (h *handlers) getAgent(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}
@@ -172,7 +213,7 @@ func (r profileRequest) profile() agent.Profile {
 }
 
 func (h *handlers) editAgentProfile(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}
@@ -188,7 +229,7 @@ func (h *handlers) editProfile(c echo.Context, ref commands.AgentRef) error {
 }
 
 func (h *handlers) changeAgentRole(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}
@@ -200,7 +241,7 @@ func (h *handlers) changeAgentRole(c echo.Context) error {
 }
 
 func (h *handlers) setAgentEnabled(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}
@@ -215,7 +256,7 @@ func (h *handlers) setAgentEnabled(c echo.Context) error {
 }
 
 func (h *handlers) removeAgent(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}
@@ -225,7 +266,7 @@ func (h *handlers) removeAgent(c echo.Context) error {
 }
 
 func (h *handlers) changeAgentEmail(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}
@@ -237,7 +278,7 @@ func (h *handlers) changeAgentEmail(c echo.Context) error {
 }
 
 func (h *handlers) resetAgentPassword(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}
@@ -265,7 +306,7 @@ func (h *handlers) changeOwnPassword(c echo.Context) error {
 }
 
 func (h *handlers) bindAgentTimePlan(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}
@@ -281,7 +322,7 @@ func (h *handlers) bindAgentTimePlan(c echo.Context) error {
 }
 
 func (h *handlers) setAgentCapacity(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}

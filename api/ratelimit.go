@@ -274,7 +274,7 @@ func (h *handlers) limitCustomer(k readmodels.ChannelKey, customer string) error
 
 // liftLockout is an admin ending a user's sign-in lock-out.
 func (h *handlers) liftLockout(c echo.Context) error {
-	ref, err := agentRef(c)
+	ref, err := h.agentRef(c)
 	if err != nil {
 		return err
 	}

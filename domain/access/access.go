@@ -184,6 +184,21 @@ func (p Principal) SeesTeam(team string) bool {
 	return p.Role.DataScope == TenantScope || slices.Contains(p.Teams, team)
 }
 
+// ActsOnAgent is the data scope of the users a user manages or reads: with
+// tenant scope every one, else itself and the members of its teams
+// (agentTeams are the other user's teams).
+func (p Principal) ActsOnAgent(agentID string, agentTeams []string) bool {
+	if p.Role.DataScope == TenantScope || agentID == p.AgentID {
+		return true
+	}
+	for _, t := range agentTeams {
+		if slices.Contains(p.Teams, t) {
+			return true
+		}
+	}
+	return false
+}
+
 func (c Capability) String() string { return string(c) }
 
 // ParseCapabilities converts strings, failing on unknown ones.

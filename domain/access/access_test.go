@@ -96,3 +96,26 @@ func TestActsOnConversation(t *testing.T) {
 		})
 	}
 }
+
+func TestActsOnAgent(t *testing.T) {
+	lead := access.Principal{AgentID: "lead", Role: access.Role{DataScope: access.TeamScope}, Teams: []string{"a"}}
+	admin := access.Principal{AgentID: "boss", Role: access.Admin()}
+	cases := []struct {
+		name  string
+		p     access.Principal
+		agent string
+		teams []string
+		want  bool
+	}{
+		{"tenant scope: anyone", admin, "x", nil, true},
+		{"team scope: a member of its team", lead, "x", []string{"b", "a"}, true},
+		{"team scope: another team's", lead, "x", []string{"b"}, false},
+		{"team scope: a user in no team", lead, "x", nil, false},
+		{"team scope: itself", lead, "lead", nil, true},
+	}
+	for _, tc := range cases {
+		if got := tc.p.ActsOnAgent(tc.agent, tc.teams); got != tc.want {
+			t.Errorf("%s: %v", tc.name, got)
+		}
+	}
+}
