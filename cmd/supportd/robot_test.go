@@ -24,12 +24,14 @@ func TestBotFirstOverHTTP(t *testing.T) {
 	admin.expect(200, "GET", "/v1/teams"+at(created), "")
 	admin.expect(201, "POST", "/v1/routing-rules", fmt.Sprintf(`{"binding":"channel","channels":["web"],"enabled":true,
 		"target":{"kind":"team","id":%q}}`, support))
-	robot := uuid.NewString()
+	robot := registerRobot(t, admin, "")
 	set := func(key, value string) map[string]any {
 		t.Helper()
 		return admin.expect(200, "PUT", "/v1/tenant/settings/"+key, `{"value":`+value+`}`)
 	}
 	admin.expect(422, "PUT", "/v1/tenant/settings/robot.robot_id", `{"value":"the bot"}`)
+	admin.expect(422, "PUT", "/v1/tenant/settings/robot.robot_id", fmt.Sprintf(`{"value":%q}`, uuid.NewString()))
+	admin.expect(422, "PUT", "/v1/tenant/settings/robot.agent_team_id", fmt.Sprintf(`{"value":%q}`, uuid.NewString()))
 	set("robot.robot_id", fmt.Sprintf("%q", robot))
 	set("robot.bot_first", `true`)
 	key := admin.expect(201, "POST", "/v1/channel-keys", `{"channel":"web","name":"site"}`)
