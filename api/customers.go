@@ -92,6 +92,7 @@ func (h *handlers) listCustomers(c echo.Context) error {
 	if f.VIP, err = boolParam(c, "vip"); err != nil {
 		return err
 	}
+	f.Scope = customerScope(c)
 	items, next, err := readmodels.ListCustomers(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, f)
 	if err != nil {
 		return err
@@ -107,6 +108,9 @@ func (h *handlers) getCustomer(c echo.Context) error {
 	if err := h.awaitPosition(c); err != nil {
 		return err
 	}
+	if err := h.customerInScope(c, id); err != nil {
+		return err
+	}
 	cu, err := readmodels.GetCustomer(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, id)
 	if err != nil {
 		return err
@@ -114,18 +118,57 @@ func (h *handlers) getCustomer(c echo.Context) error {
 	return c.JSON(http.StatusOK, cu)
 }
 
-// customerCommand parses the customer ID and the command's metadata.
-func customerCommand(c echo.Context) (uuid.UUID, commands.Meta, error) {
+// customerCommand parses the customer ID, within the caller's data scope,
+// and the command's metadata.
+func (h *handlers) customerCommand(c echo.Context) (uuid.UUID, commands.Meta, error) {
 	id, err := pathID(c, "customer_id")
 	if err != nil {
+		return id, commands.Meta{}, err
+	}
+	if err := h.customerInScope(c, id); err != nil {
 		return id, commands.Meta{}, err
 	}
 	m, err := meta(c)
 	return id, m, err
 }
 
+// customerScope is the caller's reach over customers: nil (every one of
+// the tenant) with tenant scope, else the customers of its teams'
+// conversations and those it served (the manual's data scope; seed 002
+// "Customer").
+func customerScope(c echo.Context) *readmodels.CustomerScope {
+	cl := callerOf(c)
+	if cl.principal.Role.DataScope != access.TeamScope || cl.agentID == uuid.Nil {
+		return nil
+	}
+	s := &readmodels.CustomerScope{Agent: cl.agentID, Teams: []uuid.UUID{}}
+	for _, t := range cl.principal.Teams {
+		if id, err := uuid.Parse(t); err == nil {
+			s.Teams = append(s.Teams, id)
+		}
+	}
+	return s
+}
+
+// customerInScope answers 404 for a customer outside the caller's data
+// scope, as for another tenant's: the one place customer routes check it.
+func (h *handlers) customerInScope(c echo.Context, id uuid.UUID) error {
+	s := customerScope(c)
+	if s == nil {
+		return nil
+	}
+	ok, err := readmodels.CustomerInScope(c.Request().Context(), h.d.Reads, callerOf(c).tenantID, id, *s)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	return nil
+}
+
 func (h *handlers) editCustomerProfile(c echo.Context) error {
-	id, m, err := customerCommand(c)
+	id, m, err := h.customerCommand(c)
 	if err != nil {
 		return err
 	}
@@ -144,7 +187,7 @@ func (h *handlers) editCustomerProfile(c echo.Context) error {
 }
 
 func (h *handlers) tagCustomer(c echo.Context) error {
-	id, m, err := customerCommand(c)
+	id, m, err := h.customerCommand(c)
 	if err != nil {
 		return err
 	}
@@ -163,7 +206,7 @@ func (h *handlers) tagCustomer(c echo.Context) error {
 }
 
 func (h *handlers) untagCustomer(c echo.Context) error {
-	id, m, err := customerCommand(c)
+	id, m, err := h.customerCommand(c)
 	if err != nil {
 		return err
 	}
@@ -180,7 +223,7 @@ func (h *handlers) untagCustomer(c echo.Context) error {
 }
 
 func (h *handlers) setCustomerVIP(c echo.Context) error {
-	id, m, err := customerCommand(c)
+	id, m, err := h.customerCommand(c)
 	if err != nil {
 		return err
 	}
@@ -202,7 +245,7 @@ func (h *handlers) setCustomerVIP(c echo.Context) error {
 // approval switch made it a request, 202 with status "requested" and the
 // request's ID.
 func (h *handlers) blacklistCustomer(c echo.Context) error {
-	id, m, err := customerCommand(c)
+	id, m, err := h.customerCommand(c)
 	if err != nil {
 		return err
 	}
@@ -243,7 +286,7 @@ func (h *handlers) blacklistCustomer(c echo.Context) error {
 }
 
 func (h *handlers) unblacklistCustomer(c echo.Context) error {
-	id, m, err := customerCommand(c)
+	id, m, err := h.customerCommand(c)
 	if err != nil {
 		return err
 	}

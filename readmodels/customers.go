@@ -63,6 +63,35 @@ type CustomerFilter struct {
 	// After is the cursor returned with the previous page.
 	After string
 	Limit int
+	// Scope, when set, keeps the customers within a team-scoped user's
+	// data scope (CustomerScope).
+	Scope *CustomerScope
+}
+
+// CustomerScope is a team-scoped user's reach over customers: those with
+// a conversation routed to one of Teams, and those Agent served.
+type CustomerScope struct {
+	Agent uuid.UUID
+	Teams []uuid.UUID
+}
+
+// scopeSQL is the condition that customer c (a customers row alias) is in
+// scope, with the scope's values as arguments $n and $n+1.
+func (s CustomerScope) sql(alias, agentArg, teamsArg string) string {
+	return fmt.Sprintf(`(EXISTS (SELECT 1 FROM conversations v WHERE v.tenant_id = %[1]s.tenant_id AND v.customer_id = %[1]s.customer_id AND v.team_id = ANY(%[3]s))
+		OR EXISTS (SELECT 1 FROM dispatch_familiarity f WHERE f.tenant_id = %[1]s.tenant_id AND f.customer_id = %[1]s.customer_id AND f.agent_id = %[2]s))`,
+		alias, agentArg, teamsArg)
+}
+
+// CustomerInScope reports whether a customer is within scope.
+func CustomerInScope(ctx context.Context, q Querier, tenantID, customerID uuid.UUID, s CustomerScope) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM (SELECT $1::uuid AS tenant_id, $2::uuid AS customer_id) c WHERE `+
+		s.sql("c", "$3", "$4")+`)`, tenantID, customerID, s.Agent, s.Teams).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("customer %s in scope: %w", customerID, err)
+	}
+	return ok, nil
 }
 
 // ListCustomers lists a tenant's customers, newest first, with keyset
@@ -96,6 +125,9 @@ func ListCustomers(ctx context.Context, q Querier, tenantID uuid.UUID, f Custome
 	}
 	if f.VIP != nil {
 		where = append(where, "c.vip = "+arg(*f.VIP))
+	}
+	if f.Scope != nil {
+		where = append(where, f.Scope.sql("c", arg(f.Scope.Agent), arg(f.Scope.Teams)))
 	}
 	if f.After != "" {
 		cur, err := decodeCursor(f.After)

@@ -40,8 +40,8 @@ var endsSession = map[string]bool{"DELETE /v1/sessions/current": true, "PUT /v1/
 // the user is refused (403) everywhere but on anyUserRoutes, the robot
 // everywhere but on its own robot routes, so no route is reachable without
 // the capability its page needs. A team-scoped user with every capability
-// walks the operations that name a conversation, a note or a user, with
-// those of another team: each is refused as if it did not exist.
+// walks the operations that name a conversation, a note, a customer or a
+// user, with those of another team: each is refused as if it did not exist.
 func TestCapabilityRouteWalk(t *testing.T) {
 	t.Parallel()
 	base, _ := startServerDB(t, "postgres", "")
@@ -151,20 +151,24 @@ func TestCapabilityRouteWalk(t *testing.T) {
 			// Colleague chat reaches the whole tenant by design (the
 			// manual's colleague list).
 			otherTeams := strings.Contains(path, "{conversation_id}") || strings.Contains(path, "{note_id}") ||
+				strings.Contains(path, "{customer_id}") ||
 				(strings.Contains(path, "{agent_id}") && !strings.HasPrefix(path, "/v1/colleagues"))
 			if otherTeams {
 				scoped++
 				if status, p := leader.do(method, u, ownBody, headers...); status != 404 && status != 403 {
-					t.Errorf("%s on another team's conversation, note or agent: %d %v; want 404", key, status, p)
+					t.Errorf("%s on another team's conversation, note, customer or agent: %d %v; want 404", key, status, p)
 				}
 			}
 		}
 	}
-	// The lead lists only the users of its team.
+	// The lead lists only the customers and the users of its team.
+	if l := leader.expect(200, "GET", "/v1/customers", "")["items"].([]any); len(l) != 0 {
+		t.Errorf("a team-scoped lead lists customers of another team: %v", l)
+	}
 	if l := leader.expect(200, "GET", "/v1/agents", "")["items"].([]any); len(l) != 1 || l[0].(map[string]any)["agent_id"] != leadID {
 		t.Errorf("a team-scoped lead lists %v", l)
 	}
-	t.Logf("%d operations walked, %d naming another team's conversation, note or agent; refused for their input first: %v", walked, scoped, invalid)
+	t.Logf("%d operations walked, %d naming another team's conversation, note, customer or agent; refused for their input first: %v", walked, scoped, invalid)
 	if len(invalid) > 3 {
 		t.Errorf("%d operations refused the example input before the caller: the walk proves little for them", len(invalid))
 	}

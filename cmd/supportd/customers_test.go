@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
+
+	"supportd/domain/access"
 )
 
 // Customers over HTTP against a real database: a channel saves customer
@@ -26,7 +29,13 @@ func TestCustomersOverHTTP(t *testing.T) {
 	op := client{t: t, base: startServer(t, "postgres", "")}
 	tenant, admin := newTenant(t, op)
 	_, stranger := newTenant(t, op)
-	addAgent(admin, "ann@acme.example", "Ann", "")
+	// Ann's role reaches every customer of the tenant (tenant scope): this
+	// test is about the customer rules, TestCapabilityRouteWalk about a
+	// team-scoped role's reach.
+	caps, _ := json.Marshal(access.AgentMode)
+	role := admin.expect(201, "POST", "/v1/roles", fmt.Sprintf(`{"name":"Front office","capabilities":%s,"data_scope":"tenant"}`, caps))
+	admin.expect(200, "GET", "/v1/roles"+at(role), "")
+	addAgent(admin, "ann@acme.example", "Ann", fmt.Sprintf(`,"role":%q`, role["role_id"]))
 	agent := signIn(t, op, tenant, "ann@acme.example", "agent-password")
 
 	// The catalogues the customer is checked against.
@@ -121,9 +130,9 @@ func TestCustomersOverHTTP(t *testing.T) {
 	}
 	// Removing takes agent.unblacklist (the built-in agent role has it) or
 	// admin rights: a role without it may not.
-	role := admin.expect(201, "POST", "/v1/roles", `{"name":"Helper","capabilities":["agent.customers"],"data_scope":"tenant"}`)
-	admin.expect(200, "GET", "/v1/roles"+at(role), "")
-	_, helper := teamUser(t, admin, tenant, "helper@acme.example", "Helper", role["role_id"].(string))
+	helperRole := admin.expect(201, "POST", "/v1/roles", `{"name":"Helper","capabilities":["agent.customers"],"data_scope":"tenant"}`)
+	admin.expect(200, "GET", "/v1/roles"+at(helperRole), "")
+	_, helper := teamUser(t, admin, tenant, "helper@acme.example", "Helper", helperRole["role_id"].(string))
 	helper.expect(403, "DELETE", "/v1/customers/"+otherID+"/blacklist", "")
 	res = agent.expect(200, "DELETE", "/v1/customers/"+otherID+"/blacklist", "")
 	if n := len(admin.expect(200, "GET", "/v1/blacklist"+at(res), "")["items"].([]any)); n != 0 {
