@@ -303,25 +303,16 @@ func (f *Fanout) hooksAt(ctx context.Context, tenantID uuid.UUID, pos eventschem
 		return th.state, nil
 	}
 	var s webhook.State
-	for from := uint64(0); ; {
-		page, err := f.Store.ReadStream(ctx, webhook.Stream(tenantID), eventstore.Forwards, from, 1000)
-		if err != nil {
-			return s, err
+	err := eachEvent(ctx, f.Store, webhook.Stream(tenantID), func(e eventschema.Envelope) (bool, error) {
+		if pos.Less(e.Position) {
+			return true, nil // the log brings it in its turn
 		}
-		for _, e := range page {
-			if pos.Less(e.Position) {
-				continue // the log brings it in its turn
-			}
-			payload, err := f.Registry.Decode(e)
-			if err != nil {
-				return s, err
-			}
-			s = webhook.Evolve(s, payload)
-		}
-		if len(page) < 1000 {
-			break
-		}
-		from = page[len(page)-1].StreamVersion + 1
+		payload, err := f.Registry.Decode(e)
+		s = webhook.Evolve(s, payload)
+		return false, err
+	})
+	if err != nil {
+		return s, err
 	}
 	if f.hooks == nil {
 		f.hooks = map[uuid.UUID]*tenantHooks{}
@@ -385,26 +376,35 @@ func (f *Fanout) addRobot(ctx context.Context, rows *pgx.Batch, e eventschema.En
 // event at pos into the robot hosting it then.
 func (f *Fanout) hostBefore(ctx context.Context, tenantID, conv uuid.UUID, pos eventschema.Position) (uuid.UUID, error) {
 	host := uuid.Nil
+	err := eachEvent(ctx, f.Store, conversation.Stream(tenantID, conv), func(e eventschema.Envelope) (bool, error) {
+		if !e.Position.Less(pos) {
+			return true, nil
+		}
+		if !robot.Tracks(e.Type) {
+			return false, nil
+		}
+		payload, err := f.Registry.Decode(e)
+		host = robot.Host(host, payload)
+		return false, err
+	})
+	return host, err
+}
+
+// eachEvent hands fn the events of stream in order, a page at a time, until
+// fn says stop or the stream ends.
+func eachEvent(ctx context.Context, store eventstore.Store, stream string, fn func(e eventschema.Envelope) (stop bool, err error)) error {
 	for from := uint64(0); ; {
-		page, err := f.Store.ReadStream(ctx, conversation.Stream(tenantID, conv), eventstore.Forwards, from, 1000)
+		page, err := store.ReadStream(ctx, stream, eventstore.Forwards, from, 1000)
 		if err != nil {
-			return host, err
+			return err
 		}
 		for _, e := range page {
-			if !e.Position.Less(pos) {
-				return host, nil
+			if stop, err := fn(e); stop || err != nil {
+				return err
 			}
-			if !robot.Tracks(e.Type) {
-				continue
-			}
-			payload, err := f.Registry.Decode(e)
-			if err != nil {
-				return host, err
-			}
-			host = robot.Host(host, payload)
 		}
 		if len(page) < 1000 {
-			return host, nil
+			return nil
 		}
 		from = page[len(page)-1].StreamVersion + 1
 	}
@@ -417,25 +417,16 @@ func (f *Fanout) robotsAt(ctx context.Context, tenantID uuid.UUID, pos eventsche
 		return tr.state, nil
 	}
 	var s robot.State
-	for from := uint64(0); ; {
-		page, err := f.Store.ReadStream(ctx, robot.Stream(tenantID), eventstore.Forwards, from, 1000)
-		if err != nil {
-			return s, err
+	err := eachEvent(ctx, f.Store, robot.Stream(tenantID), func(e eventschema.Envelope) (bool, error) {
+		if pos.Less(e.Position) {
+			return true, nil // the log brings it in its turn
 		}
-		for _, e := range page {
-			if pos.Less(e.Position) {
-				continue // the log brings it in its turn
-			}
-			payload, err := f.Registry.Decode(e)
-			if err != nil {
-				return s, err
-			}
-			s = robot.Evolve(s, payload)
-		}
-		if len(page) < 1000 {
-			break
-		}
-		from = page[len(page)-1].StreamVersion + 1
+		payload, err := f.Registry.Decode(e)
+		s = robot.Evolve(s, payload)
+		return false, err
+	})
+	if err != nil {
+		return s, err
 	}
 	if f.robots == nil {
 		f.robots = map[uuid.UUID]*tenantRobots{}
